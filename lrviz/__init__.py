@@ -1,0 +1,1 @@
+"""lrviz: see, measure and explain learning-rate schedules."""

@@ -1,0 +1,115 @@
+"""Training the lesson's Wine classifier under real torch schedulers, one trace per run.
+
+The loop is the lesson's, statement for statement: full batch, ``Adam(lr)``,
+``CrossEntropyLoss``, validation loss every epoch, ``scheduler.step(val_loss)`` for
+ReduceLROnPlateau and ``scheduler.step()`` otherwise, after ``torch.manual_seed(seed)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from lrviz import schedules
+from lrviz.__about__ import __version__
+from lrviz.config import Experiment
+from lrviz.explain import explain
+from lrviz.schedules import ScheduleSpec
+from lrviz.trace import Epoch, Trace
+
+if TYPE_CHECKING:
+    import torch
+
+    from lrviz.data import Split
+
+MODEL = "Linear(13,10) - ReLU - Linear(10,10) - ReLU - Linear(10,3)"
+
+
+def build_model() -> torch.nn.Module:
+    """The lesson's MLP, initialised from torch's global RNG."""
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(13, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 3))
+
+
+def run(experiment: Experiment) -> list[Trace]:
+    """Train every schedule under every seed; traces in schedule-major order, explained."""
+    return list(iter_runs(experiment))
+
+
+def iter_runs(experiment: Experiment) -> Iterator[Trace]:
+    """Like :func:`run`, one trace at a time (for progress reporting)."""
+    from lrviz import data
+
+    resolved = [schedules.resolve(s, experiment.epochs, experiment.lr) for s in experiment.schedules]
+    for spec, params in zip(experiment.schedules, resolved):
+        schedules.check(spec.kind, params, experiment.lr)
+    split = data.load(experiment.dataset)
+    for spec, params in zip(experiment.schedules, resolved):
+        for seed in experiment.seeds:
+            trace = train(split, spec, params, experiment, seed)
+            yield trace.with_events(explain(trace))
+
+
+def train(
+    split: Split, spec: ScheduleSpec, params: dict[str, Any], experiment: Experiment, seed: int
+) -> Trace:
+    """One run of the lesson's loop under one schedule; the trace without events."""
+    import torch
+
+    from lrviz.optim import Adam
+
+    torch.manual_seed(seed)
+    model = build_model()
+    criterion = torch.nn.CrossEntropyLoss()
+    optimizer = Adam(model.parameters(), [experiment.lr])
+    scheduler = schedules.build(spec.kind, params, optimizer)
+    initial_lr = _rates(optimizer)
+    records = []
+    for epoch in range(1, experiment.epochs + 1):
+        lr = _rates(optimizer)
+        model.train()
+        optimizer.zero_grad()
+        loss = criterion(model(split.x_train), split.y_train)
+        loss.backward()
+        optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            val_outputs = model(split.x_valid)
+            val_loss = criterion(val_outputs, split.y_valid)
+            accuracy = (val_outputs.argmax(dim=1) == split.y_valid).double().mean()
+        if spec.kind.needs_metric:
+            scheduler.step(val_loss)
+        else:
+            scheduler.step()
+        records.append(
+            Epoch(
+                epoch=epoch,
+                lr=lr,
+                train_loss=loss.item(),
+                val_loss=val_loss.item(),
+                val_accuracy=accuracy.item(),
+                metric=val_loss.item() if spec.kind.needs_metric else None,
+                state=schedules.state_of(spec.kind, scheduler),
+            )
+        )
+    return Trace(
+        meta={"lrviz": __version__, "torch": torch.__version__, "source": "run"},
+        experiment={
+            "dataset": experiment.dataset,
+            "epochs": experiment.epochs,
+            "seed": seed,
+            "model": MODEL,
+            "loss": "CrossEntropyLoss",
+            "optimizer": {"name": "Adam", "lr": experiment.lr, "betas": [0.9, 0.999], "eps": 1e-8},
+        },
+        schedule={"name": spec.kind.name, "label": spec.label, "params": params},
+        initial_lr=initial_lr,
+        epochs=tuple(records),
+        final_lr=_rates(optimizer),
+    )
+
+
+def _rates(optimizer: Any) -> tuple[float, ...]:
+    return tuple(float(g["lr"]) for g in optimizer.param_groups)
+

@@ -1,0 +1,292 @@
+"""The trace: every epoch of one schedule's run, as plain data, and its JSON form.
+
+A trace file follows schema ``lrviz.trace/1`` (SPEC §3): 1-based epochs, ``lr`` holds
+the rates applied during the epoch (one per param group), ``state`` is the
+scheduler's state after that epoch's step, ``final_lr`` the rate after the last step.
+The JSON is strict (non-finite floats become the strings "NaN", "Infinity",
+"-Infinity") and carries no timestamps or paths, so the same inputs give the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+SCHEMA = "lrviz.trace/1"
+
+EventKind = Literal["reduce", "increase", "held", "external"]
+EVENT_KINDS: tuple[EventKind, ...] = ("reduce", "increase", "held", "external")
+
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """One epoch of a trace.
+
+    Attributes:
+        epoch: 1-based epoch number.
+        lr: Rates applied during this epoch, one per param group.
+        train_loss: Training loss of this epoch (None when nothing was trained).
+        val_loss: Validation loss after this epoch's optimizer step.
+        val_accuracy: Validation accuracy after this epoch's optimizer step.
+        metric: The value passed to ``scheduler.step`` (ReduceLROnPlateau only).
+        momentum: Momentum (or Adam's beta1) per group, for schedules that vary it.
+        state: The scheduler's state after this epoch's step.
+    """
+
+    epoch: int
+    lr: tuple[float, ...]
+    train_loss: float | None = None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    metric: float | None = None
+    momentum: tuple[float, ...] | None = None
+    state: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Why the rate of one param group changed (or was held) at one epoch's step.
+
+    An event at epoch k means epoch k's scheduler step decided it: epoch k+1 (or
+    the trace's ``final_lr``) carries ``lr_after``.
+    """
+
+    epoch: int
+    group: int
+    kind: EventKind
+    lr_before: float
+    lr_after: float
+    reason: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Everything recorded about one schedule over one run.
+
+    Attributes:
+        meta: ``lrviz`` and ``torch`` versions and ``source`` (run, simulate, record).
+        experiment: What was trained (dataset, epochs, seed, optimizer), or None.
+        schedule: ``{"name": torch class name, "params": every constructor argument}``.
+        initial_lr: The rate of each param group before the first step.
+        epochs: One record per epoch, in order.
+        final_lr: The rate of each group after the last step.
+        events: The explained rate changes (see :mod:`lrviz.explain`).
+    """
+
+    meta: Mapping[str, Any]
+    experiment: Mapping[str, Any] | None
+    schedule: Mapping[str, Any]
+    initial_lr: tuple[float, ...]
+    epochs: tuple[Epoch, ...]
+    final_lr: tuple[float, ...]
+    events: tuple[Event, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The torch class name of the schedule."""
+        return str(self.schedule["name"])
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The schedule's constructor arguments."""
+        params: Mapping[str, Any] = self.schedule.get("params", {})
+        return params
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the run, or None for a trace without an experiment."""
+        return None if self.experiment is None else self.experiment.get("seed")
+
+    @property
+    def label(self) -> str:
+        """A short human name: the schedule's label, or its class name."""
+        return str(self.schedule.get("label", self.name))
+
+    @property
+    def diverged_epoch(self) -> int | None:
+        """The first epoch whose training or validation loss is not finite, if any."""
+        for e in self.epochs:
+            for value in (e.train_loss, e.val_loss):
+                if value is not None and not math.isfinite(value):
+                    return e.epoch
+        return None
+
+    def rates(self, group: int = 0) -> list[float]:
+        """Rates of one group: the ones applied in each epoch, then ``final_lr``."""
+        return [e.lr[group] for e in self.epochs] + [self.final_lr[group]]
+
+    def with_events(self, events: Sequence[Event]) -> Trace:
+        """A copy of this trace carrying ``events``."""
+        return replace(self, events=tuple(events))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trace as JSON-ready plain data (non-finite floats as strings)."""
+        return {
+            "schema": SCHEMA,
+            "meta": dict(self.meta),
+            "experiment": None if self.experiment is None else dict(self.experiment),
+            "schedule": dict(self.schedule),
+            "initial_lr": list(self.initial_lr),
+            "epochs": [_epoch_to_dict(e) for e in self.epochs],
+            "final_lr": list(self.final_lr),
+            "events": [_event_to_dict(e) for e in self.events],
+        }
+
+    def to_json(self) -> str:
+        """Strict, deterministic JSON text of the trace."""
+        return json.dumps(_encode(self.to_dict()), indent=1, allow_nan=False) + "\n"
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the trace to ``path`` atomically (all or nothing)."""
+        write_atomic(Path(path), self.to_json())
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Trace:
+        """Build a trace from plain data, as :meth:`to_dict` returns it.
+
+        Raises:
+            ValueError: The data is not an ``lrviz.trace/1`` trace.
+        """
+        if not isinstance(data, Mapping) or "schema" not in data:
+            raise ValueError(f"not an lrviz trace (no 'schema' key; expected {SCHEMA!r})")
+        if data["schema"] != SCHEMA:
+            raise ValueError(f"unsupported trace schema {data['schema']!r}; expected {SCHEMA!r}")
+        data = _decode(data)
+        try:
+            return cls(
+                meta=dict(data["meta"]),
+                experiment=None if data["experiment"] is None else dict(data["experiment"]),
+                schedule=dict(data["schedule"]),
+                initial_lr=_floats(data["initial_lr"]),
+                epochs=tuple(_epoch_from_dict(e) for e in data["epochs"]),
+                final_lr=_floats(data["final_lr"]),
+                events=tuple(_event_from_dict(e) for e in data.get("events", [])),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed {SCHEMA} trace: {exc!r}") from exc
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Trace:
+        """Read a trace file.
+
+        Raises:
+            ValueError: The file is missing, not JSON, or not an ``lrviz.trace/1`` trace.
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read trace {os.fspath(path)!r}: {exc}") from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{os.fspath(path)!r} is not JSON: {exc}") from exc
+        try:
+            return cls.from_dict(data)
+        except ValueError as exc:
+            raise ValueError(f"{os.fspath(path)!r}: {exc}") from exc
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _epoch_to_dict(e: Epoch) -> dict[str, Any]:
+    out: dict[str, Any] = {"epoch": e.epoch, "lr": list(e.lr)}
+    for key in ("train_loss", "val_loss", "val_accuracy", "metric"):
+        value = getattr(e, key)
+        if value is not None:
+            out[key] = value
+    if e.momentum is not None:
+        out["momentum"] = list(e.momentum)
+    out["state"] = dict(e.state)
+    return out
+
+
+def _epoch_from_dict(d: Mapping[str, Any]) -> Epoch:
+    momentum = d.get("momentum")
+    return Epoch(
+        epoch=int(d["epoch"]),
+        lr=_floats(d["lr"]),
+        train_loss=_opt_float(d.get("train_loss")),
+        val_loss=_opt_float(d.get("val_loss")),
+        val_accuracy=_opt_float(d.get("val_accuracy")),
+        metric=_opt_float(d.get("metric")),
+        momentum=None if momentum is None else _floats(momentum),
+        state=dict(d.get("state", {})),
+    )
+
+
+def _event_to_dict(e: Event) -> dict[str, Any]:
+    return {
+        "epoch": e.epoch,
+        "group": e.group,
+        "kind": e.kind,
+        "lr_before": e.lr_before,
+        "lr_after": e.lr_after,
+        "reason": e.reason,
+        "evidence": dict(e.evidence),
+    }
+
+
+def _event_from_dict(d: Mapping[str, Any]) -> Event:
+    kind = d["kind"]
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}; expected one of {EVENT_KINDS}")
+    return Event(
+        epoch=int(d["epoch"]),
+        group=int(d["group"]),
+        kind=kind,
+        lr_before=float(d["lr_before"]),
+        lr_after=float(d["lr_after"]),
+        reason=str(d["reason"]),
+        evidence=dict(d.get("evidence", {})),
+    )
+
+
+def _floats(values: Sequence[Any]) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _encode(obj: Any) -> Any:
+    """Replace non-finite floats by their strict-JSON string names."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
+    if isinstance(obj, Mapping):
+        return {str(k): _encode(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_encode(v) for v in obj]
+    return obj
+
+
+def _decode(obj: Any) -> Any:
+    """Inverse of :func:`_encode` for the strings it writes."""
+    if isinstance(obj, str) and obj in _NON_FINITE:
+        return _NON_FINITE[obj]
+    if isinstance(obj, Mapping):
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    return obj
