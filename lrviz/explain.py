@@ -181,11 +181,10 @@ def _reduce_on_plateau(trace: Trace, group: int) -> list[Prediction]:
         if num_bad <= patience:
             out.append(Prediction(before))
             continue
-        since = f"on {_n(best)} (epoch {best_epoch})" if best_epoch else "since the start"
-        verb = "decreased" if mode == "min" else "increased"
+        since = f"on its best {_n(best)} (epoch {best_epoch})" if best_epoch else "at all"
         rule = (
-            f"{name} has not {verb} by more than {_threshold_text(threshold_mode, threshold)} "
-            f"{since} for {num_bad} epochs > patience {patience}"
+            f"{name} has not improved {since} by more than "
+            f"{_threshold_text(threshold_mode, threshold)} for {num_bad} epochs > patience {patience}"
         )
         evidence = {
             "metric": current, "best": best, "best_epoch": best_epoch or None,

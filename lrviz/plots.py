@@ -65,6 +65,16 @@ def _figure(height: float, rows: int = 1, **gridspec: Any) -> tuple[Figure, list
     return fig, [ax for row in axes for ax in row]
 
 
+def _log_rate_axis(ax: Axes) -> None:
+    """A log y axis for rates, major ticks only (minor ones cost more to draw than the data)."""
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(numticks=8))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylabel("learning rate (log)")
+
+
 def _x_rates(trace: Trace, group: int = 0) -> tuple[list[int], list[float]]:
     rates = trace.rates(group)
     return list(range(len(rates))), [r if r > 0 else math.nan for r in rates]
@@ -107,11 +117,10 @@ def lr_overview(traces: Sequence[Trace]) -> Figure:
             xs, ys = _x_rates(trace)
             ax.step(xs, ys, where="post", color=color(i), linewidth=1.6, label=trace.label)
             _mark(ax, marked_events(trace), color(i), lambda e: e.lr_after if e.lr_after > 0 else None)
-        ax.set_yscale("log")
+        _log_rate_axis(ax)
         ax.set_xlim(0, max(len(t.epochs) for t in traces))
         ax.set_xlabel("epoch")
-        ax.set_ylabel("learning rate (log)")
-        ax.set_title("Learning rate per epoch", loc="left")
+        ax.set_title("Learning rate per epoch", loc="left", y=1.0, pad=8)
         _event_legend(ax, traces)
         ax.legend(loc="upper right", fontsize=8)
     return fig
@@ -134,7 +143,7 @@ def losses(traces: Sequence[Trace]) -> Figure:
         ax.set_xlabel("epoch")
         ax.set_ylabel("cross-entropy loss")
         ax.set_title("Loss per epoch: validation (solid), training (dashed); ▼ LR reduced",
-                     loc="left")
+                     loc="left", y=1.0, pad=8)
         ax.legend(loc="upper right", fontsize=8)
     return fig
 
@@ -151,10 +160,9 @@ def schedule_detail(trace: Trace, index: int = 0) -> Figure:
         xs, ys = _x_rates(trace)
         ax.step(xs, ys, where="post", color=color(index), linewidth=1.6, label="learning rate")
         _mark(ax, marked_events(trace), color(index), lambda e: e.lr_after if e.lr_after > 0 else None)
-        ax.set_yscale("log")
-        ax.set_ylabel("learning rate (log)")
+        _log_rate_axis(ax)
         ax.set_xlim(0, len(trace.epochs))
-        ax.set_title(f"{trace.label}: learning rate and validation loss", loc="left")
+        ax.set_title(f"{trace.label}: learning rate and validation loss", loc="left", y=1.0, pad=8)
         metric = ax.twinx()
         metric.grid(False)
         metric.spines["right"].set_visible(True)

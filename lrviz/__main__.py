@@ -1,0 +1,5 @@
+"""``python -m lrviz`` is the ``lrviz`` command."""
+
+from lrviz.cli import main
+
+main()
