@@ -56,12 +56,15 @@ def color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def _figure(height: float, rows: int = 1, **gridspec: Any) -> tuple[Figure, list[Axes]]:
+def _figure(
+    height: float, rows: int = 1, twin: bool = False, **gridspec: Any
+) -> tuple[Figure, list[Axes]]:
+    """A figure with a fixed layout (``tight_layout`` would double the drawing time)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(WIDTH, height))
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False, gridspec_kw=gridspec or None)
-    fig.subplots_adjust(left=0.09, right=0.97, top=0.9, bottom=0.13, hspace=0.12)
+    fig.subplots_adjust(left=0.1, right=0.9 if twin else 0.97, top=0.9, bottom=0.13, hspace=0.12)
     return fig, [ax for row in axes for ax in row]
 
 
@@ -73,6 +76,17 @@ def _log_rate_axis(ax: Axes) -> None:
     ax.yaxis.set_major_locator(LogLocator(numticks=8))
     ax.yaxis.set_minor_locator(NullLocator())
     ax.set_ylabel("learning rate (log)")
+
+
+def _log_loss_axis(ax: Axes, label: str) -> None:
+    """A log y axis for losses (early spikes would flatten a linear one), plain tick labels."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=8))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylabel(label)
 
 
 def _x_rates(trace: Trace, group: int = 0) -> tuple[list[int], list[float]]:
@@ -115,7 +129,7 @@ def lr_overview(traces: Sequence[Trace]) -> Figure:
         fig, (ax,) = _figure(3.4)
         for i, trace in enumerate(traces):
             xs, ys = _x_rates(trace)
-            ax.step(xs, ys, where="post", color=color(i), linewidth=1.6, label=trace.label)
+            ax.step(xs, ys, where="post", color=color(i), linewidth=1.6, label=f"{trace.label} ({trace.name})")
             _mark(ax, marked_events(trace), color(i), lambda e: e.lr_after if e.lr_after > 0 else None)
         _log_rate_axis(ax)
         ax.set_xlim(0, max(len(t.epochs) for t in traces))
@@ -135,13 +149,13 @@ def losses(traces: Sequence[Trace]) -> Figure:
             ax.plot(xs, [e.train_loss for e in trace.epochs], color=color(i), linewidth=1.0,
                     linestyle="--", alpha=0.8)
             ax.plot(xs, [e.val_loss for e in trace.epochs], color=color(i), linewidth=1.5,
-                    label=trace.label)
+                    label=f"{trace.label} ({trace.name})")
             val = {e.epoch: e.val_loss for e in trace.epochs}
             reductions = [e for e in marked_events(trace) if e.kind == "reduce"]
             _mark(ax, reductions, color(i), lambda e, val=val: val[e.epoch])
         ax.set_xlim(0, max(len(t.epochs) for t in traces))
         ax.set_xlabel("epoch")
-        ax.set_ylabel("cross-entropy loss")
+        _log_loss_axis(ax, "cross-entropy loss (log)")
         ax.set_title("Loss per epoch: validation (solid), training (dashed); ▼ LR reduced",
                      loc="left", y=1.0, pad=8)
         ax.legend(loc="upper right", fontsize=8)
@@ -154,9 +168,9 @@ def schedule_detail(trace: Trace, index: int = 0) -> Figure:
     plateau = "num_bad_epochs" in (trace.epochs[0].state if trace.epochs else {})
     with _style():
         if plateau:
-            fig, (ax, ax_bad) = _figure(4.2, rows=2, height_ratios=[3, 1.2])
+            fig, (ax, ax_bad) = _figure(4.2, rows=2, twin=True, height_ratios=[3, 1.2])
         else:
-            fig, (ax,) = _figure(3.0)
+            fig, (ax,) = _figure(3.0, twin=True)
         xs, ys = _x_rates(trace)
         ax.step(xs, ys, where="post", color=color(index), linewidth=1.6, label="learning rate")
         _mark(ax, marked_events(trace), color(index), lambda e: e.lr_after if e.lr_after > 0 else None)
@@ -173,7 +187,9 @@ def schedule_detail(trace: Trace, index: int = 0) -> Figure:
             metric.plot(epochs, [e.state.get("best") for e in trace.epochs], color="#444444",
                         linewidth=1.0, linestyle=":", label="best so far")
             bad = [e.state["num_bad_epochs"] for e in trace.epochs]
-            ax_bad.bar(epochs, bad, width=1.0, color=color(index), alpha=0.45, align="edge")
+            # epoch k's count spans [k-1, k], like its rate.
+            ax_bad.bar([k - 1 for k in epochs], bad, width=1.0, color=color(index), alpha=0.45,
+                       align="edge")
             patience = trace.params.get("patience")
             if patience is not None:
                 ax_bad.axhline(patience, color="#444444", linewidth=0.8, linestyle="--")
@@ -182,7 +198,7 @@ def schedule_detail(trace: Trace, index: int = 0) -> Figure:
             ax_bad.set_xlabel("epoch")
         else:
             ax.set_xlabel("epoch")
-        metric.set_ylabel("validation loss")
+        _log_loss_axis(metric, "validation loss (log)")
         lines = ax.get_legend_handles_labels()
         more = metric.get_legend_handles_labels()
         ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper right", fontsize=8)

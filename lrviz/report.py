@@ -130,6 +130,7 @@ def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
     import importlib.resources
 
     import jinja2
+    import markupsafe
 
     templates = importlib.resources.files("lrviz.templates")
     env = jinja2.Environment(
@@ -142,7 +143,8 @@ def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
     env.filters["num"] = fmt_number
     template = env.get_template("index.html.j2")
     return template.render(
-        css=templates.joinpath("report.css").read_text("utf-8"),
+        # Our own stylesheet: trusted, and entities would break it inside <style>.
+        css=markupsafe.Markup(templates.joinpath("report.css").read_text("utf-8")),
         run=run_summary(traces),
         figures={f.slug: f for f in figures},
         schedules=[schedule_view(t, i) for i, t in enumerate(traces)],
