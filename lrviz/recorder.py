@@ -1,0 +1,121 @@
+"""Recording your own training loop: ``Recorder(optimizer, scheduler)``, one ``log`` per epoch.
+
+::
+
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for epoch in range(epochs):
+        ...                                   # train, validate
+        scheduler.step()                      # or scheduler.step(val_loss)
+        rec.log(train_loss=loss, val_loss=val_loss)
+    rec.trace.save("trace.json")
+
+The recorder reads the rates from ``optimizer.param_groups``: the rates current at
+construction are epoch 1's, and the rates after each ``log``'s step are the next
+epoch's, so the trace means what a ``lrviz run`` trace means (SPEC §3). It does no
+work beyond reading a few floats, so it costs nothing measurable in a real loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lrviz.__about__ import __version__
+from lrviz.explain import explain
+from lrviz.trace import Epoch, Trace
+
+# Constructor arguments that torch stores under another attribute name.
+_ATTRIBUTE = {"min_lr": "min_lrs"}
+
+
+class Recorder:
+    """Records the rates, losses and scheduler state of a training loop you own.
+
+    Args:
+        optimizer: The ``torch.optim.Optimizer`` whose rates the scheduler sets.
+        scheduler: The ``torch.optim.lr_scheduler`` instance (any class; lrviz explains
+            the ones it knows and reports the rest's changes as ``external``).
+        experiment: Optional description of the run, stored as the trace's ``experiment``.
+    """
+
+    def __init__(self, optimizer: Any, scheduler: Any, experiment: dict[str, Any] | None = None):
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.experiment = experiment
+        self._initial = self._rates()
+        self._current = self._initial
+        self._epochs: list[Epoch] = []
+
+    def _rates(self) -> tuple[float, ...]:
+        return tuple(float(g["lr"]) for g in self.optimizer.param_groups)
+
+    def log(
+        self,
+        train_loss: Any = None,
+        val_loss: Any = None,
+        val_accuracy: Any = None,
+        metric: Any = None,
+    ) -> None:
+        """Record one epoch; call it once per epoch, after ``scheduler.step``.
+
+        Values may be floats or 0-dim tensors. ``metric`` is what you passed to
+        ``scheduler.step`` (defaults to ``val_loss`` for ReduceLROnPlateau).
+        """
+        if metric is None and hasattr(self.scheduler, "num_bad_epochs"):
+            metric = val_loss
+        after = self._rates()
+        self._epochs.append(
+            Epoch(
+                epoch=len(self._epochs) + 1,
+                lr=self._current,
+                train_loss=_float(train_loss),
+                val_loss=_float(val_loss),
+                val_accuracy=_float(val_accuracy),
+                metric=_float(metric),
+                state=self._state(),
+            )
+        )
+        self._current = after
+
+    def _state(self) -> dict[str, Any]:
+        from lrviz.schedules import KINDS, state_of
+
+        for kind in KINDS:
+            if kind.name == type(self.scheduler).__name__:
+                return state_of(kind, self.scheduler)
+        return {}
+
+    @property
+    def trace(self) -> Trace:
+        """The trace so far, with its events explained."""
+        import torch
+
+        name = type(self.scheduler).__name__
+        trace = Trace(
+            meta={"lrviz": __version__, "torch": torch.__version__, "source": "record"},
+            experiment=self.experiment,
+            schedule={"name": name, "params": scheduler_params(self.scheduler)},
+            initial_lr=self._initial,
+            epochs=tuple(self._epochs),
+            final_lr=self._current,
+        )
+        return trace.with_events(explain(trace))
+
+
+def scheduler_params(scheduler: Any) -> dict[str, Any]:
+    """The constructor arguments a torch scheduler kept as attributes (``min_lrs`` -> ``min_lr``)."""
+    import inspect
+
+    from lrviz.schedules import _NOT_PARAMETERS
+
+    params = {}
+    for name in inspect.signature(type(scheduler).__init__).parameters:
+        attribute = _ATTRIBUTE.get(name, name)
+        if name not in _NOT_PARAMETERS and hasattr(scheduler, attribute):
+            value = getattr(scheduler, attribute)
+            if isinstance(value, bool | int | float | str | list | tuple):
+                params[name] = list(value) if isinstance(value, tuple) else value
+    return params
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
