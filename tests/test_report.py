@@ -1,0 +1,125 @@
+"""The HTML report (SPEC §7): self-contained, valid HTML5, accessible, escaped, complete."""
+
+from __future__ import annotations
+
+import html.parser
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import html5lib
+import pytest
+
+from lrviz.config import Experiment
+from lrviz.experiment import run
+from lrviz.report import write_report
+from lrviz.trace import Event, Trace
+
+
+@pytest.fixture(scope="module")
+def traces() -> list[Trace]:
+    return run(Experiment(epochs=40))
+
+
+@pytest.fixture(scope="module")
+def page(traces: list[Trace], tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("report")
+    return write_report(traces, out).read_text(encoding="utf-8")
+
+
+class Tags(html.parser.HTMLParser):
+    """Collects every start tag with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+def test_is_valid_html5_with_a_language(page: str) -> None:
+    html5lib.HTMLParser(strict=True).parse(page)  # raises on any parse error
+    assert page.startswith("<!DOCTYPE html>")
+    assert ("html", {"lang": "en"}) in tags(page)
+
+
+def test_is_self_contained(page: str) -> None:
+    found = tags(page)
+    assert not [t for t, _ in found if t in {"script", "link", "iframe", "object"}]
+    images = [a for t, a in found if t == "img"]
+    assert images and all((a["src"] or "").startswith("data:image/svg+xml;base64,") for a in images)
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)
+    assert "@import" not in page and "url(" not in page
+
+
+def test_every_figure_has_a_caption_and_a_text_alternative(page: str) -> None:
+    assert page.count("<figure>") == page.count("<figcaption>") == 5
+    assert all((a.get("alt") or "").strip() for t, a in tags(page) if t == "img")
+
+
+def test_shows_what_was_run_with_every_parameter(page: str) -> None:
+    for text in ("wine", "Adam(lr=0.1", "Seeds", "torch", "lrviz 0.1.0",
+                 "step_size=30, gamma=0.1", "gamma=0.95",
+                 "mode=min, factor=0.1, patience=10, threshold=0.0001, threshold_mode=rel, "
+                 "cooldown=0, min_lr=0, eps=1e-08"):
+        assert text in page, text
+
+
+def test_has_event_tables_and_the_comparison_table(page: str, traces: list[Trace]) -> None:
+    assert "epoch 30 is a multiple of step_size 30: rate x gamma 0.1" in page
+    assert "has not improved on its best" in page
+    for heading in ("Best val loss (epoch)", "Final val loss", "Final accuracy", "Reductions",
+                    "Final LR", "10% LR at"):
+        assert heading in page
+    step = traces[0]
+    assert f"<td>{step.label}</td>" in page
+
+
+def test_files_beside_the_page(traces: list[Trace], tmp_path: Path) -> None:
+    write_report(traces, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "traces").iterdir()) == [
+        "exp-seed0.json", "plateau-seed0.json", "step-seed0.json"
+    ]
+    svg = (tmp_path / "figures" / "lr.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert (tmp_path / "figures" / "lr.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_same_traces_give_the_same_bytes(traces: list[Trace], tmp_path: Path) -> None:
+    first = write_report(traces, tmp_path / "a").read_bytes()
+    second = write_report(traces, tmp_path / "b").read_bytes()
+    assert first == second
+
+
+def test_text_from_traces_is_escaped(traces: list[Trace], tmp_path: Path) -> None:
+    hostile = replace(traces[0], schedule={**traces[0].schedule, "label": "<script>alert(1)</script>"})
+    page = write_report([hostile], tmp_path).read_text()
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_external_changes_and_divergence_are_flagged(traces: list[Trace], tmp_path: Path) -> None:
+    step = traces[0]
+    external = Event(5, 0, "external", 0.1, 0.05, "set by hand")
+    epochs = list(step.epochs)
+    epochs[7] = replace(epochs[7], val_loss=float("nan"))
+    flagged = replace(step, events=(*step.events, external), epochs=tuple(epochs))
+    page = write_report([flagged], tmp_path).read_text()
+    assert "changed outside the schedule" in page and "epoch 5" in page
+    assert "training diverged at epoch 8" in page
+
+
+def test_refuses_a_file_as_output_and_an_empty_run(traces: list[Trace], tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(ValueError, match="is a file"):
+        write_report(traces, target)
+    with pytest.raises(ValueError, match="no traces"):
+        write_report([], tmp_path / "empty")
