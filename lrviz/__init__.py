@@ -1,8 +1,10 @@
 """lrviz: see, measure and explain what a learning-rate schedule does to training.
 
 Public names are loaded on first use (PEP 562), so ``import lrviz`` and
-``lrviz --help`` import neither lrviz's own modules nor any heavy library (torch,
-matplotlib, scikit-learn) before they are needed.
+``lrviz --help`` import no heavy library (torch, matplotlib, scikit-learn) before it
+is needed. ``explain`` and ``compare`` are imported eagerly: each shares its name with
+its module, and importing ``lrviz.explain`` (the module) would otherwise replace the
+function on the package. Both modules are light.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from lrviz.__about__ import __version__
+from lrviz.compare import compare
+from lrviz.explain import explain
 
 if TYPE_CHECKING:
     from lrviz.experiment import run_experiment
-    from lrviz.explain import explain
     from lrviz.recorder import Recorder
     from lrviz.report import write_report
     from lrviz.trace import Epoch, Event, Trace
@@ -24,12 +27,11 @@ _EXPORTS = {
     "Event": "lrviz.trace",
     "Recorder": "lrviz.recorder",
     "Trace": "lrviz.trace",
-    "explain": "lrviz.explain",
     "run_experiment": "lrviz.experiment",
     "write_report": "lrviz.report",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [*sorted(_EXPORTS), "__version__", "compare", "explain"]
 
 
 def __getattr__(name: str) -> Any:

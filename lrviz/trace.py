@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+
+from lrviz.__about__ import __version__
 
 SCHEMA = "lrviz.trace/1"
 
@@ -195,6 +198,56 @@ class Trace:
         except ValueError as exc:
             raise ValueError(f"{os.fspath(path)!r}: {exc}") from exc
 
+    @classmethod
+    def from_rates(
+        cls,
+        rates: Iterable[float | Iterable[float]],
+        name: str = "unnamed",
+        params: Mapping[str, Any] | None = None,
+    ) -> Trace:
+        """A trace holding only learning rates, e.g. to check a schedule in a test.
+
+        ``rates`` reads like :meth:`rates`: the rate before the first step, then the
+        rate after each step, so ``n + 1`` values make ``n`` epochs (the last one is
+        ``final_lr``). Each value is one number (one param group) or one number per
+        group, as ``scheduler.get_last_lr()`` returns them::
+
+            rates = [scheduler.get_last_lr()]
+            for _ in range(epochs):
+                optimizer.step()
+                scheduler.step()
+                rates.append(scheduler.get_last_lr())
+            trace = Trace.from_rates(rates, name="StepLR", params={"step_size": 30})
+
+        Args:
+            rates: At least two values: the initial rate and the rate after each step.
+            name: The schedule's name; :func:`lrviz.compare` compares it.
+            params: The schedule's parameters; compared too.
+
+        Raises:
+            ValueError: Fewer than two values, or values with different numbers of groups.
+            TypeError: A value is not a number or a list of numbers.
+        """
+        rows = [_rate_row(value) for value in rates]
+        if len(rows) < 2:
+            raise ValueError(
+                "need at least 2 rates (the initial rate and the rate after each step), "
+                f"got {len(rows)}"
+            )
+        groups = sorted({len(row) for row in rows})
+        if groups[0] == 0 or len(groups) > 1:
+            raise ValueError(
+                f"every value needs the same number of param groups (at least 1), got {groups}"
+            )
+        return cls(
+            meta={"lrviz": __version__, "source": "record"},
+            experiment=None,
+            schedule={"name": name, "params": dict(params or {})},
+            initial_lr=rows[0],
+            epochs=tuple(Epoch(epoch=k, lr=row) for k, row in enumerate(rows[:-1], start=1)),
+            final_lr=rows[-1],
+        )
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
@@ -264,6 +317,17 @@ def _event_from_dict(d: Mapping[str, Any]) -> Event:
 
 def _floats(values: Sequence[Any]) -> tuple[float, ...]:
     return tuple(float(v) for v in values)
+
+
+def _rate_row(value: Any) -> tuple[float, ...]:
+    """One entry of :meth:`Trace.from_rates`: a number, or one number per group."""
+    if isinstance(value, numbers.Real):
+        return (float(value),)
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
+        row = list(value)
+        if all(isinstance(v, numbers.Real) for v in row):
+            return tuple(float(v) for v in row)
+    raise TypeError(f"a rate must be a number or a list of numbers (one per group), got {value!r}")
 
 
 def _opt_float(value: Any) -> float | None:
