@@ -17,10 +17,13 @@ from lrviz.compare import compare
 from lrviz.explain import explain
 
 if TYPE_CHECKING:
-    from lrviz.experiment import run_experiment
-    from lrviz.recorder import Recorder
-    from lrviz.report import write_report
-    from lrviz.trace import Epoch, Event, Trace
+    from lrviz.experiment import run_experiment as run_experiment
+    from lrviz.recorder import Recorder as Recorder
+    from lrviz.report import write_report as write_report
+    from lrviz.simulation import simulate as simulate
+    from lrviz.trace import Epoch as Epoch
+    from lrviz.trace import Event as Event
+    from lrviz.trace import Trace as Trace
 
 _EXPORTS = {
     "Epoch": "lrviz.trace",
@@ -28,6 +31,7 @@ _EXPORTS = {
     "Recorder": "lrviz.recorder",
     "Trace": "lrviz.trace",
     "run_experiment": "lrviz.experiment",
+    "simulate": "lrviz.simulation",
     "write_report": "lrviz.report",
 }
 

@@ -29,7 +29,9 @@ def build_model() -> torch.nn.Module:
     """The lesson's MLP, initialised from torch's global RNG."""
     from torch import nn
 
-    return nn.Sequential(nn.Linear(13, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 3))
+    return nn.Sequential(
+        nn.Linear(13, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 3)
+    )
 
 
 def run(experiment: Experiment) -> list[Trace]:
@@ -41,11 +43,13 @@ def iter_runs(experiment: Experiment) -> Iterator[Trace]:
     """Like :func:`run`, one trace at a time (for progress reporting)."""
     from lrviz import data
 
-    resolved = [schedules.resolve(s, experiment.epochs, experiment.lr) for s in experiment.schedules]
-    for spec, params in zip(experiment.schedules, resolved):
-        schedules.check(spec.kind, params, experiment.lr)
+    resolved = [
+        schedules.resolve(s, experiment.epochs, experiment.lr) for s in experiment.schedules
+    ]
+    for spec, params in zip(experiment.schedules, resolved, strict=True):
+        schedules.check(spec.kind, params, experiment.lr, experiment.epochs)
     split = data.load(experiment.dataset)
-    for spec, params in zip(experiment.schedules, resolved):
+    for spec, params in zip(experiment.schedules, resolved, strict=True):
         for seed in experiment.seeds:
             trace = train(split, spec, params, experiment, seed)
             yield trace.with_events(explain(trace))
@@ -65,9 +69,11 @@ def train(
     optimizer = Adam(model.parameters(), [experiment.lr])
     scheduler = schedules.build(spec.kind, params, optimizer)
     initial_lr = _rates(optimizer)
+    varies_momentum = schedules.varies_momentum(spec.kind, params)
     records = []
     for epoch in range(1, experiment.epochs + 1):
         lr = _rates(optimizer)
+        momentum = schedules.momenta(optimizer) if varies_momentum else None
         model.train()
         optimizer.zero_grad()
         loss = criterion(model(split.x_train), split.y_train)
@@ -90,11 +96,32 @@ def train(
                 val_loss=val_loss.item(),
                 val_accuracy=accuracy.item(),
                 metric=val_loss.item() if spec.kind.needs_metric else None,
+                momentum=momentum,
                 state=schedules.state_of(spec.kind, scheduler),
             )
         )
+    return run_trace(experiment, spec, params, seed, initial_lr, tuple(records), _rates(optimizer))
+
+
+def run_trace(
+    experiment: Experiment,
+    spec: ScheduleSpec,
+    params: dict[str, Any],
+    seed: int,
+    initial_lr: tuple[float, ...],
+    epochs: tuple[Epoch, ...],
+    final_lr: tuple[float, ...],
+    **meta: Any,
+) -> Trace:
+    """The trace of one run of the lesson's loop (no events): what ran, and its epochs.
+
+    Shared by the exact path and the batched engine (:mod:`lrviz.sweep`), which adds
+    ``meta`` keys saying how the run was computed.
+    """
+    import torch
+
     return Trace(
-        meta={"lrviz": __version__, "torch": torch.__version__, "source": "run"},
+        meta={"lrviz": __version__, "torch": torch.__version__, "source": "run", **meta},
         experiment={
             "dataset": experiment.dataset,
             "epochs": experiment.epochs,
@@ -105,11 +132,37 @@ def train(
         },
         schedule={"name": spec.kind.name, "label": spec.label, "params": params},
         initial_lr=initial_lr,
-        epochs=tuple(records),
-        final_lr=_rates(optimizer),
+        epochs=epochs,
+        final_lr=final_lr,
     )
 
 
 def _rates(optimizer: Any) -> tuple[float, ...]:
     return tuple(float(g["lr"]) for g in optimizer.param_groups)
 
+
+def run_experiment(
+    schedule: str | ScheduleSpec = "plateau",
+    *,
+    seed: int = 0,
+    epochs: int = 100,
+    lr: float = 0.1,
+    dataset: str = "wine",
+) -> Trace:
+    """Train the lesson's model under one schedule and return its explained trace.
+
+    Args:
+        schedule: A schedule SPEC such as ``"step:step_size=10"``, or a parsed spec.
+        seed: ``torch.manual_seed`` before the model is built.
+        epochs: Epochs (one scheduler step each).
+        lr: Adam's initial learning rate.
+        dataset: The data set (``"wine"``).
+
+    Raises:
+        ValueError: A bad schedule, parameter, seed, epoch count or rate.
+    """
+    spec = schedules.parse_spec(schedule) if isinstance(schedule, str) else schedule
+    experiment = Experiment(
+        dataset=dataset, epochs=epochs, lr=schedules.check_lr(lr), seeds=(seed,), schedules=(spec,)
+    )
+    return run(experiment)[0]

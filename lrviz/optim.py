@@ -41,9 +41,7 @@ class Adam(torch.optim.Optimizer):
             raise ValueError("need at least one param group rate")
         self.defaults = {"lr": lrs[0], "betas": betas, "eps": eps}
         self.state: defaultdict[torch.Tensor, Any] = defaultdict(dict)
-        self.param_groups = [
-            {"params": [], "lr": lr, "betas": betas, "eps": eps} for lr in lrs
-        ]
+        self.param_groups = [{"params": [], "lr": lr, "betas": betas, "eps": eps} for lr in lrs]
         self.param_groups[0]["params"] = list(params)
         self._steps = 0
 

@@ -23,9 +23,6 @@ from lrviz.__about__ import __version__
 from lrviz.explain import explain
 from lrviz.trace import Epoch, Trace
 
-# Constructor arguments that torch stores under another attribute name.
-_ATTRIBUTE = {"min_lr": "min_lrs"}
-
 
 class Recorder:
     """Records the rates, losses and scheduler state of a training loop you own.
@@ -37,7 +34,9 @@ class Recorder:
         experiment: Optional description of the run, stored as the trace's ``experiment``.
     """
 
-    def __init__(self, optimizer: Any, scheduler: Any, experiment: dict[str, Any] | None = None):
+    def __init__(
+        self, optimizer: Any, scheduler: Any, experiment: dict[str, Any] | None = None
+    ) -> None:
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.experiment = experiment
@@ -77,44 +76,35 @@ class Recorder:
         self._current = after
 
     def _state(self) -> dict[str, Any]:
-        from lrviz.schedules import KINDS, state_of
+        from lrviz.schedules import lookup, state_of
 
-        for kind in KINDS:
-            if kind.name == type(self.scheduler).__name__:
-                return state_of(kind, self.scheduler)
-        return {}
+        try:
+            kind = lookup(type(self.scheduler).__name__)
+        except ValueError:  # a scheduler lrviz has no rule for: rates only
+            return {}
+        return state_of(kind, self.scheduler)
 
     @property
     def trace(self) -> Trace:
         """The trace so far, with its events explained."""
         import torch
 
+        from lrviz.schedules import params_of
+
         name = type(self.scheduler).__name__
+        try:
+            params = params_of(self.scheduler)
+        except ValueError:  # a scheduler lrviz has no rule for: its changes are external
+            params = {}
         trace = Trace(
             meta={"lrviz": __version__, "torch": torch.__version__, "source": "record"},
             experiment=self.experiment,
-            schedule={"name": name, "params": scheduler_params(self.scheduler)},
+            schedule={"name": name, "params": params},
             initial_lr=self._initial,
             epochs=tuple(self._epochs),
             final_lr=self._current,
         )
         return trace.with_events(explain(trace))
-
-
-def scheduler_params(scheduler: Any) -> dict[str, Any]:
-    """The constructor arguments a torch scheduler kept as attributes (``min_lrs`` -> ``min_lr``)."""
-    import inspect
-
-    from lrviz.schedules import _NOT_PARAMETERS
-
-    params = {}
-    for name in inspect.signature(type(scheduler).__init__).parameters:
-        attribute = _ATTRIBUTE.get(name, name)
-        if name not in _NOT_PARAMETERS and hasattr(scheduler, attribute):
-            value = getattr(scheduler, attribute)
-            if isinstance(value, bool | int | float | str | list | tuple):
-                params[name] = list(value) if isinstance(value, tuple) else value
-    return params
 
 
 def _float(value: Any) -> float | None:

@@ -18,8 +18,15 @@ from lrviz.experiment import run
 from lrviz.plots import PALETTE
 from lrviz.report import write_report
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--no-first-run", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -28,7 +35,10 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     profile = tmp_path / "profile"
     return subprocess.run(
         [binary, *FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
 
 
@@ -39,7 +49,7 @@ def test_report_renders_offline_with_its_figures(tmp_path: Path) -> None:
     pixels = imread(shot)[:, :, :3]
     assert pixels.shape[:2] == (1600, 1200)
     # The first schedule's colour appears: the inline SVG figures were drawn.
-    blue = np.array([int(PALETTE[0][i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    blue = np.array([int(PALETTE[0][i : i + 2], 16) / 255 for i in (1, 3, 5)])
     assert (np.abs(pixels - blue).max(axis=2) < 0.05).sum() > 200
     # Text was drawn: plenty of dark pixels, not a blank or error page.
     assert (pixels.max(axis=2) < 0.3).sum() > 5000

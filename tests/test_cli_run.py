@@ -36,8 +36,19 @@ def test_writes_index_figures_and_one_trace_per_schedule(runner: CliRunner, tmp_
 def test_print_every_groups_each_schedules_lines_under_a_header(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    result = run(runner, "--epochs", "6", "--print-every", "3", "-s", "step:step_size=2", "-s",
-                 "exp", "-o", str(tmp_path))
+    result = run(
+        runner,
+        "--epochs",
+        "6",
+        "--print-every",
+        "3",
+        "-s",
+        "step:step_size=2",
+        "-s",
+        "exp",
+        "-o",
+        str(tmp_path),
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[:6] == [
@@ -60,9 +71,18 @@ def test_quiet_prints_nothing(runner: CliRunner, tmp_path: Path) -> None:
     "args, message",
     [
         (["-s", "nope"], r"unknown schedule 'nope'; choose one of: StepLR \(step\)"),
-        (["-s", "step:gama=0.5"], r"unknown parameter 'gama' for StepLR; allowed: step_size, gamma"),
-        (["-s", "step:step_size"], r"bad parameter 'step_size' in 'step:step_size'; write key=value"),
-        (["-s", "plateau:mode=sideways"], r"ReduceLROnPlateau rejected .*mode 'sideways'|mode sideways is unknown"),
+        (
+            ["-s", "step:gama=0.5"],
+            r"unknown parameter 'gama' for StepLR; allowed: step_size, gamma",
+        ),
+        (
+            ["-s", "step:step_size"],
+            r"bad parameter 'step_size' in 'step:step_size'; write key=value",
+        ),
+        (
+            ["-s", "plateau:mode=sideways"],
+            r"ReduceLROnPlateau mode must be one of 'min', 'max', got 'sideways'",
+        ),
         (["-s", "plateau:factor=2"], r"Factor should be < 1.0"),
         (["--epochs", "0"], r"--epochs"),
         (["--epochs", "ten"], r"--epochs"),
@@ -72,9 +92,20 @@ def test_quiet_prints_nothing(runner: CliRunner, tmp_path: Path) -> None:
         (["--dataset", "iris"], r"--dataset"),
         (["--bogus"], r"No such option .--bogus.*\(see .lrviz run --help.\)"),
     ],
-    ids=["unknown-schedule", "unknown-param", "no-equals", "torch-rejects-mode",
-         "torch-rejects-factor", "zero-epochs", "word-epochs", "nan-lr", "negative-lr", "inf-lr",
-         "unknown-dataset", "unknown-option"],
+    ids=[
+        "unknown-schedule",
+        "unknown-param",
+        "no-equals",
+        "torch-rejects-mode",
+        "torch-rejects-factor",
+        "zero-epochs",
+        "word-epochs",
+        "nan-lr",
+        "negative-lr",
+        "inf-lr",
+        "unknown-dataset",
+        "unknown-option",
+    ],
 )
 def test_bad_input_is_one_line_and_exit_2(
     runner: CliRunner, tmp_path: Path, args: list[str], message: str
@@ -93,7 +124,9 @@ def test_output_path_that_is_a_file_is_refused(runner: CliRunner, tmp_path: Path
     target.write_text("keep me")
     result = run(runner, "--epochs", "2", "-o", str(target))
     assert result.exit_code == 2
-    assert result.stderr == f"Error: output path {str(target)!r} is a file; give a folder (-o DIR)\n"
+    assert (
+        result.stderr == f"Error: output path {str(target)!r} is a file; give a folder (-o DIR)\n"
+    )
     assert target.read_text() == "keep me"
 
 

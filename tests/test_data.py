@@ -33,7 +33,9 @@ def test_load_gives_the_lessons_tensors() -> None:
     y = torch.tensor(wine.target, dtype=torch.long)
     expected = train_test_split(x, y, test_size=0.2, random_state=42)
     split = data.load()
-    for got, want in zip((split.x_train, split.x_valid, split.y_train, split.y_valid), expected):
+    for got, want in zip(
+        (split.x_train, split.x_valid, split.y_train, split.y_valid), expected, strict=True
+    ):
         assert got.dtype == want.dtype
         assert torch.equal(got, want)
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_lesson import lesson
 
 from lrviz.compare import compare
 from lrviz.config import Experiment
 from lrviz.experiment import run
 from lrviz.trace import Trace
-from test_lesson import lesson
 
 GOLDEN = Path(__file__).parent / "golden" / "run-default"
 NAMES = ("step", "exp", "plateau")

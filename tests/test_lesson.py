@@ -82,8 +82,10 @@ def test_run_matches_the_lesson_loop_epoch_by_epoch(schedule: str, seed: int) ->
     expected = lesson(seed, schedule)
     trace = lrviz.run_experiment(schedule, seed=seed)
     assert len(trace.epochs) == len(expected) == 100
-    for k, (row, epoch) in enumerate(zip(expected, trace.epochs), start=1):
-        assert epoch.lr[0] == row["lr"], f"LR is wrong in epoch {k}: expected {row['lr']}, got {epoch.lr[0]}"
+    for k, (row, epoch) in enumerate(zip(expected, trace.epochs, strict=True), start=1):
+        assert epoch.lr[0] == row["lr"], (
+            f"LR is wrong in epoch {k}: expected {row['lr']}, got {epoch.lr[0]}"
+        )
         # Bit for bit: same data, same initial weights, same Adam arithmetic.
         assert epoch.train_loss == row["train_loss"], f"train loss differs in epoch {k}"
         assert epoch.val_loss == row["val_loss"], f"val loss differs in epoch {k}"

@@ -33,7 +33,7 @@ def test_every_parameter_equals_torch_adam_after_every_step(
             opt.step()
         sched_ours.step()
         sched_theirs.step()
-        for a, b in zip(ours.parameters(), theirs.parameters()):
+        for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
             assert torch.equal(a, b), f"parameters differ after step {step}"
         assert opt_ours.param_groups[0]["lr"] == opt_theirs.param_groups[0]["lr"]
 

@@ -65,18 +65,31 @@ def test_every_figure_has_a_caption_and_a_text_alternative(page: str) -> None:
 
 
 def test_shows_what_was_run_with_every_parameter(page: str) -> None:
-    for text in ("wine", "Adam(lr=0.1", "Seeds", "torch", "lrviz 0.1.0",
-                 "step_size=30, gamma=0.1", "gamma=0.95",
-                 "mode=min, factor=0.1, patience=10, threshold=0.0001, threshold_mode=rel, "
-                 "cooldown=0, min_lr=0, eps=1e-08"):
+    for text in (
+        "wine",
+        "Adam(lr=0.1",
+        "Seeds",
+        "torch",
+        "lrviz 0.1.0",
+        "step_size=30, gamma=0.1",
+        "gamma=0.95",
+        "mode=min, factor=0.1, patience=10, threshold=0.0001, threshold_mode=rel, "
+        "cooldown=0, min_lr=0, eps=1e-08",
+    ):
         assert text in page, text
 
 
 def test_has_event_tables_and_the_comparison_table(page: str, traces: list[Trace]) -> None:
     assert "epoch 30 is a multiple of step_size 30: rate x gamma 0.1" in page
     assert "has not improved on its best" in page
-    for heading in ("Best val loss (epoch)", "Final val loss", "Final accuracy", "Reductions",
-                    "Final LR", "10% LR at"):
+    for heading in (
+        "Best val loss (epoch)",
+        "Final val loss",
+        "Final accuracy",
+        "Reductions",
+        "Final LR",
+        "10% LR at",
+    ):
         assert heading in page
     step = traces[0]
     assert f"<td>{step.label}</td>" in page
@@ -85,7 +98,9 @@ def test_has_event_tables_and_the_comparison_table(page: str, traces: list[Trace
 def test_files_beside_the_page(traces: list[Trace], tmp_path: Path) -> None:
     write_report(traces, tmp_path)
     assert sorted(p.name for p in (tmp_path / "traces").iterdir()) == [
-        "exp-seed0.json", "plateau-seed0.json", "step-seed0.json"
+        "exp-seed0.json",
+        "plateau-seed0.json",
+        "step-seed0.json",
     ]
     svg = (tmp_path / "figures" / "lr.svg").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
@@ -99,7 +114,9 @@ def test_the_same_traces_give_the_same_bytes(traces: list[Trace], tmp_path: Path
 
 
 def test_text_from_traces_is_escaped(traces: list[Trace], tmp_path: Path) -> None:
-    hostile = replace(traces[0], schedule={**traces[0].schedule, "label": "<script>alert(1)</script>"})
+    hostile = replace(
+        traces[0], schedule={**traces[0].schedule, "label": "<script>alert(1)</script>"}
+    )
     page = write_report([hostile], tmp_path).read_text()
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -18,13 +18,18 @@ def make_trace(**changes: object) -> Trace:
         "schedule": {"name": "StepLR", "label": "step", "params": {"step_size": 2, "gamma": 0.1}},
         "initial_lr": (0.1,),
         "epochs": (
-            Epoch(1, (0.1,), train_loss=1.5, val_loss=1.25, val_accuracy=0.5, state={"last_epoch": 1}),
+            Epoch(
+                1, (0.1,), train_loss=1.5, val_loss=1.25, val_accuracy=0.5, state={"last_epoch": 1}
+            ),
             Epoch(2, (0.1,), train_loss=math.nan, val_loss=math.inf, state={"last_epoch": 2}),
             Epoch(3, (0.01,), train_loss=-math.inf, val_loss=0.5, state={"last_epoch": 3}),
         ),
         "final_lr": (0.01,),
-        "events": (Event(2, 0, "reduce", 0.1, 0.01, "epoch 2 is a multiple of step_size 2",
-                         {"step_size": 2}),),
+        "events": (
+            Event(
+                2, 0, "reduce", 0.1, 0.01, "epoch 2 is a multiple of step_size 2", {"step_size": 2}
+            ),
+        ),
     }
     fields.update(changes)
     return Trace(**fields)  # type: ignore[arg-type]
@@ -53,7 +58,14 @@ def test_json_is_strict_with_named_non_finite_numbers() -> None:
 def test_layout_follows_the_spec() -> None:
     data = json.loads(make_trace().to_json())
     assert list(data) == [
-        "schema", "meta", "experiment", "schedule", "initial_lr", "epochs", "final_lr", "events"
+        "schema",
+        "meta",
+        "experiment",
+        "schedule",
+        "initial_lr",
+        "epochs",
+        "final_lr",
+        "events",
     ]
     first = data["epochs"][0]
     assert first["epoch"] == 1 and first["lr"] == [0.1] and first["state"] == {"last_epoch": 1}

@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def sh(*args: str | Path, cwd: Path | None = None) -> str:
-    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -32,7 +33,9 @@ def test_wheel_installed_in_a_fresh_venv_renders_a_report(tmp_path: Path) -> Non
     fresh = tmp_path / "fresh"
     venv.create(fresh, with_pip=False)
     python = fresh / "bin" / "python"
-    site = Path(sh(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
+    site = Path(
+        sh(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
+    )
     # Dependencies (torch, matplotlib, ...) come from this environment; lrviz only from the wheel.
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     sh(sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", wheel)
@@ -41,7 +44,17 @@ def test_wheel_installed_in_a_fresh_venv_renders_a_report(tmp_path: Path) -> Non
     elsewhere.mkdir()
     where = sh(python, "-c", "import lrviz.report; print(lrviz.report.__file__)", cwd=elsewhere)
     assert where.startswith(str(site))
-    sh(fresh / "bin" / "lrviz", "run", "--epochs", "3", "-s", "step", "-q", "-o", "out",
-       cwd=elsewhere)
+    sh(
+        fresh / "bin" / "lrviz",
+        "run",
+        "--epochs",
+        "3",
+        "-s",
+        "step",
+        "-q",
+        "-o",
+        "out",
+        cwd=elsewhere,
+    )
     page = (elsewhere / "out" / "index.html").read_text()
     assert "Learning-rate schedules, explained" in page and "<style>" in page

@@ -1,0 +1,170 @@
+"""Experiment files (TOML, SPEC §2): ``[experiment]`` settings and ``[[schedule]]`` tables.
+
+::
+
+    [experiment]
+    epochs = 100
+    lr = 0.1
+    seeds = [0, 1, 2]
+
+    [[schedule]]
+    name = "StepLR"          # class name or alias; every other key is a parameter
+    step_size = 30
+
+    [[schedule]]
+    name = "SequentialLR"
+    label = "warmup-cosine"  # optional: names the schedule in headings and files
+    milestones = [5]
+    schedulers = [{name = "LinearLR", start_factor = 0.1, total_iters = 5}, "cosine"]
+
+Unknown keys are errors, not ignored. Command-line options win over the file:
+:func:`experiment` takes the file and the options the user actually gave.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lrviz.config import Experiment
+from lrviz.schedules import ScheduleSpec, check_lr, spec_from_table
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+EXPERIMENT_KEYS = ("dataset", "epochs", "lr", "seeds")
+"""Keys of the ``[experiment]`` table."""
+
+TOP_LEVEL_KEYS = ("experiment", "schedule")
+"""Tables of the file."""
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """What an experiment file says.
+
+    Attributes:
+        source: The file name, for messages.
+        settings: The ``[experiment]`` keys the file sets (validated).
+        schedules: The ``[[schedule]]`` tables, parsed; empty means lrviz's defaults.
+    """
+
+    source: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    schedules: tuple[ScheduleSpec, ...] = ()
+
+
+def load(path: str | os.PathLike[str]) -> ConfigFile:
+    """Read and check an experiment file.
+
+    Raises:
+        ValueError: Unreadable file, bad TOML, an unknown key or a bad value; the
+            message names the file.
+    """
+    source = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read config {source!r}: {exc}") from exc
+    return parse(text, source)
+
+
+def parse(text: str, source: str = "config") -> ConfigFile:
+    """Check the text of an experiment file (see :func:`load`).
+
+    Raises:
+        ValueError: Bad TOML, an unknown key or a bad value.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        _known(data, TOP_LEVEL_KEYS, "top-level key")
+        table = data.get("experiment", {})
+        if not isinstance(table, Mapping):
+            raise ValueError("experiment must be a table: [experiment]")
+        _known(table, EXPERIMENT_KEYS, "key in [experiment]")
+        settings = {key: _CHECKS[key](table[key]) for key in EXPERIMENT_KEYS if key in table}
+        return ConfigFile(source, settings, _schedules(data.get("schedule", [])))
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from exc
+
+
+def _known(table: Mapping[str, Any], allowed: Sequence[str], what: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ValueError(f"unknown {what} {key!r}; allowed: {', '.join(allowed)}")
+
+
+def _schedules(value: Any) -> tuple[ScheduleSpec, ...]:
+    # One [schedule] table is accepted as well as an array of [[schedule]] tables.
+    tables = [value] if isinstance(value, Mapping) else value
+    if not isinstance(tables, list):
+        raise ValueError(f"schedule must be [[schedule]] tables, got {value!r}")
+    return tuple(spec_from_table(t, f"schedule {i + 1}") for i, t in enumerate(tables))
+
+
+def _whole(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} must be a whole number, got {value!r}")
+    return value
+
+
+def _epochs(value: Any) -> int:
+    if _whole(value, "epochs") <= 0:
+        raise ValueError(f"epochs must be a whole number > 0, got {value!r}")
+    return int(value)
+
+
+def _lr(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"lr must be a number, got {value!r}")
+    return check_lr(float(value))
+
+
+def _seeds(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"seeds must be a non-empty list of whole numbers, got {value!r}")
+    return tuple(_whole(v, "every seed") for v in value)
+
+
+def _dataset(value: Any) -> str:
+    from lrviz.data import DATASETS
+
+    if value not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {value!r}")
+    return str(value)
+
+
+_CHECKS = {"dataset": _dataset, "epochs": _epochs, "lr": _lr, "seeds": _seeds}
+
+
+def experiment(config: ConfigFile | None, **given: Any) -> Experiment:
+    """The experiment: lrviz's defaults, then the file, then the options given.
+
+    Args:
+        config: The experiment file, if any.
+        **given: Command-line values the user gave (``None`` means not given):
+            ``dataset``, ``epochs``, ``lr``, ``seeds`` and ``schedules``.
+
+    Raises:
+        TypeError: An unknown option name.
+        ValueError: A bad value.
+    """
+    unknown = sorted(set(given) - {*EXPERIMENT_KEYS, "schedules"})
+    if unknown:
+        raise TypeError(f"unknown experiment option {unknown[0]!r}")
+    values: dict[str, Any] = {}
+    if config is not None:
+        values.update(config.settings)
+        if config.schedules:
+            values["schedules"] = config.schedules
+    values.update({k: v for k, v in given.items() if v is not None and v != ()})
+    return Experiment(**values)
