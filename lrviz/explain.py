@@ -324,7 +324,7 @@ def _reduce_on_plateau(trace: Trace, group: int) -> list[Prediction]:
     mode, threshold, threshold_mode = p["mode"], p["threshold"], p["threshold_mode"]
     patience, cooldown, factor, eps = p["patience"], p["cooldown"], p["factor"], p["eps"]
     min_lr = p["min_lr"][group] if isinstance(p["min_lr"], list) else p["min_lr"]
-    name = "val_loss" if trace.experiment is not None else "the metric"
+    name = "val_loss" if _metric_is_val_loss(trace) else "the metric"
     better = _is_better(mode, threshold_mode, threshold)
     best, best_epoch, num_bad, cooldown_counter = (
         (math.inf if mode == "min" else -math.inf),
@@ -378,6 +378,13 @@ def _reduce_on_plateau(trace: Trace, group: int) -> list[Prediction]:
             out.append(Prediction(before, held, evidence, held=True))
         cooldown_counter, num_bad = cooldown, 0
     return out
+
+
+def _metric_is_val_loss(trace: Trace) -> bool:
+    """The monitored metric was the validation loss (as in ``lrviz run``), not something else."""
+    return bool(trace.epochs) and all(
+        e.metric is not None and e.metric == e.val_loss for e in trace.epochs
+    )
 
 
 def _is_better(mode: str, threshold_mode: str, threshold: float) -> Callable[[float, float], bool]:

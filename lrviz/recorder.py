@@ -108,4 +108,8 @@ class Recorder:
 
 
 def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
+    """A float from a number or a 0-dim tensor (``.item()`` also takes one that needs grad)."""
+    if value is None:
+        return None
+    item = getattr(value, "item", None)
+    return float(item() if callable(item) else value)
