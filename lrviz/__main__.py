@@ -1,5 +1,5 @@
 """``python -m lrviz`` is the ``lrviz`` command."""
 
-from lrviz.cli import main
+from lrviz.cli import entry
 
-main()
+entry()

@@ -94,8 +94,9 @@ class Progress:
     so pipes, logs and CI output stay clean.
     """
 
-    def __init__(self, enabled: bool = True, stream: Any = None, delay: float = 1.0,
-                 clock: Any = None) -> None:
+    def __init__(
+        self, enabled: bool = True, stream: Any = None, delay: float = 1.0, clock: Any = None
+    ) -> None:
         import time
 
         self.stream = sys.stderr if stream is None else stream
@@ -129,6 +130,23 @@ class Progress:
         self.close()
 
 
+def entry() -> None:
+    """The ``lrviz`` program (console script and ``python -m lrviz``): :func:`main`, then
+    a quick exit.
+
+    At exit Python's garbage collector walks every object still alive, and importing
+    torch and matplotlib leaves millions: about a second, longer than training the
+    lesson. Freezing them first (``gc.freeze`` in an ``atexit`` hook, which runs before
+    the interpreter tears down) skips that walk; the process ends a second sooner with
+    nothing else changed. Tests call :func:`main` and keep the usual exit.
+    """
+    import atexit
+    import gc
+
+    atexit.register(gc.freeze)
+    main()
+
+
 @click.group(
     "lrviz", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}
 )
@@ -151,14 +169,26 @@ def main() -> None:
               help="Adam's initial learning rate.")
 @click.option("--seed", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True,
               help="torch.manual_seed before each schedule's model is built.")
-@click.option("--seeds", "seed_list", metavar="RANGE", callback=_seeds,
-              help="Several seeds, e.g. 0-49, 0,3,7 or 0-9,20: one trace per schedule and "
-              "seed, trained together on the batched engine. Not with --seed.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes for runs on the exact path (--exact, and round-off-sensitive "
-              "runs of a sweep), through joblib.")
-@click.option("--exact", is_flag=True,
-              help="Train every run on the exact path (the lesson's loop), even with --seeds.")
+@click.option(
+    "--seeds",
+    "seed_list",
+    metavar="RANGE",
+    callback=_seeds,
+    help="Several seeds, e.g. 0-49, 0,3,7 or 0-9,20: one trace per schedule and seed, "
+    "trained together by the batched engine (same numbers as one by one). Not with --seed.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes (joblib) for runs trained one by one on the exact path (--exact).",
+)
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Train run after run on the exact path, the lesson's loop, even with --seeds.",
+)
 @click.option("--dataset", type=click.Choice(["wine"]), default="wine", show_default=True)
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("reports"),
               show_default=True, help="Output folder: index.html, figures/, traces/.")
@@ -194,16 +224,17 @@ def run(
         if "seeds" in given:
             raise click.UsageError("give --seed or --seeds, not both")
         given["seeds"] = seed_list
-    try:
-        experiment = make_experiment(_config(config), **given)
-        traces = _train(experiment, exact=exact, jobs=jobs, quiet=quiet)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
+    with Progress(enabled=not quiet) as progress:
+        try:
+            experiment = make_experiment(_config(config), **given)
+            traces = _train(experiment, exact=exact, jobs=jobs, quiet=quiet, progress=progress)
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
+        index = _write_report(traces, out, progress)
     if not quiet:
         _warn_pitfalls(traces)
     if print_every and not quiet:
         _print_rates(traces, print_every)
-    index = _write_report(traces, out)
     if not quiet:
         _summarise(traces, index)
     if open_report:
@@ -238,25 +269,28 @@ def _warn_pitfalls(traces: Sequence[Trace]) -> None:
         click.echo(f"Warning: {message}", err=True)
 
 
-def _train(experiment: Any, *, exact: bool, jobs: int, quiet: bool) -> list[Trace]:
+def _train(
+    experiment: Any, *, exact: bool, jobs: int, quiet: bool, progress: Progress
+) -> list[Trace]:
     import warnings
 
     from lrviz import sweep
 
-    with Progress(enabled=not quiet) as progress, warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", sweep.ExactFallback)
         traces = sweep.run(experiment, exact=exact, jobs=jobs, progress=progress)
-    for warning in caught:
-        if not quiet:
+    if caught and not quiet:
+        progress.close()
+        for warning in caught:
             click.echo(f"Warning: {warning.message}", err=True)
     return traces
 
 
-def _write_report(traces: list[Trace], out: Path) -> Path:
+def _write_report(traces: list[Trace], out: Path, progress: Progress | None = None) -> Path:
     from lrviz.report import write_report
 
     try:
-        return write_report(traces, out)
+        return write_report(traces, out, progress)
     except OSError as exc:
         raise click.ClickException(f"cannot write the report to {out}: {exc}") from None
 
@@ -277,6 +311,12 @@ def _print_rates(traces: list[Trace], every: int) -> None:
 
 
 def _summarise(traces: list[Trace], index: Path) -> None:
+    from lrviz import bands
+
+    if bands.several_seeds(traces):
+        _summarise_seeds(bands.groups(traces))
+        click.echo(f"Report: {index}")
+        return
     for trace in traces:
         counts: dict[str, int] = {}
         for e in trace.events:
@@ -292,6 +332,25 @@ def _summarise(traces: list[Trace], index: Path) -> None:
             line += f"; DIVERGED at epoch {diverged}"
         click.echo(line)
     click.echo(f"Report: {index}")
+
+
+def _summarise_seeds(groups: Sequence[Any]) -> None:
+    """One line per schedule: the final validation loss across seeds, and when it reduced."""
+    from lrviz.bands import consistency, spread
+    from lrviz.explain import is_continuous
+
+    for group in groups:
+        final = spread([t.epochs[-1].val_loss for t in group.traces])
+        loss = "no finite final val loss"
+        if final.median is not None:
+            loss = (f"final val loss {final.median:.4f} (10-90%: {final.low:.4f}-"
+                    f"{final.high:.4f})")
+        diverged = sum(t.diverged_epoch is not None for t in group.traces)
+        line = (f"{group.label:<10} {group.name:<18} {len(group.traces)} seeds, {loss}; "
+                f"{consistency(group, is_continuous(group.traces[0]))}")
+        if diverged:
+            line += f" DIVERGED in {diverged} seeds."
+        click.echo(line)
 
 
 @main.command()

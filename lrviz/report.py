@@ -3,6 +3,11 @@
 ``write_report`` stages every file in a hidden folder inside the output folder and
 swaps it in at the end, so a failed or interrupted run never leaves a half-written
 report and never destroys the previous one.
+
+With several seeds per schedule (SPEC §7.6) the report shows each schedule once: its
+median across seeds with a 10-90% band in the figures, medians and spreads in the
+comparison table, and how consistent the reductions were (:mod:`lrviz.bands`). With
+one seed it shows every trace as it is.
 """
 
 from __future__ import annotations
@@ -13,14 +18,27 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lrviz import bands
 from lrviz.__about__ import __version__
-from lrviz.explain import CONTINUOUS, first_epoch_at_or_below, milestones
+from lrviz.explain import first_epoch_at_or_below, is_continuous, milestones, notable
+from lrviz.seeds import format_seeds
 from lrviz.trace import Trace
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
+    from matplotlib.figure import Figure as MplFigure
+
+Progress = Callable[[str, int, int], None]
+"""``progress(what, done, total)``, called as figures and trace files are written."""
+
+MAX_DETAILS = 5
+"""Seeds named in one warning line; the rest are counted."""
 
 SUBDIRS = ("figures", "traces")
 
@@ -41,7 +59,9 @@ class Figure:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg).decode("ascii")
 
 
-def write_report(traces: Sequence[Trace], out: str | os.PathLike[str]) -> Path:
+def write_report(
+    traces: Sequence[Trace], out: str | os.PathLike[str], progress: Progress | None = None
+) -> Path:
     """Write ``index.html``, ``figures/`` and ``traces/`` into ``out``; return the index path.
 
     Raises:
@@ -52,7 +72,7 @@ def write_report(traces: Sequence[Trace], out: str | os.PathLike[str]) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"output path {str(out)!r} is a file; give a folder")
-    figures = build_figures(traces)
+    figures = build_figures(traces, progress)
     html = render_html(traces, figures)
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".lrviz-", dir=out))
@@ -62,8 +82,11 @@ def write_report(traces: Sequence[Trace], out: str | os.PathLike[str]) -> Path:
         for fig in figures:
             (stage / "figures" / f"{fig.slug}.svg").write_bytes(fig.svg)
             (stage / "figures" / f"{fig.slug}.png").write_bytes(fig.png)
-        for trace, name in zip(traces, trace_file_names(traces)):
+        names = trace_file_names(traces)
+        for k, (trace, name) in enumerate(zip(traces, names, strict=True), start=1):
             (stage / "traces" / name).write_text(trace.to_json(), encoding="utf-8")
+            if progress:
+                progress("traces", k, len(traces))
         (stage / "index.html").write_text(html, encoding="utf-8")
         _swap_in(stage, out)
     finally:
@@ -98,31 +121,97 @@ def trace_file_names(traces: Sequence[Trace]) -> list[str]:
     return names
 
 
-def build_figures(traces: Sequence[Trace]) -> list[Figure]:
+def build_figures(traces: Sequence[Trace], progress: Progress | None = None) -> list[Figure]:
     """The report's figures, rendered to SVG and PNG."""
     from lrviz import plots
 
+    specs = _multi_seed_figures(traces) if bands.several_seeds(traces) else _figures(traces)
+    out = []
+    for k, (name, make, caption, alt) in enumerate(specs, start=1):
+        fig = make()
+        out.append(Figure(name, caption, alt, plots.render(fig, "svg"), plots.render(fig, "png")))
+        if progress:
+            progress("figures", k, len(specs))
+    return out
+
+
+FigureSpec = tuple[str, Callable[[], "MplFigure"], str, str]
+"""(slug, figure maker, caption, text alternative)."""
+
+
+def _figures(traces: Sequence[Trace]) -> list[FigureSpec]:
+    from lrviz import plots
+
     names = ", ".join(t.label for t in traces)
-    specs = [
-        ("lr", plots.lr_overview(traces),
-         "Learning rate against epoch for every schedule (log scale); markers show events.",
-         f"Line chart of the learning rate per epoch on a log axis for {names}."),
-        ("loss", plots.losses(traces),
-         "Training (dashed) and validation (solid) loss per schedule; markers show reductions.",
-         f"Line chart of training and validation loss per epoch for {names}."),
+    specs: list[FigureSpec] = [
+        (
+            "lr",
+            partial(plots.lr_overview, traces),
+            "Learning rate against epoch for every schedule (log scale); markers show events.",
+            f"Line chart of the learning rate per epoch on a log axis for {names}.",
+        ),
+        (
+            "loss",
+            partial(plots.losses, traces),
+            "Training (dashed) and validation (solid) loss per schedule; markers show reductions.",
+            f"Line chart of training and validation loss per epoch for {names}.",
+        ),
     ]
     for i, trace in enumerate(traces):
-        specs.append((
-            f"schedule-{slug(trace.label)}", plots.schedule_detail(trace, i),
-            f"{trace.label}: learning rate with the validation loss"
-            + (", best-so-far value and bad-epoch count against patience."
-               if trace.name == "ReduceLROnPlateau" else "."),
-            f"Chart of the learning rate of {trace.label} and the validation loss per epoch.",
-        ))
-    return [
-        Figure(slug, caption, alt, plots.render(fig, "svg"), plots.render(fig, "png"))
-        for slug, fig, caption, alt in specs
+        specs.append(
+            (
+                f"schedule-{slug(trace.label)}",
+                partial(plots.schedule_detail, trace, i),
+                f"{trace.label}: learning rate with the validation loss"
+                + (
+                    ", best-so-far value and bad-epoch count against patience."
+                    if trace.name == "ReduceLROnPlateau"
+                    else "."
+                ),
+                f"Chart of the learning rate of {trace.label} and the validation loss per epoch.",
+            )
+        )
+    return specs
+
+
+def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
+    from lrviz import plots
+
+    found = bands.groups(traces)
+    names = ", ".join(f"{g.label} ({len(g.traces)} seeds)" for g in found)
+    specs: list[FigureSpec] = [
+        (
+            "lr",
+            partial(plots.lr_bands, found),
+            "Learning rate against epoch (log scale): each schedule's median across its seeds "
+            "(line) and the band from the 10th to the 90th percentile.",
+            "Line chart with shaded bands of the learning rate per epoch on a log axis for "
+            f"{names}.",
+        ),
+        (
+            "loss",
+            partial(plots.loss_bands, found),
+            "Validation loss (solid line: median across seeds; band: 10th to 90th percentile) "
+            "and median training loss (dashed) per schedule.",
+            f"Line chart with shaded bands of the validation loss, and lines of the training "
+            f"loss, per epoch for {names}.",
+        ),
     ]
+    for i, group in enumerate(found):
+        varies = not group.same_rates
+        specs.append(
+            (
+                f"schedule-{slug(group.label)}",
+                partial(plots.schedule_bands, group, i),
+                f"{group.label}: learning rate and validation loss across "
+                f"{len(group.traces)} seeds (medians, 10-90% bands)"
+                + ("; below, how many seeds reduced the rate at each epoch." if varies else "."),
+                f"Chart of the median learning rate and validation loss of {group.label} per epoch "
+                "with 10-90% bands"
+                + (", and a bar chart of reductions per epoch." if varies else "."),
+            )
+        )
+    return specs
 
 
 def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
@@ -141,14 +230,20 @@ def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
         lstrip_blocks=True,
     )
     env.filters["num"] = fmt_number
+    env.filters["spread"] = fmt_spread
     template = env.get_template("index.html.j2")
+    multi = bands.several_seeds(traces)
+    found = bands.groups(traces)
     return template.render(
         # Our own stylesheet: trusted, and entities would break it inside <style>.
         css=markupsafe.Markup(templates.joinpath("report.css").read_text("utf-8")),
         run=run_summary(traces),
         figures={f.slug: f for f in figures},
-        schedules=[schedule_view(t, i) for i, t in enumerate(traces)],
-        comparison=[comparison_row(t) for t in traces],
+        multi=multi,
+        schedules=[schedule_view(t, i) for i, t in enumerate(traces)] if not multi else [],
+        groups=[group_view(g, i) for i, g in enumerate(found)] if multi else [],
+        comparison=[comparison_row(t) for t in traces] if not multi else [],
+        spreads=[comparison_spread(g) for g in found] if multi else [],
         warnings=report_warnings(traces),
         version=__version__,
     )
@@ -165,22 +260,45 @@ def fmt_number(x: Any, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
+def fmt_spread(s: bands.Spread, kind: str = "band", digits: int = 4) -> Markup:
+    """A spread for a table cell: the median, and below it the 10-90% band (``kind="iqr"``:
+    the quartiles) unless the seeds agree on it, and how many seeds had no value."""
+    from markupsafe import Markup
+
+    if s.n == 0:
+        return Markup("—") if not s.missing else Markup("none ({} seeds)").format(s.missing)
+    low, high = (s.q1, s.q3) if kind == "iqr" else (s.low, s.high)
+    parts = []
+    if low != high:
+        parts.append(f"{fmt_number(low, digits)}\N{EN DASH}{fmt_number(high, digits)}")
+    if s.missing:
+        parts.append(f"none in {s.missing}")
+    cell = Markup("{}").format(fmt_number(s.median, digits))
+    if parts:
+        cell += Markup('<span class="spread">{}</span>').format("; ".join(parts))
+    return cell
+
+
 def run_summary(traces: Sequence[Trace]) -> dict[str, Any]:
-    """What was run: the shared experiment settings, seeds and versions."""
+    """What was run: the shared experiment settings, seeds, versions, each schedule once."""
     first = traces[0]
     experiment: Mapping[str, Any] = first.experiment or {}
-    seeds = sorted({t.seed for t in traces if t.seed is not None})
+    seeds = list(dict.fromkeys(t.seed for t in traces if t.seed is not None))
     return {
         "experiment": experiment,
-        "seeds": seeds,
+        "seeds": sorted(seeds),
+        "seed_text": format_seeds(sorted(seeds)).replace("-", "\N{EN DASH}").replace(",", ", "),
         "meta": first.meta,
-        "schedules": [{"label": t.label, "name": t.name, "params": t.params} for t in traces],
+        "schedules": [
+            {"label": g.label, "name": g.name, "params": g.traces[0].params}
+            for g in bands.groups(traces)
+        ],
     }
 
 
 def schedule_view(trace: Trace, index: int) -> dict[str, Any]:
     """One schedule's section: parameters, milestones, events."""
-    continuous = trace.name in CONTINUOUS
+    continuous = is_continuous(trace)
     return {
         "index": index,
         "label": trace.label,
@@ -190,15 +308,17 @@ def schedule_view(trace: Trace, index: int) -> dict[str, Any]:
         "continuous": continuous,
         "milestones": milestones(trace),
         "events": list(trace.events),
-        "headline": [e for e in trace.events if not continuous or "milestones" in e.evidence
-                     or e.kind != "reduce"],
+        "headline": notable(trace),
     }
 
 
 def comparison_row(trace: Trace) -> dict[str, Any]:
     """SPEC §7.5: best and final val loss, final accuracy, reductions, final LR, 10% epoch."""
-    finite = [(e.val_loss, e.epoch) for e in trace.epochs
-              if e.val_loss is not None and math.isfinite(e.val_loss)]
+    finite = [
+        (e.val_loss, e.epoch)
+        for e in trace.epochs
+        if e.val_loss is not None and math.isfinite(e.val_loss)
+    ]
     best = min(finite) if finite else (None, None)
     last = trace.epochs[-1]
     return {
@@ -213,17 +333,124 @@ def comparison_row(trace: Trace) -> dict[str, Any]:
     }
 
 
+def group_view(group: bands.Group, index: int) -> dict[str, Any]:
+    """One schedule's section over several seeds: when it reduced, a representative
+    event timeline, and every seed's outcome."""
+    first = group.traces[0]
+    continuous = is_continuous(first)
+    found = [] if group.same_rates else bands.reductions(group)
+    typical = first if group.same_rates else _typical(group)
+    return {
+        "index": index,
+        "label": group.label,
+        "name": group.name,
+        "slug": slug(group.label),
+        "seeds": len(group.traces),
+        "same_rates": group.same_rates,
+        "continuous": continuous,
+        "consistency": bands.consistency(group, continuous),
+        "reductions": found,
+        "events": notable(typical),
+        "events_caption": _events_caption(group, typical, continuous),
+        "per_seed": [_seed_row(t, continuous) for t in group.traces],
+    }
+
+
+def _events_caption(group: bands.Group, typical: Trace, continuous: bool) -> str:
+    which = (
+        "the same for every seed"
+        if group.same_rates
+        else f"of seed {typical.seed}, whose first reduction is nearest the median"
+    )
+    if continuous:
+        return f"Milestones and anything unusual, {which} ({len(typical.events)} events in all)"
+    return "Events, the same for every seed" if group.same_rates else f"Events {which}"
+
+
+def _typical(group: bands.Group) -> Trace:
+    """The seed whose first reduction is nearest the median first reduction."""
+    first = bands.reductions(group)[0].epochs.median if bands.reductions(group) else None
+    if first is None:
+        return group.traces[0]
+    return min(
+        (t for t in group.traces if bands.reduction_epochs(t)),
+        key=lambda t: abs(bands.reduction_epochs(t)[0] - first),
+    )
+
+
+def _seed_row(trace: Trace, continuous: bool) -> dict[str, Any]:
+    row = comparison_row(trace)
+    if continuous:
+        changes = "; ".join(
+            f"{f:.0%} at {f'epoch {e}' if e is not None else 'never'}"
+            for f, e in milestones(trace).items()
+        )
+    else:
+        reduced = bands.reduction_epochs(trace)
+        changes = ", ".join(map(str, reduced)) if reduced else "none"
+        held = sum(1 for e in trace.events if e.kind == "held")
+        if held:
+            changes += f" ({held} held)"
+    return {**row, "seed": trace.seed, "changes": changes}
+
+
+def comparison_spread(group: bands.Group) -> dict[str, Any]:
+    """SPEC §7.5's comparison over seeds: each number's median and spread."""
+    rows = [comparison_row(t) for t in group.traces]
+    return {
+        "label": group.label,
+        "seeds": len(rows),
+        **{
+            key: bands.spread([r[key] for r in rows])
+            for key in (
+                "best_val_loss",
+                "best_epoch",
+                "final_val_loss",
+                "final_accuracy",
+                "reductions",
+                "final_lr",
+                "epoch_10pct",
+            )
+        },
+    }
+
+
 def report_warnings(traces: Sequence[Trace]) -> list[str]:
-    """Things the reader must not miss: external changes and diverged training."""
+    """Things the reader must not miss: external changes, diverged training, pitfalls;
+    one line per schedule, naming the seeds when there are several."""
+    from lrviz.pitfalls import messages
+
     out = []
-    for trace in traces:
-        external = [e for e in trace.events if e.kind == "external"]
-        if external:
-            epochs = ", ".join(str(e.epoch) for e in external[:10])
-            out.append(f"{trace.label}: the rate changed outside the schedule's rule at "
-                       f"epoch {epochs} (see the event table).")
-        diverged = trace.diverged_epoch
-        if diverged is not None:
-            out.append(f"{trace.label}: training diverged at epoch {diverged} "
-                       "(loss is NaN or infinite); later values are kept as recorded.")
-    return out
+    for group in bands.groups(traces):
+        several = len(group.traces) > 1
+        external = {
+            t.seed: [e.epoch for e in t.events if e.kind == "external"] for t in group.traces
+        }
+        hit = {seed: epochs for seed, epochs in external.items() if epochs}
+        if hit:
+            where = _per_seed(hit, several, lambda e: "epoch " + ", ".join(map(str, e[:10])))
+            out.append(
+                f"{group.label}: the rate changed outside the schedule's rule {where} "
+                "(see the event table)."
+            )
+        diverged = {t.seed: t.diverged_epoch for t in group.traces if t.diverged_epoch is not None}
+        if diverged:
+            where = _per_seed(diverged, several, lambda e: f"epoch {e}")
+            tail = (
+                "; their losses from then on are left out of the medians and bands"
+                if several
+                else "; later values are kept as recorded"
+            )
+            out.append(f"{group.label}: training diverged {where} (loss is NaN or infinite){tail}.")
+    return out + messages(traces)
+
+
+def _per_seed(found: Mapping[Any, Any], several: bool, say: Callable[[Any], str]) -> str:
+    """ "at epoch 5" for one trace; "in 2 of 50 seeds (seed 3: epoch 5; ...)" for several."""
+    if not several:
+        (value,) = found.values()
+        return f"at {say(value)}"
+    items = list(found.items())
+    shown = "; ".join(f"seed {seed}: {say(value)}" for seed, value in items[:MAX_DETAILS])
+    more = f"; and {len(items) - MAX_DETAILS} more" if len(items) > MAX_DETAILS else ""
+    return f"in {len(items)} seed{'s' if len(items) != 1 else ''} ({shown}{more})"

@@ -1,0 +1,239 @@
+"""lrviz against the lesson's script: every row of SPEC §9, as medians and ratios.
+
+Run from the repository root (takes a few minutes; keep the machine otherwise idle)::
+
+    .venv/bin/python benchmarks/bench.py            # 5 rounds
+    .venv/bin/python benchmarks/bench.py --rounds 9
+
+Each round runs the lesson's script (``benchmarks/lesson.py``), ``lrviz run`` (three
+schedules and the full report) and ``lrviz run --seeds 0-49`` (150 runs and the report)
+as fresh processes, in an order that rotates from round to round, so slow drifts of
+the machine hit every command alike; ``lrviz --help`` runs three times a round. Wall
+times come from the parent, peak memory from ``wait4`` (each child's own maximum
+resident set). Then, in this process, the lesson's training loop runs with and without
+``lrviz.Recorder``, alternating, for the recorder's overhead, and child processes time
+the training alone (batched engine, exact path) for runs per second. Ratios are
+medians over medians; the machine's speed cancels out of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LESSON = HERE / "lesson.py"
+
+TRAINING = """
+import sys, time
+from lrviz import data, sweep
+from lrviz.config import Experiment
+experiment = Experiment(seeds=tuple(range({seeds})))
+work, split = sweep.jobs_of(experiment), data.load()
+start = time.perf_counter()
+if {exact}:
+    sweep.train_exact(split, work, experiment)
+else:
+    sweep.kernels_agree(split, len(work))
+    sweep.train_batched(split, work, experiment)
+print(len(work) / (time.perf_counter() - start))
+"""
+
+
+def lrviz_command() -> list[str]:
+    """The installed ``lrviz`` script next to this interpreter, else ``python -m lrviz``."""
+    script = Path(sys.executable).with_name("lrviz")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lrviz"]
+
+
+def timed(command: Sequence[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB) of one child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        assert child.stderr is not None
+        sys.exit(f"{' '.join(command)} failed ({child.returncode}): {child.stderr.read().decode()}")
+    return wall, usage.ru_maxrss / 1024  # Linux reports KiB
+
+
+def recorder_overhead(rounds: int) -> tuple[float, float]:
+    """Median seconds of the lesson's 100-epoch loop without and with ``Recorder.log``."""
+    import torch
+    from torch import nn, optim
+    from torch.optim import lr_scheduler
+
+    from lrviz import Recorder, data
+
+    split = data.load()
+
+    def loop(record: bool) -> float:
+        torch.manual_seed(0)
+        model = nn.Sequential(
+            nn.Linear(13, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 3)
+        )
+        criterion = nn.CrossEntropyLoss()
+        optimizer = optim.Adam(model.parameters(), lr=0.1)
+        scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=10)
+        rec = Recorder(optimizer, scheduler) if record else None
+        start = time.perf_counter()
+        for _ in range(100):
+            model.train()
+            optimizer.zero_grad()
+            loss = criterion(model(split.x_train), split.y_train)
+            loss.backward()
+            optimizer.step()
+            model.eval()
+            with torch.no_grad():
+                val_loss = criterion(model(split.x_valid), split.y_valid)
+            scheduler.step(val_loss)
+            if rec is not None:
+                rec.log(train_loss=loss, val_loss=val_loss)
+        return time.perf_counter() - start
+
+    loop(True)  # warm up: the first torch.optim optimizer imports torch._dynamo
+    plain, recorded = [], []
+    for _ in range(rounds):
+        plain.append(loop(False))
+        recorded.append(loop(True))
+    return statistics.median(plain), statistics.median(recorded)
+
+
+def rotate(items: list[str], k: int) -> list[str]:
+    return items[k % len(items) :] + items[: k % len(items)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    parser.add_argument("--seeds", type=int, default=50, help="seeds in the sweep (default 50)")
+    args = parser.parse_args()
+    lrviz = lrviz_command()
+    work = Path(tempfile.mkdtemp(prefix="lrviz-bench-"))
+    sweep_args = ["--seeds", f"0-{args.seeds - 1}"]
+    commands: dict[str, Callable[[int], list[str]]] = {
+        "lesson": lambda k: [sys.executable, str(LESSON)],
+        "run": lambda k: [*lrviz, "run", "-q", "-o", str(work / f"run{k}")],
+        "sweep": lambda k: [*lrviz, "run", *sweep_args, "-q", "-o", str(work / f"sweep{k}")],
+    }
+    wall: dict[str, list[float]] = {name: [] for name in [*commands, "help", "batched", "exact"]}
+    memory: dict[str, list[float]] = {name: [] for name in commands}
+    load = os.getloadavg()[0]
+    try:
+        for k in range(args.rounds):
+            for name in rotate(list(commands), k):
+                seconds, mib = timed(commands[name](k), work)
+                wall[name].append(seconds)
+                memory[name].append(mib)
+            for _ in range(3):
+                wall["help"].append(timed([*lrviz, "--help"], work)[0])
+            print(
+                f"round {k + 1}/{args.rounds}: "
+                + ", ".join(f"{name} {wall[name][-1]:.2f} s" for name in commands),
+                file=sys.stderr,
+            )
+        for _ in range(args.rounds):
+            for name, exact, seeds in (("batched", False, args.seeds), ("exact", True, 5)):
+                code = TRAINING.format(seeds=seeds, exact=exact)
+                out = subprocess.run(
+                    [sys.executable, "-c", code],
+                    cwd=work,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                wall[name].append(float(out))
+        plain, recorded = recorder_overhead(max(15, 6 * args.rounds))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    load = max(load, os.getloadavg()[0])
+    report(args, wall, memory, plain, recorded, load)
+
+
+def report(
+    args: argparse.Namespace,
+    wall: dict[str, list[float]],
+    memory: dict[str, list[float]],
+    plain: float,
+    recorded: float,
+    load: float,
+) -> None:
+    import torch
+
+    med = {name: statistics.median(values) for name, values in wall.items()}
+    mem = {name: statistics.median(values) for name, values in memory.items()}
+    runs = 3 * args.seeds
+    rows = [
+        (
+            "lrviz run (3 schedules + report) vs lesson",
+            f"{med['run']:.2f} s",
+            f"{med['lesson']:.2f} s",
+            med["run"] / med["lesson"],
+            "x",
+            0.8,
+        ),
+        (
+            f"{runs} runs (3 x {args.seeds} seeds + report) vs lesson",
+            f"{med['sweep']:.2f} s",
+            f"{med['lesson']:.2f} s",
+            med["sweep"] / med["lesson"],
+            "x",
+            1.0,
+        ),
+        ("lrviz --help", f"{med['help']:.3f} s", "", med["help"], "s", 0.1),
+        (
+            "Recorder overhead in the lesson's loop",
+            f"{recorded * 1e3:.1f} ms",
+            f"{plain * 1e3:.1f} ms",
+            recorded / plain - 1,
+            "%",
+            0.02,
+        ),
+        (
+            "peak memory, lrviz run vs lesson",
+            f"{mem['run']:.0f} MiB",
+            f"{mem['lesson']:.0f} MiB",
+            mem["run"] / mem["lesson"],
+            "x",
+            1.3,
+        ),
+    ]
+    print(
+        f"lrviz benchmark: {args.rounds} alternating rounds, medians. Python "
+        f"{platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
+        f"{torch.get_num_threads()} torch threads, load average up to {load:.1f}"
+    )
+    print()
+    print(f"| {'measure':<44} | {'lrviz':>9} | {'lesson':>9} | {'ratio':>7} | target   | met |")
+    print(f"|{'-' * 46}|{'-' * 11}|{'-' * 11}|{'-' * 9}|----------|-----|")
+    for measure, ours, theirs, value, unit, target in rows:
+        shown = {"x": f"{value:.2f}x", "s": f"{value:.3f} s", "%": f"{value:+.1%}"}[unit]
+        goal = {"x": f"<= {target}x", "s": f"<= {target} s", "%": f"<= {target:.0%}"}[unit]
+        met = "yes" if value <= target else "NO"
+        print(f"| {measure:<44} | {ours:>9} | {theirs:>9} | {shown:>7} | {goal:<8} | {met:>3} |")
+    print()
+    print(
+        f"sweep: {runs} runs in {med['sweep']:.2f} s end to end ({runs / med['sweep']:.0f} runs/s "
+        f"with start-up and report); training alone {med['batched']:.0f} runs/s on the batched "
+        f"engine, {med['exact']:.1f} runs/s one by one on the exact path "
+        f"({med['batched'] / med['exact']:.0f}x); the lesson: 1 run in {med['lesson']:.2f} s"
+    )
+    print(
+        f"peak memory of the sweep: {mem['sweep']:.0f} MiB "
+        f"({mem['sweep'] / mem['lesson']:.2f}x the lesson)"
+    )
+
+
+if __name__ == "__main__":
+    main()
