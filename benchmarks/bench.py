@@ -13,7 +13,13 @@ times come from the parent, peak memory from ``wait4`` (each child's own maximum
 resident set). Then, in this process, the lesson's training loop runs with and without
 ``lrviz.Recorder``, alternating, for the recorder's overhead, and child processes time
 the training alone (batched engine, exact path) for runs per second. Ratios are
-medians over medians; the machine's speed cancels out of them.
+medians over medians; the machine's speed cancels out of them, its load does not:
+torch's two BLAS threads wait for each other when another process holds a core, so a
+busy machine slows the training of every command, lrviz's more than the lesson's.
+
+lrviz's bytecode is compiled first (``compileall``), as ``pip install`` does: with
+``PYTHONDONTWRITEBYTECODE`` set, an editable checkout would otherwise recompile every
+module at every start, which ``lrviz --help`` would pay.
 """
 
 from __future__ import annotations
@@ -68,8 +74,10 @@ def timed(command: Sequence[str], cwd: Path) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024  # Linux reports KiB
 
 
-def recorder_overhead(rounds: int) -> tuple[float, float]:
-    """Median seconds of the lesson's 100-epoch loop without and with ``Recorder.log``."""
+def recorder_overhead(rounds: int) -> tuple[float, float, float]:
+    """The lesson's 100-epoch loop without and with ``Recorder.log``, alternating: the
+    median seconds of each, and the median share the ``log`` calls add to a loop (timed
+    around the calls themselves, so a load burst elsewhere in the loop does not count)."""
     import torch
     from torch import nn, optim
     from torch.optim import lr_scheduler
@@ -78,7 +86,7 @@ def recorder_overhead(rounds: int) -> tuple[float, float]:
 
     split = data.load()
 
-    def loop(record: bool) -> float:
+    def loop(record: bool) -> tuple[float, float]:
         torch.manual_seed(0)
         model = nn.Sequential(
             nn.Linear(13, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 3)
@@ -87,6 +95,7 @@ def recorder_overhead(rounds: int) -> tuple[float, float]:
         optimizer = optim.Adam(model.parameters(), lr=0.1)
         scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.1, patience=10)
         rec = Recorder(optimizer, scheduler) if record else None
+        logging = 0.0
         start = time.perf_counter()
         for _ in range(100):
             model.train()
@@ -99,15 +108,20 @@ def recorder_overhead(rounds: int) -> tuple[float, float]:
                 val_loss = criterion(model(split.x_valid), split.y_valid)
             scheduler.step(val_loss)
             if rec is not None:
+                before = time.perf_counter()
                 rec.log(train_loss=loss, val_loss=val_loss)
-        return time.perf_counter() - start
+                logging += time.perf_counter() - before
+        total = time.perf_counter() - start
+        return total, logging / (total - logging)
 
     loop(True)  # warm up: the first torch.optim optimizer imports torch._dynamo
-    plain, recorded = [], []
+    plain, recorded, shares = [], [], []
     for _ in range(rounds):
-        plain.append(loop(False))
-        recorded.append(loop(True))
-    return statistics.median(plain), statistics.median(recorded)
+        plain.append(loop(False)[0])
+        seconds, share = loop(True)
+        recorded.append(seconds)
+        shares.append(share)
+    return statistics.median(plain), statistics.median(recorded), statistics.median(shares)
 
 
 def rotate(items: list[str], k: int) -> list[str]:
@@ -120,6 +134,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=50, help="seeds in the sweep (default 50)")
     args = parser.parse_args()
     lrviz = lrviz_command()
+    import lrviz as package
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(package.__file__).parent)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    if os.getloadavg()[0] > 0.5:
+        print(
+            f"note: load average {os.getloadavg()[0]:.1f}; the machine is busy, expect noise",
+            file=sys.stderr,
+        )
     work = Path(tempfile.mkdtemp(prefix="lrviz-bench-"))
     sweep_args = ["--seeds", f"0-{args.seeds - 1}"]
     commands: dict[str, Callable[[int], list[str]]] = {
@@ -154,23 +180,23 @@ def main() -> None:
                     text=True,
                 ).stdout
                 wall[name].append(float(out))
-        plain, recorded = recorder_overhead(max(15, 6 * args.rounds))
+        recorder = recorder_overhead(max(15, 6 * args.rounds))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load = max(load, os.getloadavg()[0])
-    report(args, wall, memory, plain, recorded, load)
+    report(args, wall, memory, recorder, load)
 
 
 def report(
     args: argparse.Namespace,
     wall: dict[str, list[float]],
     memory: dict[str, list[float]],
-    plain: float,
-    recorded: float,
+    recorder: tuple[float, float, float],
     load: float,
 ) -> None:
     import torch
 
+    plain, recorded, share = recorder
     med = {name: statistics.median(values) for name, values in wall.items()}
     mem = {name: statistics.median(values) for name, values in memory.items()}
     runs = 3 * args.seeds
@@ -196,7 +222,7 @@ def report(
             "Recorder overhead in the lesson's loop",
             f"{recorded * 1e3:.1f} ms",
             f"{plain * 1e3:.1f} ms",
-            recorded / plain - 1,
+            share,
             "%",
             0.02,
         ),
@@ -228,6 +254,11 @@ def report(
         f"with start-up and report); training alone {med['batched']:.0f} runs/s on the batched "
         f"engine, {med['exact']:.1f} runs/s one by one on the exact path "
         f"({med['batched'] / med['exact']:.0f}x); the lesson: 1 run in {med['lesson']:.2f} s"
+    )
+    print(
+        f"Recorder: its log calls add {share:.1%} to the lesson's loop (timed around them); "
+        f"the loops with and without them differ by {recorded / plain - 1:+.1%} "
+        "(load noise included)"
     )
     print(
         f"peak memory of the sweep: {mem['sweep']:.0f} MiB "

@@ -2,4 +2,6 @@
 
 from lrviz.cli import entry
 
-entry()
+# Guarded: a process spawned by multiprocessing (e.g. a joblib worker) imports this again.
+if __name__ == "__main__":
+    entry()

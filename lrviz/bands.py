@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from lrviz.explain import same_rate
@@ -37,7 +38,7 @@ class Group:
         """The seeds of the traces (traces without one are left out)."""
         return [t.seed for t in self.traces if t.seed is not None]
 
-    @property
+    @cached_property
     def same_rates(self) -> bool:
         """Every seed got the same rates (the schedule does not read the loss)."""
         first = self.traces[0].rates()

@@ -343,11 +343,12 @@ def _summarise_seeds(groups: Sequence[Any]) -> None:
         final = spread([t.epochs[-1].val_loss for t in group.traces])
         loss = "no finite final val loss"
         if final.median is not None:
-            loss = (f"final val loss {final.median:.4f} (10-90%: {final.low:.4f}-"
-                    f"{final.high:.4f})")
+            loss = f"final val loss {final.median:.4f} (10-90%: {final.low:.4f}-{final.high:.4f})"
         diverged = sum(t.diverged_epoch is not None for t in group.traces)
-        line = (f"{group.label:<10} {group.name:<18} {len(group.traces)} seeds, {loss}; "
-                f"{consistency(group, is_continuous(group.traces[0]))}")
+        line = (
+            f"{group.label:<10} {group.name:<18} {len(group.traces)} seeds, {loss}; "
+            f"{consistency(group, is_continuous(group.traces[0]))}"
+        )
         if diverged:
             line += f" DIVERGED in {diverged} seeds."
         click.echo(line)

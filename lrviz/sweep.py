@@ -147,6 +147,10 @@ def train_exact(
     ``jobs`` > 1 trains them in joblib worker processes, each with this process's
     thread count: BLAS splits a product differently over another number of threads,
     and a chaotic seed then ends elsewhere.
+
+    Raises:
+        ValueError: The active joblib backend runs jobs in threads (they would share
+            torch's global random seed).
     """
     from lrviz.experiment import train
 
@@ -169,10 +173,25 @@ def _parallel(
 ) -> Iterator[Trace]:
     import torch
     from joblib import Parallel, delayed, parallel_config
+    from joblib.parallel import get_active_backend
 
     from lrviz.experiment import train
 
-    with parallel_config(backend="loky", inner_max_num_threads=torch.get_num_threads()):
+    # The default backend (loky, or one a caller chose with joblib.parallel_config, e.g.
+    # dask or ray) runs the jobs. Loky caps its workers' BLAS threads to share the cores;
+    # keep this process's count instead. Other backends' workers keep their own settings.
+    backend, _ = get_active_backend()
+    if getattr(backend, "uses_threads", False):
+        raise ValueError(
+            f"joblib backend {type(backend).__name__} runs jobs in threads of one process, "
+            "which share torch's random seed; use processes (loky, the default; dask; ray)"
+        )
+    threads = (
+        {"backend": backend, "inner_max_num_threads": torch.get_num_threads()}
+        if getattr(backend, "supports_inner_max_num_threads", False)
+        else {}
+    )
+    with parallel_config(**threads):
         yield from Parallel(n_jobs=jobs, return_as="generator")(
             delayed(train)(split, job.spec, job.params, experiment, job.seed) for job in work
         )

@@ -173,7 +173,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list[Experiment]:
         return []
 
     monkeypatch.setattr(cli, "_train", train)
-    monkeypatch.setattr(cli, "_write_report", lambda traces, out: out / "index.html")
+    monkeypatch.setattr(cli, "_write_report", lambda traces, out, *rest: out / "index.html")
     monkeypatch.setattr(cli, "_summarise", lambda traces, index: None)
     return seen
 

@@ -222,7 +222,9 @@ def test_reduction_counts_per_epoch_in_the_schedule_figure() -> None:
         ),
     )
     fig = plots.schedule_bands(group, 2)
-    counts = {round(p.get_x() + p.get_width() / 2): p.get_height() for p in fig.axes[1].patches}
+    (stairs,) = fig.axes[1].patches
+    values, edges, _ = stairs.get_data()
+    counts = {round((a + b) / 2): v for a, b, v in zip(edges, edges[1:], values, strict=False)}
     assert counts[20] == 2 and counts[25] == 1 and sum(counts.values()) == 3
 
 

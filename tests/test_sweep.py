@@ -126,6 +126,19 @@ def test_parallel_exact_runs_are_bit_for_bit_the_in_process_ones(split: data.Spl
     )
 
 
+def test_thread_backends_are_refused(split: data.Split) -> None:
+    # Process backends plug in alike (joblib.parallel_config(backend="dask") or "ray");
+    # threads would share torch's global seed and build each other's models.
+    from joblib import parallel_config
+
+    experiment = Experiment(seeds=(4, 5), epochs=2, schedules=(parse_spec("step"),))
+    with (
+        parallel_config(backend="threading"),
+        pytest.raises(ValueError, match="ThreadingBackend runs jobs in threads"),
+    ):
+        sweep.train_exact(split, sweep.jobs_of(experiment), experiment, jobs=2)
+
+
 @pytest.mark.parametrize(
     "model",
     [
