@@ -1,10 +1,9 @@
 """lrviz: see, measure and explain what a learning-rate schedule does to training.
 
 Public names are loaded on first use (PEP 562), so ``import lrviz`` and
-``lrviz --help`` import no heavy library (torch, matplotlib, scikit-learn) before it
-is needed. ``explain`` and ``compare`` are imported eagerly: each shares its name with
-its module, and importing ``lrviz.explain`` (the module) would otherwise replace the
-function on the package. Both modules are light.
+``lrviz --help`` import neither lrviz's modules nor any heavy library (torch,
+matplotlib, scikit-learn) before they are needed. (No module is named like a public
+function: importing it would replace the function on the package.)
 """
 
 from __future__ import annotations
@@ -13,11 +12,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from lrviz.__about__ import __version__
-from lrviz.compare import compare
-from lrviz.explain import explain
 
 if TYPE_CHECKING:
+    from lrviz.comparison import compare as compare
     from lrviz.experiment import run_experiment as run_experiment
+    from lrviz.explanation import explain as explain
     from lrviz.recorder import Recorder as Recorder
     from lrviz.report import write_report as write_report
     from lrviz.simulation import simulate as simulate
@@ -30,12 +29,25 @@ _EXPORTS = {
     "Event": "lrviz.trace",
     "Recorder": "lrviz.recorder",
     "Trace": "lrviz.trace",
+    "compare": "lrviz.comparison",
+    "explain": "lrviz.explanation",
     "run_experiment": "lrviz.experiment",
     "simulate": "lrviz.simulation",
     "write_report": "lrviz.report",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__", "compare", "explain"]
+__all__ = [
+    "Epoch",
+    "Event",
+    "Recorder",
+    "Trace",
+    "__version__",
+    "compare",
+    "explain",
+    "run_experiment",
+    "simulate",
+    "write_report",
+]
 
 
 def __getattr__(name: str) -> Any:

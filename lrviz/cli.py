@@ -59,7 +59,9 @@ def _fail(exc: click.ClickException) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
-def _schedule(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> list[ScheduleSpec]:
+def _schedule(
+    ctx: click.Context, param: click.Parameter, values: Sequence[str]
+) -> list[ScheduleSpec]:
     from lrviz.schedules import parse_spec
 
     try:
@@ -147,9 +149,7 @@ def entry() -> None:
     main()
 
 
-@click.group(
-    "lrviz", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}
-)
+@click.group("lrviz", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="lrviz")
 def main() -> None:
     """lrviz: see, measure and explain what a learning-rate schedule does to training."""
@@ -157,18 +157,44 @@ def main() -> None:
 
 @main.command()
 @click.option(
-    "-s", "--schedule", "schedules", multiple=True, metavar="SPEC", callback=_schedule,
+    "-s",
+    "--schedule",
+    "schedules",
+    multiple=True,
+    metavar="SPEC",
+    callback=_schedule,
     help="NAME[:key=value,...], e.g. step:step_size=10,gamma=0.5 (repeat for several). "
     "Default: step, exp and plateau, the lesson's three.",
 )
-@click.option("-c", "--config", type=click.Path(path_type=Path), metavar="FILE",
-              help="TOML experiment file ([experiment], [[schedule]]); options given here win.")
-@click.option("--epochs", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Epochs per run (one scheduler step each).")
-@click.option("--lr", type=float, default=0.1, show_default=True, callback=_lr,
-              help="Adam's initial learning rate.")
-@click.option("--seed", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True,
-              help="torch.manual_seed before each schedule's model is built.")
+@click.option(
+    "-c",
+    "--config",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="TOML experiment file ([experiment], [[schedule]]); options given here win.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Epochs per run (one scheduler step each).",
+)
+@click.option(
+    "--lr",
+    type=float,
+    default=0.1,
+    show_default=True,
+    callback=_lr,
+    help="Adam's initial learning rate.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**64 - 1),
+    default=0,
+    show_default=True,
+    help="torch.manual_seed before each schedule's model is built.",
+)
 @click.option(
     "--seeds",
     "seed_list",
@@ -190,10 +216,20 @@ def main() -> None:
     help="Train run after run on the exact path, the lesson's loop, even with --seeds.",
 )
 @click.option("--dataset", type=click.Choice(["wine"]), default="wine", show_default=True)
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("reports"),
-              show_default=True, help="Output folder: index.html, figures/, traces/.")
-@click.option("--print-every", type=click.IntRange(min=1), metavar="N",
-              help="Print 'Epoch [k/N], LR: x' every N epochs, per schedule, as the lesson does.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Output folder: index.html, figures/, traces/.",
+)
+@click.option(
+    "--print-every",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Print 'Epoch [k/N], LR: x' every N epochs, per schedule, as the lesson does.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--open", "open_report", is_flag=True, help="Open the report in a browser.")
 def run(
@@ -216,8 +252,13 @@ def run(
 
     _check_out_dir(out)
     given = _explicit(
-        {"epochs": epochs, "lr": lr, "seeds": (seed,), "dataset": dataset,
-         "schedules": tuple(schedules)},
+        {
+            "epochs": epochs,
+            "lr": lr,
+            "seeds": (seed,),
+            "dataset": dataset,
+            "schedules": tuple(schedules),
+        },
         {"seeds": "seed"},
     )
     if seed_list is not None:
@@ -248,7 +289,8 @@ def _explicit(values: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
     ctx = click.get_current_context()
     return {
-        key: value for key, value in values.items()
+        key: value
+        for key, value in values.items()
         if ctx.get_parameter_source(names.get(key, key)) is not ParameterSource.DEFAULT
     }
 
@@ -337,7 +379,7 @@ def _summarise(traces: list[Trace], index: Path) -> None:
 def _summarise_seeds(groups: Sequence[Any]) -> None:
     """One line per schedule: the final validation loss across seeds, and when it reduced."""
     from lrviz.bands import consistency, spread
-    from lrviz.explain import is_continuous
+    from lrviz.explanation import is_continuous
 
     for group in groups:
         final = spread([t.epochs[-1].val_loss for t in group.traces])
@@ -357,7 +399,7 @@ def _summarise_seeds(groups: Sequence[Any]) -> None:
 @main.command()
 @click.argument("actual", type=click.Path(path_type=Path))
 @click.argument("golden", type=click.Path(path_type=Path))
-# Defaults are lrviz.compare's (a test keeps them equal); importing it here would slow
+# Defaults are lrviz.comparison's (a test keeps them equal); importing it here would slow
 # down `lrviz --help`.
 @click.option(
     "--rtol",
@@ -384,7 +426,7 @@ def check(
     epoch, group, both values, relative difference) and how many epochs differ; 2 when
     a file is missing or not an lrviz.trace/1 trace, or an option is bad.
     """
-    from lrviz.compare import compare
+    from lrviz.comparison import compare
     from lrviz.trace import Trace
 
     try:
@@ -399,20 +441,42 @@ def check(
 
 @main.command()
 @click.argument("spec", required=False, metavar="[SPEC]")
-@click.option("-c", "--config", type=click.Path(path_type=Path), metavar="FILE",
-              help="TOML file: [experiment] epochs and lr, and one [[schedule]].")
-@click.option("--epochs", type=click.IntRange(min=1),
-              help="Scheduler steps. Default: the file's, else one per metric, else 100.")
-@click.option("--lr", type=float, callback=_lr,
-              help="Initial rate of one param group (default 0.1).")
+@click.option(
+    "-c",
+    "--config",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="TOML file: [experiment] epochs and lr, and one [[schedule]].",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    help="Scheduler steps. Default: the file's, else one per metric, else 100.",
+)
+@click.option(
+    "--lr", type=float, callback=_lr, help="Initial rate of one param group (default 0.1)."
+)
 @click.option("--lrs", metavar="X,Y,...", help="Initial rates, one param group each.")
-@click.option("--metrics", type=click.Path(path_type=Path), metavar="FILE",
-              help="JSON list or one-column CSV; value k goes to step() at the end of epoch k "
-              "(ReduceLROnPlateau).")
-@click.option("-o", "--out", type=click.Path(path_type=Path), metavar="FILE",
-              help="Write the trace here (atomically) instead of to stdout.")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]),
-              help="Trace JSON, or a flat CSV table. Default: csv if FILE ends in .csv, else json.")
+@click.option(
+    "--metrics",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="JSON list or one-column CSV; value k goes to step() at the end of epoch k "
+    "(ReduceLROnPlateau).",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Write the trace here (atomically) instead of to stdout.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    help="Trace JSON, or a flat CSV table. Default: csv if FILE ends in .csv, else json.",
+)
 def simulate(
     spec: str | None,
     config: Path | None,
@@ -438,9 +502,15 @@ def simulate(
     file = _config(config)
     try:
         chosen = _one_schedule(spec, file)
-        rates = schedules.as_rates(_floats(lrs) if lrs is not None else
-                                   lr if lr is not None else
-                                   file.settings.get("lr", 0.1) if file else 0.1)
+        rates = schedules.as_rates(
+            _floats(lrs)
+            if lrs is not None
+            else lr
+            if lr is not None
+            else file.settings.get("lr", 0.1)
+            if file
+            else 0.1
+        )
         values = None if metrics is None else simulation.read_metrics(metrics)
         steps = epochs if epochs is not None else file.settings.get("epochs") if file else None
         trace = simulation.simulate(chosen, epochs=steps, lr=rates, metrics=values)
@@ -484,8 +554,12 @@ def _floats(text: str) -> list[float]:
 @main.command("explain")
 @click.argument("trace_file", metavar="TRACE", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
-@click.option("--all", "show_all", is_flag=True,
-              help="List every event, also each step of schedules that move every epoch.")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="List every event, also each step of schedules that move every epoch.",
+)
 def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
     """Why the rate of a saved trace changed: its events, derived now from the schedule's rule.
 
@@ -494,7 +568,7 @@ def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
     """
     import json
 
-    from lrviz.explain import explain
+    from lrviz.explanation import explain
     from lrviz.trace import Trace
 
     try:
@@ -517,12 +591,14 @@ def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
 
 
 def _explanation(trace: Trace, show_all: bool) -> list[str]:
-    from lrviz.explain import is_continuous, milestones, notable
+    from lrviz.explanation import is_continuous, milestones, notable
 
     groups = len(trace.initial_lr)
     seed = "" if trace.seed is None else f", seed {trace.seed}"
-    lines = [f"{trace.label}: {trace.name} ({trace.meta.get('source', '?')}{seed}, "
-             f"{len(trace.epochs)} epochs, {groups} param group{'s' if groups > 1 else ''})"]
+    lines = [
+        f"{trace.label}: {trace.name} ({trace.meta.get('source', '?')}{seed}, "
+        f"{len(trace.epochs)} epochs, {groups} param group{'s' if groups > 1 else ''})"
+    ]
     continuous = is_continuous(trace)
     if continuous:
         for group in range(groups):
@@ -534,13 +610,16 @@ def _explanation(trace: Trace, show_all: bool) -> list[str]:
     shown = list(trace.events) if show_all or not continuous else notable(trace)
     for e in shown:
         which = f" group {e.group}" if groups > 1 else ""
-        lines.append(f"epoch {e.epoch:>4}{which}  {e.kind:<8}  {e.lr_before:.4g} -> "
-                     f"{e.lr_after:.4g}  {e.reason}")
+        lines.append(
+            f"epoch {e.epoch:>4}{which}  {e.kind:<8}  {e.lr_before:.4g} -> "
+            f"{e.lr_after:.4g}  {e.reason}"
+        )
     if not trace.events:
         lines.append(f"the rate never changed in {len(trace.epochs)} epochs")
     elif len(shown) < len(trace.events):
-        lines.append(f"... {len(trace.events) - len(shown)} more every-epoch changes "
-                     "(--all lists them)")
+        lines.append(
+            f"... {len(trace.events) - len(shown)} more every-epoch changes (--all lists them)"
+        )
     return lines
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from lrviz.explain import same_rate
+from lrviz.explanation import same_rate
 from lrviz.trace import Trace
 
 MAX_DETAILS = 5

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from lrviz.bands import Band, Group, metric_band, rate_band, reduction_epochs
-from lrviz.explain import notable
+from lrviz.explanation import notable
 from lrviz.trace import Event, Trace
 
 if TYPE_CHECKING:

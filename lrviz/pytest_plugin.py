@@ -3,7 +3,7 @@
 pytest loads it through lrviz's ``pytest11`` entry point, so installing lrviz is
 enough (``-p no:lrviz`` turns it off; ``-p lrviz`` turns it on when plugin autoload is
 disabled). It holds only options, the fixture and the summary line: the comparison
-and the golden-file workflow live in :mod:`lrviz.compare`. It imports nothing heavy
+and the golden-file workflow live in :mod:`lrviz.comparison`. It imports nothing heavy
 (no torch, numpy or matplotlib), so it costs nothing at pytest start-up.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lrviz.compare import ATOL, RTOL, GoldenCheck, GoldenFileError, check_golden
+from lrviz.comparison import ATOL, RTOL, GoldenCheck, GoldenFileError, check_golden
 from lrviz.trace import Trace
 
 SUFFIX = ".lrtrace.json"

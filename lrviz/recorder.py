@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from lrviz.__about__ import __version__
-from lrviz.explain import explain
+from lrviz.explanation import explain
+from lrviz.schedules import Kind, lookup, state_of
 from lrviz.trace import Epoch, Trace
 
 
@@ -38,6 +39,10 @@ class Recorder:
         self, optimizer: Any, scheduler: Any, experiment: dict[str, Any] | None = None
     ) -> None:
         self.optimizer = optimizer
+        try:
+            self._kind: Kind | None = lookup(type(scheduler).__name__)
+        except ValueError:  # a scheduler lrviz has no rule for: rates only, no state
+            self._kind = None
         self.scheduler = scheduler
         self.experiment = experiment
         self._initial = self._rates()
@@ -70,19 +75,10 @@ class Recorder:
                 val_loss=_float(val_loss),
                 val_accuracy=_float(val_accuracy),
                 metric=_float(metric),
-                state=self._state(),
+                state={} if self._kind is None else state_of(self._kind, self.scheduler),
             )
         )
         self._current = after
-
-    def _state(self) -> dict[str, Any]:
-        from lrviz.schedules import lookup, state_of
-
-        try:
-            kind = lookup(type(self.scheduler).__name__)
-        except ValueError:  # a scheduler lrviz has no rule for: rates only
-            return {}
-        return state_of(kind, self.scheduler)
 
     @property
     def trace(self) -> Trace:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from lrviz import bands
 from lrviz.__about__ import __version__
-from lrviz.explain import first_epoch_at_or_below, is_continuous, milestones, notable
+from lrviz.explanation import first_epoch_at_or_below, is_continuous, milestones, notable
 from lrviz.seeds import format_seeds
 from lrviz.trace import Trace
 

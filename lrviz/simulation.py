@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lrviz import schedules
 from lrviz.__about__ import __version__
-from lrviz.explain import explain
+from lrviz.explanation import explain
 from lrviz.schedules import ScheduleSpec
 from lrviz.trace import Epoch, Trace
 

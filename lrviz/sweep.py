@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from lrviz import schedules
 from lrviz.config import Experiment
-from lrviz.explain import explain
+from lrviz.explanation import explain
 from lrviz.schedules import ScheduleSpec
 from lrviz.trace import Epoch, Trace
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from lrviz.cli import main
-from lrviz.compare import ATOL, FIELDS, RTOL
+from lrviz.comparison import ATOL, FIELDS, RTOL
 from lrviz.trace import Epoch, Trace
 
 
@@ -180,6 +180,6 @@ def test_help_names_the_exit_codes_and_every_field(runner: CliRunner) -> None:
 
 
 def test_option_defaults_are_compares() -> None:
-    # cli.py spells the defaults out (importing lrviz.compare would slow `lrviz --help`).
+    # cli.py spells the defaults out (importing lrviz.comparison would slow `lrviz --help`).
     defaults = {p.name: p.default for p in main.commands["check"].params}
     assert (defaults["rtol"], defaults["atol"]) == (RTOL, ATOL)

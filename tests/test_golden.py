@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_lesson import lesson
 
-from lrviz.compare import compare
+from lrviz.comparison import compare
 from lrviz.config import Experiment
 from lrviz.experiment import run
 from lrviz.trace import Trace

@@ -252,7 +252,7 @@ def test_plugin_imports_nothing_heavy(tmp_path: Path) -> None:
         import sys
         from pathlib import Path
         import lrviz.pytest_plugin
-        from lrviz.compare import check_golden
+        from lrviz.comparison import check_golden
         from lrviz.trace import Trace
 
         golden = Path({str(tmp_path)!r}) / "g.lrtrace.json"

@@ -9,7 +9,7 @@ from torch import nn
 
 import lrviz
 from lrviz import data
-from lrviz.compare import compare
+from lrviz.comparison import compare
 from lrviz.optim import Adam
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from torch_oracle import drive
 
-from lrviz.explain import explain, is_continuous, milestones, notable
+from lrviz.explanation import explain, is_continuous, milestones, notable
 from lrviz.trace import Epoch, Event, Trace
 
 PLATEAU = {

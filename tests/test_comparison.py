@@ -1,4 +1,4 @@
-"""lrviz.compare: tolerance edges, divergences, counts, and the golden-file workflow."""
+"""lrviz.comparison: tolerance edges, divergences, counts, and the golden-file workflow."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrviz.compare import (
+from lrviz.comparison import (
     Comparison,
     GoldenFileError,
     check_golden,

@@ -369,7 +369,8 @@ def _reduce_on_plateau(trace: Trace, group: int) -> list[Prediction]:
         if cooldown:
             rule += f"; then cooldown of {cooldown} epochs"
         new = max(before * factor, min_lr)
-        if before - new > eps:
+        # A move by round-off only (0.01 x 0.1 floored at 0.001) is no reduction either.
+        if before - new > eps and not same_rate(before, new):
             floored = f", floored at min_lr {_n(min_lr)}" if new == min_lr else ""
             out.append(Prediction(new, f"{rule}: rate x factor {_n(factor)}{floored}", evidence))
         else:
