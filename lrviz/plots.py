@@ -67,6 +67,11 @@ def _floats(values: Iterable[Any]) -> list[float]:
     return [math.nan if v is None else float(v) for v in values]
 
 
+def _title(ax: Axes, text: str) -> None:
+    # A fixed y skips matplotlib's title placement, which measures every tick label.
+    ax.set_title(text, loc="left", y=1.0, pad=8)
+
+
 def color(index: int) -> str:
     """The colour of the index-th schedule."""
     return PALETTE[index % len(PALETTE)]
@@ -237,7 +242,7 @@ def lr_overview(traces: Sequence[Trace]) -> Figure:
         _log_rate_axis(ax)
         ax.set_xlim(0, max(len(t.epochs) for t in traces))
         ax.set_xlabel("epoch")
-        ax.set_title("Learning rate per epoch", loc="left", y=1.0, pad=8)
+        _title(ax, "Learning rate per epoch")
         _event_legend(ax, traces)
         ax.legend(loc="upper right", fontsize=8)
     return fig
@@ -269,12 +274,7 @@ def losses(traces: Sequence[Trace]) -> Figure:
             _mark(ax, reductions, color(i), lambda e, val=val: val[e.epoch])
         ax.set_xlim(0, max(len(t.epochs) for t in traces))
         _epoch_label(ax, _log_loss_axis(ax, "cross-entropy loss (log)"))
-        ax.set_title(
-            "Loss per epoch: validation (solid), training (dashed); ▼ LR reduced",
-            loc="left",
-            y=1.0,
-            pad=8,
-        )
+        _title(ax, "Loss per epoch: validation (solid), training (dashed); ▼ LR reduced")
         ax.legend(loc="upper right", fontsize=8)
     return fig
 
@@ -295,7 +295,7 @@ def schedule_detail(trace: Trace, index: int = 0) -> Figure:
         )
         _log_rate_axis(ax)
         ax.set_xlim(0, len(trace.epochs))
-        ax.set_title(f"{trace.label}: learning rate and validation loss", loc="left", y=1.0, pad=8)
+        _title(ax, f"{trace.label}: learning rate and validation loss")
         metric = ax.twinx()
         metric.grid(False)
         metric.spines["right"].set_visible(True)
@@ -377,12 +377,7 @@ def lr_bands(groups: Sequence[Group]) -> Figure:
         _log_rate_axis(ax)
         ax.set_xlim(0, max(len(g.traces[0].epochs) for g in groups))
         ax.set_xlabel("epoch")
-        ax.set_title(
-            "Learning rate per epoch: median across seeds, band 10\N{EN DASH}90%",
-            loc="left",
-            y=1.0,
-            pad=8,
-        )
+        _title(ax, "Learning rate per epoch: median across seeds, band 10\N{EN DASH}90%")
         ax.legend(loc="upper right", fontsize=8)
     return fig
 
@@ -409,12 +404,10 @@ def loss_bands(groups: Sequence[Group]) -> Figure:
             )
         ax.set_xlim(0, max(len(g.traces[0].epochs) for g in groups))
         _epoch_label(ax, _log_loss_axis(ax, "cross-entropy loss (log)"))
-        ax.set_title(
+        _title(
+            ax,
             "Loss per epoch, medians across seeds: validation (solid, band 10\N{EN DASH}90%), "
             "training (dashed)",
-            loc="left",
-            y=1.0,
-            pad=8,
         )
         ax.legend(loc="upper right", fontsize=8)
     return fig
@@ -439,12 +432,10 @@ def schedule_bands(group: Group, index: int = 0) -> Figure:
         _log_rate_axis(ax)
         epochs = len(group.traces[0].epochs)
         ax.set_xlim(0, epochs)
-        ax.set_title(
+        _title(
+            ax,
             f"{group.label}: learning rate and validation loss, {_seeds(group)} "
             "(median, band 10\N{EN DASH}90%)",
-            loc="left",
-            y=1.0,
-            pad=8,
         )
         metric = ax.twinx()
         metric.grid(False)
