@@ -1,0 +1,25 @@
+"""Numbers the README states about the lesson's model over seeds 0-49."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from lrviz import sweep
+from lrviz.config import Experiment
+
+
+def test_fifty_seeds_mostly_predict_the_majority_class() -> None:
+    traces = sweep.run(Experiment(seeds=tuple(range(50))))
+    for label in ("step", "exp", "plateau"):
+        runs = [t for t in traces if t.label == label]
+        assert len(runs) == 50
+        accuracy = statistics.median(t.epochs[-1].val_accuracy or 0.0 for t in runs)
+        assert accuracy == 14 / 36, label
+        loss = statistics.median(t.epochs[-1].val_loss or 0.0 for t in runs)
+        assert abs(loss - math.log(3)) < 0.03, label
+    plateau = [t for t in traces if t.label == "plateau"]
+    first = sorted(next(e.epoch for e in t.events if e.kind == "reduce") for t in plateau)
+    assert statistics.median(first) == 23
+    q1, _, q3 = statistics.quantiles(first, n=4, method="inclusive")
+    assert (q1, q3) == (17, 29.5)
