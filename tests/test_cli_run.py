@@ -130,11 +130,16 @@ def test_output_path_that_is_a_file_is_refused(runner: CliRunner, tmp_path: Path
     assert target.read_text() == "keep me"
 
 
+def files(folder: Path) -> dict[Path, bytes]:
+    """Every file below ``folder`` with its bytes."""
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def test_a_run_that_fails_while_writing_keeps_the_previous_report(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run(runner, "--epochs", "3", "-o", str(tmp_path)).exit_code == 0
-    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    before = files(tmp_path)
 
     import lrviz.report
 
@@ -145,7 +150,7 @@ def test_a_run_that_fails_while_writing_keeps_the_previous_report(
     result = run(runner, "--epochs", "4", "-s", "exp", "-o", str(tmp_path))
     assert result.exit_code == 1
     assert result.stderr == f"Error: cannot write the report to {tmp_path}: disk full\n"
-    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    after = files(tmp_path)
     assert after == before
 
 
@@ -153,7 +158,7 @@ def test_a_failure_after_staging_leaves_no_half_written_report(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run(runner, "--epochs", "3", "-o", str(tmp_path)).exit_code == 0
-    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    before = files(tmp_path)
     import lrviz.report
 
     def interrupted(stage: Path, out: Path) -> None:
@@ -161,7 +166,7 @@ def test_a_failure_after_staging_leaves_no_half_written_report(
 
     monkeypatch.setattr(lrviz.report, "_swap_in", interrupted)
     assert run(runner, "--epochs", "4", "-s", "exp", "-o", str(tmp_path)).exit_code == 1
-    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    after = files(tmp_path)
     assert after == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lrviz-")]
 
