@@ -7,9 +7,9 @@ commands that need them, so ``lrviz --help`` stays instant.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -17,6 +17,8 @@ import click
 from lrviz.__about__ import __version__
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lrviz.schedules import ScheduleSpec
     from lrviz.trace import Trace
 
@@ -48,6 +50,19 @@ class _Group(click.Group):
             click.echo("Aborted.", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+class _PathParam(click.Path):
+    """``click.Path`` that gives ``pathlib.Path`` values, importing pathlib on first use
+    rather than at start-up (``lrviz --help`` never needs it)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        from pathlib import Path
+
+        return Path(os.fsdecode(super().convert(value, param, ctx)))
+
+
+PATH = _PathParam()
 
 
 def _fail(exc: click.ClickException) -> NoReturn:
@@ -169,7 +184,7 @@ def main() -> None:
 @click.option(
     "-c",
     "--config",
-    type=click.Path(path_type=Path),
+    type=PATH,
     metavar="FILE",
     help="TOML experiment file ([experiment], [[schedule]]); options given here win.",
 )
@@ -219,8 +234,8 @@ def main() -> None:
 @click.option(
     "-o",
     "--out",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
+    type=PATH,
+    default="reports",
     show_default=True,
     help="Output folder: index.html, figures/, traces/.",
 )
@@ -397,8 +412,8 @@ def _summarise_seeds(groups: Sequence[Any]) -> None:
 
 
 @main.command()
-@click.argument("actual", type=click.Path(path_type=Path))
-@click.argument("golden", type=click.Path(path_type=Path))
+@click.argument("actual", type=PATH)
+@click.argument("golden", type=PATH)
 # Defaults are lrviz.comparison's (a test keeps them equal); importing it here would slow
 # down `lrviz --help`.
 @click.option(
@@ -444,7 +459,7 @@ def check(
 @click.option(
     "-c",
     "--config",
-    type=click.Path(path_type=Path),
+    type=PATH,
     metavar="FILE",
     help="TOML file: [experiment] epochs and lr, and one [[schedule]].",
 )
@@ -459,7 +474,7 @@ def check(
 @click.option("--lrs", metavar="X,Y,...", help="Initial rates, one param group each.")
 @click.option(
     "--metrics",
-    type=click.Path(path_type=Path),
+    type=PATH,
     metavar="FILE",
     help="JSON list or one-column CSV; value k goes to step() at the end of epoch k "
     "(ReduceLROnPlateau).",
@@ -467,7 +482,7 @@ def check(
 @click.option(
     "-o",
     "--out",
-    type=click.Path(path_type=Path),
+    type=PATH,
     metavar="FILE",
     help="Write the trace here (atomically) instead of to stdout.",
 )
@@ -552,7 +567,7 @@ def _floats(text: str) -> list[float]:
 
 
 @main.command("explain")
-@click.argument("trace_file", metavar="TRACE", type=click.Path(path_type=Path))
+@click.argument("trace_file", metavar="TRACE", type=PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
 @click.option(
     "--all",
