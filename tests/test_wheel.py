@@ -3,6 +3,7 @@ from an unrelated folder."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,10 +26,17 @@ def sh(*args: str | Path, cwd: Path | None = None) -> str:
 
 @pytest.mark.slow
 def test_wheel_installed_in_a_fresh_venv_renders_a_report(tmp_path: Path) -> None:
-    sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", ROOT)
+    # Built from a copy without build/: setuptools reuses build/lib, so a module deleted
+    # from lrviz/ but left there by an earlier build would be shipped (and tested) again.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info"))
+    sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", source)
     (wheel,) = (tmp_path / "dist").glob("lrviz-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "lrviz/templates/index.html.j2" in names and "lrviz/templates/report.css" in names
+    shipped = {name for name in names if name.endswith(".py")}
+    ours = {f"lrviz/{path.name}" for path in (ROOT / "lrviz").glob("*.py")}
+    assert shipped == ours | {"lrviz/templates/__init__.py"}
 
     fresh = tmp_path / "fresh"
     venv.create(fresh, with_pip=False)
