@@ -8,7 +8,9 @@ Run from the repository root (takes a few minutes; keep the machine otherwise id
 Each round runs the lesson's script (``benchmarks/lesson.py``), ``lrviz run`` (three
 schedules and the full report) and ``lrviz run --seeds 0-49`` (150 runs and the report)
 as fresh processes, in an order that rotates from round to round, so slow drifts of
-the machine hit every command alike; ``lrviz --help`` runs three times a round. Wall
+the machine hit every command alike; ``lrviz --help`` runs three times a round, from a
+regular install (a wheel of this checkout in a scratch venv, as users get it) and from
+this checkout, next to a bare click group's ``--help`` (``BARE_CLICK``), its floor. Wall
 times come from the parent, peak memory from ``wait4`` (each child's own maximum
 resident set). Then, in this process, the lesson's training loop runs with and without
 ``lrviz.Recorder``, alternating, for the recorder's overhead, and child processes time
@@ -53,6 +55,26 @@ else:
     sweep.train_batched(split, work, experiment)
 print(len(work) / (time.perf_counter() - start))
 """
+
+# What any click program pays for --help: click's import and its help formatter.
+BARE_CLICK = "import click; click.Group('x', commands=[click.Command('y')]).main(['--help'])"
+
+
+def regular_install(work: Path) -> Path:
+    """A scratch venv holding a wheel of this checkout and click (all ``--help`` needs):
+    the start-up users of ``pip install lrviz`` get. An editable install starts slower:
+    setuptools serves the flat layout's top-level ``templates/`` through an import hook
+    that every Python start in that venv loads (with pathlib and importlib.util)."""
+    from importlib.metadata import version
+
+    # From a copy without build/, whose stale files setuptools would ship.
+    source = work / "source"
+    shutil.copytree(HERE.parent, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "pip"), "install", "-q", "--no-deps"]
+    subprocess.run([*pip, str(source), f"click=={version('click')}"], check=True)
+    return venv / "bin"
 
 
 def lrviz_command() -> list[str]:
@@ -153,7 +175,13 @@ def main() -> None:
         "run": lambda k: [*lrviz, "run", "-q", "-o", str(work / f"run{k}")],
         "sweep": lambda k: [*lrviz, "run", *sweep_args, "-q", "-o", str(work / f"sweep{k}")],
     }
-    wall: dict[str, list[float]] = {name: [] for name in [*commands, "help", "batched", "exact"]}
+    installed = regular_install(work)
+    helps: dict[str, list[str]] = {
+        "help": [str(installed / "lrviz"), "--help"],
+        "help here": [*lrviz, "--help"],
+        "click": [str(installed / "python"), "-c", BARE_CLICK],
+    }
+    wall: dict[str, list[float]] = {name: [] for name in [*commands, *helps, "batched", "exact"]}
     memory: dict[str, list[float]] = {name: [] for name in commands}
     load = os.getloadavg()[0]
     try:
@@ -163,7 +191,8 @@ def main() -> None:
                 wall[name].append(seconds)
                 memory[name].append(mib)
             for _ in range(3):
-                wall["help"].append(timed([*lrviz, "--help"], work)[0])
+                for name, command in helps.items():
+                    wall[name].append(timed(command, work)[0])
             print(
                 f"round {k + 1}/{args.rounds}: "
                 + ", ".join(f"{name} {wall[name][-1]:.2f} s" for name in commands),
@@ -217,7 +246,7 @@ def report(
             "x",
             1.0,
         ),
-        ("lrviz --help", f"{med['help']:.3f} s", "", med["help"], "s", 0.1),
+        ("lrviz --help (regular install)", f"{med['help']:.3f} s", "", med["help"], "s", 0.1),
         (
             "Recorder overhead in the lesson's loop",
             f"{recorded * 1e3:.1f} ms",
@@ -263,6 +292,11 @@ def report(
     print(
         f"peak memory of the sweep: {mem['sweep']:.0f} MiB "
         f"({mem['sweep'] / mem['lesson']:.2f}x the lesson)"
+    )
+    print(
+        f"lrviz --help: {med['help']:.3f} s from a regular install, {med['help here']:.3f} s "
+        f"from this checkout; a bare click group's --help {med['click']:.3f} s "
+        f"(lrviz: {(med['help'] - med['click']) * 1e3:+.0f} ms)"
     )
 
 
