@@ -181,12 +181,17 @@ def compare(
 
     Raises:
         TypeError: ``actual`` or ``golden`` is not a :class:`~lrviz.trace.Trace`.
-        ValueError: A tolerance is negative or not finite, or a field is unknown.
+        ValueError: A tolerance is negative or not finite, or a field is unknown or
+            recorded by neither trace.
     """
     for role, trace in (("actual", actual), ("golden", golden)):
         if not isinstance(trace, Trace):
             raise TypeError(f"{role} must be an lrviz.Trace, got {type(trace).__name__}")
     chosen = _check_options(rtol, atol, fields) or _default_fields(actual, golden)
+    # A field neither trace records would "match" and pass a check that checked nothing.
+    unrecorded = [name for name in chosen if not (_records(actual, name) or _records(golden, name))]
+    if unrecorded:
+        raise ValueError(f"neither trace records {', '.join(unrecorded)}: nothing to compare")
 
     found = _schedule_divergences(actual, golden)
     differing: list[int] = []

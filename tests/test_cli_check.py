@@ -146,12 +146,21 @@ def test_unreadable_file_exits_2_with_one_line(
     [
         (["--fields", "lr,loss"], "Error: unknown field 'loss'; choose from lr, val_loss,"),
         (["--fields", ""], "Error: unknown field ''"),
+        (["--fields", "lr,momentum"], "Error: neither trace records momentum: nothing to compare"),
         (["--rtol", "-1"], "Error: rtol must be a finite number >= 0, got -1.0"),
         (["--atol", "nan"], "Error: atol must be a finite number >= 0, got nan"),
         (["--rtol", "abc"], "Error: Invalid value for '--rtol': 'abc' is not a valid float."),
         (["--bogus"], "Error: No such option '--bogus'."),
     ],
-    ids=["unknown-field", "empty-fields", "negative-rtol", "nan-atol", "text-rtol", "bad-option"],
+    ids=[
+        "unknown-field",
+        "empty-fields",
+        "unrecorded-field",
+        "negative-rtol",
+        "nan-atol",
+        "text-rtol",
+        "bad-option",
+    ],
 )
 def test_bad_options_exit_2_with_one_line(
     runner: CliRunner, golden: Path, options: list[str], message: str

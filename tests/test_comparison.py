@@ -296,6 +296,12 @@ def test_default_fields_skip_val_loss_unless_both_have_it() -> None:
     assert compare(trained, trained).fields == ("lr", "val_loss")
 
 
+def test_asked_field_neither_trace_records_is_rejected() -> None:
+    """Else `fields="lr,metric"` on two StepLR traces would pass, having checked no metric."""
+    with pytest.raises(ValueError, match=r"^neither trace records metric, momentum: nothing to"):
+        compare(make([0.1, 0.1]), make([0.1, 0.1]), fields="lr,metric,momentum")
+
+
 def test_asked_field_missing_on_one_side_differs() -> None:
     result = compare(make([0.1, 0.1]), make([0.1, 0.1], val_loss=[0.9, 0.8]), fields=["val_loss"])
     d = result.first_divergence

@@ -133,6 +133,7 @@ def test_check_takes_a_trace_and_its_options(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_opts="""
         import lrviz
+        import pytest
 
         def trace(final):
             return lrviz.Trace.from_rates(
@@ -152,7 +153,9 @@ def test_check_takes_a_trace_and_its_options(pytester: pytest.Pytester) -> None:
             lr_trace_regression.check(trace(0.010001), basename="step")
 
         def test_fields(lr_trace_regression):
-            lr_trace_regression.check(trace(0.02), basename="step", fields=["val_loss"])
+            # Passed through to compare, which refuses a field neither trace records.
+            with pytest.raises(ValueError, match="neither trace records val_loss"):
+                lr_trace_regression.check(trace(0.02), basename="step", fields=["val_loss"])
         """
     )
     run(pytester, "-k", "test_write", "--lrviz-regen").assert_outcomes(passed=1)
