@@ -18,6 +18,7 @@ from lrviz.explanation import notable
 from lrviz.trace import Event, Trace
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -207,21 +208,46 @@ def _mark(ax: Axes, events: Sequence[Event], color_: str, y_of: Any) -> None:
             )
 
 
-def _event_legend(ax: Axes, traces: Sequence[Trace]) -> None:
+def _event_handles(traces: Sequence[Trace]) -> list[Artist]:
+    """One grey marker per kind of event the figure shows, for its legend."""
     from matplotlib.lines import Line2D
 
     kinds = {e.kind for t in traces for e in marked_events(t)}
-    handles = [
-        Line2D([], [], linestyle="", marker=MARKERS[k], color="#555555", label=k)
+    return [
+        Line2D([], [], linestyle="", marker=MARKERS[k], color="#555555", label=f"event: {k}")
         for k in MARKERS
         if k in kinds
     ]
-    if handles:
-        ax.add_artist(
-            ax.legend(
-                handles=handles, loc="lower left", fontsize=8, title="events", title_fontsize=8
-            )
-        )
+
+
+LEGEND_ROW = 0.18
+"""Height of a legend row at 8 pt, in inches."""
+
+
+def legend_columns(labels: Sequence[str]) -> int:
+    """Columns for a legend across the figure's width (about 125 characters at 8 pt, each
+    entry taking ~9 more for its handle and spacing): as few rows as the longest label
+    allows, and the entries spread evenly over them."""
+    most = max(1, min(len(labels), 125 // (max(map(len, labels)) + 9)))
+    rows = math.ceil(len(labels) / most)
+    return math.ceil(len(labels) / rows)
+
+
+def _legend_below(fig: Figure, ax: Axes, extra: Sequence[Artist] = ()) -> None:
+    """The legend under the axes, which keep their size while the figure grows by its
+    rows: inside the axes, four or more schedules' labels covered their lines."""
+    handles, labels = ax.get_legend_handles_labels()
+    handles += extra
+    labels += [str(h.get_label()) for h in extra]
+    columns = legend_columns(labels)
+    below = math.ceil(len(labels) / columns) * LEGEND_ROW + 0.16
+    width, height = fig.get_size_inches()
+    top, bottom = (1 - fig.subplotpars.top) * height, fig.subplotpars.bottom * height
+    fig.set_size_inches(width, height + below)
+    fig.subplots_adjust(top=1 - top / (height + below), bottom=(bottom + below) / (height + below))
+    fig.legend(
+        handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=columns, fontsize=8
+    )
 
 
 def lr_overview(traces: Sequence[Trace]) -> Figure:
@@ -245,8 +271,7 @@ def lr_overview(traces: Sequence[Trace]) -> Figure:
         ax.set_xlim(0, max(len(t.epochs) for t in traces))
         ax.set_xlabel("epoch")
         _title(ax, "Learning rate per epoch")
-        _event_legend(ax, traces)
-        ax.legend(loc="upper right", fontsize=8)
+        _legend_below(fig, ax, _event_handles(traces))
     return fig
 
 
@@ -277,7 +302,7 @@ def losses(traces: Sequence[Trace]) -> Figure:
         ax.set_xlim(0, max(len(t.epochs) for t in traces))
         _epoch_label(ax, _log_loss_axis(ax, "cross-entropy loss (log)"))
         _title(ax, "Loss per epoch: validation (solid), training (dashed); ▼ LR reduced")
-        ax.legend(loc="upper right", fontsize=8)
+        _legend_below(fig, ax)
     return fig
 
 
@@ -380,7 +405,7 @@ def lr_bands(groups: Sequence[Group]) -> Figure:
         ax.set_xlim(0, max(len(g.traces[0].epochs) for g in groups))
         ax.set_xlabel("epoch")
         _title(ax, "Learning rate per epoch: median across seeds, band 10\N{EN DASH}90%")
-        ax.legend(loc="upper right", fontsize=8)
+        _legend_below(fig, ax)
     return fig
 
 
@@ -411,7 +436,7 @@ def loss_bands(groups: Sequence[Group]) -> Figure:
             "Loss per epoch, medians across seeds: validation (solid, band 10\N{EN DASH}90%), "
             "training (dashed)",
         )
-        ax.legend(loc="upper right", fontsize=8)
+        _legend_below(fig, ax)
     return fig
 
 
