@@ -104,6 +104,7 @@ class Comparison:
         fields: The fields compared.
         rtol: The relative tolerance used.
         atol: The absolute tolerance used.
+        unrecorded: Fields asked for that neither trace records, so not compared.
     """
 
     divergences: tuple[Divergence, ...]
@@ -112,6 +113,7 @@ class Comparison:
     fields: tuple[str, ...]
     rtol: float
     atol: float
+    unrecorded: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -130,6 +132,8 @@ class Comparison:
     def report(self) -> str:
         """A readable account: verdict, first divergence, counts, other differences."""
         compared = f"compared {', '.join(self.fields)} with rtol={self.rtol:g}, atol={self.atol:g}"
+        if self.unrecorded:
+            compared += f"; neither trace records {', '.join(self.unrecorded)}"
         if self.ok:
             return f"traces match: {self.epochs} epochs, {compared}"
         first = self.divergences[0]
@@ -181,17 +185,19 @@ def compare(
 
     Raises:
         TypeError: ``actual`` or ``golden`` is not a :class:`~lrviz.trace.Trace`.
-        ValueError: A tolerance is negative or not finite, or a field is unknown or
-            recorded by neither trace.
+        ValueError: A tolerance is negative or not finite, a field is unknown, or
+            neither trace records any of the fields asked for.
     """
     for role, trace in (("actual", actual), ("golden", golden)):
         if not isinstance(trace, Trace):
             raise TypeError(f"{role} must be an lrviz.Trace, got {type(trace).__name__}")
     chosen = _check_options(rtol, atol, fields) or _default_fields(actual, golden)
-    # A field neither trace records would "match" and pass a check that checked nothing.
-    unrecorded = [name for name in chosen if not (_records(actual, name) or _records(golden, name))]
-    if unrecorded:
+    # A field neither trace records is the same in both (absent), but nothing was checked
+    # there: the report says so, and a check of such fields alone is refused.
+    unrecorded = tuple(n for n in chosen if not (_records(actual, n) or _records(golden, n)))
+    if unrecorded == chosen:
         raise ValueError(f"neither trace records {', '.join(unrecorded)}: nothing to compare")
+    chosen = tuple(n for n in chosen if n not in unrecorded)
 
     found = _schedule_divergences(actual, golden)
     differing: list[int] = []
@@ -219,6 +225,7 @@ def compare(
         fields=chosen,
         rtol=rtol,
         atol=atol,
+        unrecorded=unrecorded,
     )
 
 

@@ -108,6 +108,14 @@ def test_tolerance_and_fields_options(
         assert "first divergence: epoch 4, val_loss: actual 0.6505, golden 0.65" in result.stdout
 
 
+def test_fields_neither_trace_records_are_named(
+    runner: CliRunner, golden: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(main, ["check", str(golden), str(golden), "--fields", "lr,momentum"])
+    assert result.exit_code == 0
+    assert result.stdout.rstrip().endswith("; neither trace records momentum")
+
+
 BAD_FILES = {
     "missing": None,
     "directory": "",
@@ -146,7 +154,7 @@ def test_unreadable_file_exits_2_with_one_line(
     [
         (["--fields", "lr,loss"], "Error: unknown field 'loss'; choose from lr, val_loss,"),
         (["--fields", ""], "Error: unknown field ''"),
-        (["--fields", "lr,momentum"], "Error: neither trace records momentum: nothing to compare"),
+        (["--fields", "momentum"], "Error: neither trace records momentum: nothing to compare"),
         (["--rtol", "-1"], "Error: rtol must be a finite number >= 0, got -1.0"),
         (["--atol", "nan"], "Error: atol must be a finite number >= 0, got nan"),
         (["--rtol", "abc"], "Error: Invalid value for '--rtol': 'abc' is not a valid float."),

@@ -296,10 +296,21 @@ def test_default_fields_skip_val_loss_unless_both_have_it() -> None:
     assert compare(trained, trained).fields == ("lr", "val_loss")
 
 
-def test_asked_field_neither_trace_records_is_rejected() -> None:
-    """Else `fields="lr,metric"` on two StepLR traces would pass, having checked no metric."""
+def test_fields_neither_trace_records_are_named_not_passed_silently() -> None:
+    # Both StepLR traces lack a metric and momentum: absent in both is no difference,
+    # but the report says those fields were not compared.
+    result = compare(make([0.1, 0.1]), make([0.1, 0.1]), fields="lr,metric,momentum")
+    assert result.ok
+    assert (result.fields, result.unrecorded) == (("lr",), ("metric", "momentum"))
+    assert result.report().endswith(
+        "compared lr with rtol=1e-06, atol=0; neither trace records metric, momentum"
+    )
+    assert compare(make([0.1, 0.1]), make([0.1, 0.1])).unrecorded == ()
+
+
+def test_a_check_of_only_unrecorded_fields_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^neither trace records metric, momentum: nothing to"):
-        compare(make([0.1, 0.1]), make([0.1, 0.1]), fields="lr,metric,momentum")
+        compare(make([0.1, 0.1]), make([0.1, 0.1]), fields="metric,momentum")
 
 
 def test_asked_field_missing_on_one_side_differs() -> None:
