@@ -59,6 +59,8 @@ class _PathParam(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         from pathlib import Path
 
+        if value == "":
+            self.fail("empty path", param, ctx)
         return Path(os.fsdecode(super().convert(value, param, ctx)))
 
 

@@ -260,9 +260,20 @@ class Trace:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    """Write ``text`` to ``path`` through a temporary file and a rename, so that a failed
+    write leaves the old file whole.
+
+    A symbolic link stays one: its target is replaced. What exists but is not a regular
+    file (``/dev/stdout``, ``/dev/null``, a pipe) is written to directly, since a rename
+    would replace it (a device node, when run as root) with a regular file.
+    """
     import tempfile  # here, not at the top: it costs ``lrviz --help`` 8 ms (shutil, bz2...)
 
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        return
+    path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

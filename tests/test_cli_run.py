@@ -67,6 +67,19 @@ def test_quiet_prints_nothing(runner: CliRunner, tmp_path: Path) -> None:
     assert result.stdout == "" and result.stderr == ""
 
 
+def test_empty_output_path_is_refused_not_taken_for_here(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An unset variable in `-o "$OUT"` must not put a report in the current folder.
+    monkeypatch.chdir(tmp_path)
+    result = run(runner, "-o", "")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: Invalid value for '-o' / '--out': empty path (see 'lrviz run --help')\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -90,6 +103,7 @@ def test_quiet_prints_nothing(runner: CliRunner, tmp_path: Path) -> None:
         (["--lr", "-0.1"], r"lr must be a finite number >= 0, got -0.1"),
         (["--lr", "inf"], r"lr must be a finite number >= 0, got inf"),
         (["--dataset", "iris"], r"--dataset"),
+        (["-c", ""], r"Invalid value for '-c' / '--config': empty path"),
         (["--bogus"], r"No such option .--bogus.*\(see .lrviz run --help.\)"),
     ],
     ids=[
@@ -104,6 +118,7 @@ def test_quiet_prints_nothing(runner: CliRunner, tmp_path: Path) -> None:
         "negative-lr",
         "inf-lr",
         "unknown-dataset",
+        "empty-config-path",
         "unknown-option",
     ],
 )

@@ -321,3 +321,12 @@ def test_params_of_a_live_scheduler_are_the_resolved_params(spec: str) -> None:
     groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in LRS]
     scheduler = make_scheduler(torch.optim.Adam(groups), trace.name, trace.params)
     assert params_of(scheduler) == trace.params
+
+
+def test_cli_simulate_unwritable_output_exits_1(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    out = tmp_path / "a-file" / "trace.json"
+    result = runner.invoke(main, ["simulate", "exp", "--epochs", "3", "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot write {out}: ")
+    assert len(result.stderr.splitlines()) == 1

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -128,6 +131,29 @@ def test_save_is_atomic_and_leaves_no_temporary_files(
         make_trace().save(path)
     assert path.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
+
+
+def test_save_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    target, link = tmp_path / "target.json", tmp_path / "link.json"
+    target.write_text("previous")
+    link.symlink_to(target)
+    make_trace().save(link)
+    assert link.is_symlink() and Trace.load(target) == make_trace()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "target.json"]
+
+
+def test_save_to_a_pipe_writes_into_it_instead_of_replacing_it(tmp_path: Path) -> None:
+    """As /dev/stdout or /dev/null would be: a rename would put a regular file in their
+    place (as root, even in /dev)."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    make_trace().save(fifo)
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received == [make_trace().to_json()]
 
 
 def test_rates_are_the_applied_rates_then_final_lr() -> None:
