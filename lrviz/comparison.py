@@ -24,9 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-# _encode is the trace's own JSON normalisation (tuples -> lists, NaN -> "NaN"), so
-# parameters compare the same in memory and after a round trip through a file.
-from lrviz.trace import Epoch, Trace, _encode
+from lrviz.trace import Epoch, Trace, jsonable
 
 FIELDS = ("lr", "val_loss", "train_loss", "val_accuracy", "metric", "momentum")
 """Per-epoch fields :func:`compare` can compare. ``lr`` includes ``final_lr``."""
@@ -401,7 +399,9 @@ def _schedule_divergences(actual: Trace, golden: Trace) -> list[Divergence]:
     found = []
     if actual.name != golden.name:
         found.append(Divergence("schedule.name", None, None, actual.name, golden.name))
-    params = _encode(actual.params), _encode(golden.params)
+    # Normalised as in the file, so parameters compare the same in memory and after a
+    # round trip (tuples -> lists, NaN -> "NaN").
+    params = jsonable(actual.params), jsonable(golden.params)
     if params[0] != params[1]:
         found.append(Divergence("schedule.params", None, None, *params))
     groups = len(actual.initial_lr), len(golden.initial_lr)

@@ -39,3 +39,9 @@ class Experiment:
             raise ValueError("need at least one seed")
         if not self.schedules:
             raise ValueError("need at least one schedule")
+        labels = [spec.label for spec in self.schedules]
+        twice = next((label for k, label in enumerate(labels) if label in labels[:k]), None)
+        if twice is not None:
+            raise ValueError(
+                f"schedule {twice!r} is given twice; each schedule needs its own label"
+            )

@@ -33,12 +33,19 @@ class Recorder:
         scheduler: The ``torch.optim.lr_scheduler`` instance (any class; lrviz explains
             the ones it knows and reports the rest's changes as ``external``).
         experiment: Optional description of the run, stored as the trace's ``experiment``.
+        label: Optional name of the schedule in reports (default: the scheduler's class
+            name); a report needs one per schedule, e.g. for two StepLR variants.
     """
 
     def __init__(
-        self, optimizer: Any, scheduler: Any, experiment: dict[str, Any] | None = None
+        self,
+        optimizer: Any,
+        scheduler: Any,
+        experiment: dict[str, Any] | None = None,
+        label: str | None = None,
     ) -> None:
         self.optimizer = optimizer
+        self.label = label
         try:
             self._kind: Kind | None = lookup(type(scheduler).__name__)
         except ValueError:  # a scheduler lrviz has no rule for: rates only, no state
@@ -95,7 +102,8 @@ class Recorder:
         trace = Trace(
             meta={"lrviz": __version__, "torch": torch.__version__, "source": "record"},
             experiment=self.experiment,
-            schedule={"name": name, "params": params},
+            schedule={"name": name, "params": params}
+            | ({} if self.label is None else {"label": self.label}),
             initial_lr=self._initial,
             epochs=tuple(self._epochs),
             final_lr=self._current,

@@ -28,7 +28,7 @@ from lrviz import bands
 from lrviz.__about__ import __version__
 from lrviz.explanation import first_epoch_at_or_below, is_continuous, milestones, notable
 from lrviz.seeds import format_seeds
-from lrviz.trace import Trace
+from lrviz.trace import Trace, jsonable
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -65,10 +65,12 @@ def write_report(
     """Write ``index.html``, ``figures/`` and ``traces/`` into ``out``; return the index path.
 
     Raises:
-        ValueError: No traces, or ``out`` is a file.
+        ValueError: No traces, labels that do not tell the schedules apart (see
+            :func:`check_labels`), or ``out`` is a file.
     """
     if not traces:
         raise ValueError("nothing to report: no traces")
+    check_labels(traces)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"output path {str(out)!r} is a file; give a folder")
@@ -107,6 +109,35 @@ def _swap_in(stage: Path, out: Path) -> None:
 def slug(text: str) -> str:
     """A file-name-safe version of a schedule label."""
     return re.sub(r"[^A-Za-z0-9.=-]+", "_", text).strip("_") or "schedule"
+
+
+def check_labels(traces: Sequence[Trace]) -> None:
+    """The report names each schedule by its label: traces that share one must be the
+    same schedule under distinct seeds, and different labels need different file names.
+
+    Raises:
+        ValueError: Saying which label, and how to fix it.
+    """
+    seen: dict[str, Trace] = {}
+    seeds: dict[str, set[int | None]] = {}
+    for trace in traces:
+        first = seen.setdefault(trace.label, trace)
+        same = (first.name, jsonable(first.params)) == (trace.name, jsonable(trace.params))
+        if not same or trace.seed in seeds.setdefault(trace.label, set()):
+            raise ValueError(
+                f"two traces are labelled {trace.label!r} but are "
+                + ("different schedules" if not same else "the same seed")
+                + "; give each schedule its own label (e.g. Recorder(..., label=...))"
+            )
+        seeds[trace.label].add(trace.seed)
+    files: dict[str, str] = {}
+    for label in seen:
+        other = files.setdefault(slug(label), label)
+        if other != label:
+            raise ValueError(
+                f"labels {other!r} and {label!r} give the same file name {slug(label)!r}; "
+                "rename one"
+            )
 
 
 def trace_file_names(traces: Sequence[Trace]) -> list[str]:

@@ -362,22 +362,23 @@ def _compact(value: Any) -> str:
     try:
         return json.dumps(value, allow_nan=False, separators=(", ", ": "))
     except ValueError:
-        return json.dumps(_encode(value), allow_nan=False, separators=(", ", ": "))
+        return json.dumps(jsonable(value), allow_nan=False, separators=(", ", ": "))
 
 
-def _encode(obj: Any) -> Any:
-    """Replace non-finite floats by their strict-JSON string names."""
+def jsonable(obj: Any) -> Any:
+    """``obj`` as the trace file holds it: tuples as lists, non-finite floats by their
+    strict-JSON string names. Equal for equal values, NaN included."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
     if isinstance(obj, Mapping):
-        return {str(k): _encode(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_encode(v) for v in obj]
+        return [jsonable(v) for v in obj]
     return obj
 
 
 def _decode(obj: Any) -> Any:
-    """Inverse of :func:`_encode` for the strings it writes."""
+    """Inverse of :func:`jsonable` for the strings it writes."""
     if isinstance(obj, str) and obj in _NON_FINITE:
         return _NON_FINITE[obj]
     if isinstance(obj, Mapping):

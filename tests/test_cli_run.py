@@ -104,6 +104,7 @@ def test_empty_output_path_is_refused_not_taken_for_here(
         (["--lr", "inf"], r"lr must be a finite number >= 0, got inf"),
         (["--dataset", "iris"], r"--dataset"),
         (["-c", ""], r"Invalid value for '-c' / '--config': empty path"),
+        (["-s", "step", "-s", "exp", "-s", "step"], r"schedule 'step' is given twice; each"),
         (["--bogus"], r"No such option .--bogus.*\(see .lrviz run --help.\)"),
     ],
     ids=[
@@ -119,6 +120,7 @@ def test_empty_output_path_is_refused_not_taken_for_here(
         "inf-lr",
         "unknown-dataset",
         "empty-config-path",
+        "same-schedule-twice",
         "unknown-option",
     ],
 )

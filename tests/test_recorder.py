@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from test_lesson import SCHEDULERS
@@ -61,3 +63,29 @@ def test_a_scheduler_without_a_rule_has_its_changes_reported_as_external() -> No
     assert trace.name == "LambdaLR" and trace.params == {}
     assert [(e.epoch, e.kind) for e in trace.events] == [(3, "external")]
     assert trace.rates() == [0.1, 0.1, 0.1, 0.05, 0.05, 0.05]
+
+
+def two_step_variants(labels: tuple[str | None, str | None]) -> list[lrviz.Trace]:
+    traces = []
+    for step_size, label in zip((2, 3), labels, strict=True):
+        optimizer = Adam([], [0.1])
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size)
+        rec = lrviz.Recorder(optimizer, scheduler, label=label)
+        for _ in range(6):
+            optimizer.step()
+            scheduler.step()
+            rec.log(train_loss=1.0, val_loss=1.0)
+        traces.append(rec.trace)
+    return traces
+
+
+def test_two_variants_of_one_scheduler_need_labels_for_a_report(tmp_path: Path) -> None:
+    """Both would be "StepLR": one section, one figure file for two schedules."""
+    with pytest.raises(ValueError, match="labelled 'StepLR' but are different schedules"):
+        lrviz.write_report(two_step_variants((None, None)), tmp_path / "unlabelled")
+    assert not (tmp_path / "unlabelled").exists()
+    labelled = two_step_variants(("every 2", "every 3"))
+    assert [t.label for t in labelled] == ["every 2", "every 3"]
+    assert lrviz.Trace.from_dict(labelled[0].to_dict()).label == "every 2"
+    page = lrviz.write_report(labelled, tmp_path / "labelled").read_text()
+    assert 'id="schedule-every_2"' in page and 'id="schedule-every_3"' in page

@@ -133,6 +133,33 @@ def test_external_changes_and_divergence_are_flagged(traces: list[Trace], tmp_pa
     assert "training diverged at epoch 8" in page
 
 
+def labelled(trace: Trace, label: str, **schedule: object) -> Trace:
+    return replace(trace, schedule={**trace.schedule, "label": label, **schedule})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"params": {"step_size": 7}}, "two traces are labelled 'step' but are different sch"),
+        ({}, "two traces are labelled 'step' but are the same seed; give each schedule its"),
+    ],
+    ids=["other-params", "same-seed"],
+)
+def test_a_label_names_one_schedule(
+    traces: list[Trace], tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    twin = labelled(traces[0], "step", **change)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        write_report([traces[0], twin], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_labels_must_give_distinct_file_names(traces: list[Trace], tmp_path: Path) -> None:
+    pair = [labelled(traces[0], "warm up"), labelled(traces[1], "warm_up")]
+    with pytest.raises(ValueError, match="labels 'warm up' and 'warm_up' give the same file"):
+        write_report(pair, tmp_path)
+
+
 def test_refuses_a_file_as_output_and_an_empty_run(traces: list[Trace], tmp_path: Path) -> None:
     target = tmp_path / "file"
     target.write_text("x")
