@@ -544,24 +544,40 @@ def advance(kind: Kind, scheduler: Any, epoch: int, metric: float | None = None)
         raise ValueError(f"{kind.name} failed at the end of epoch {epoch}: {exc}") from exc
 
 
+def _check_rates(kind: Kind, optimizer: Any, when: str) -> None:
+    """torch lets a schedule set any rate (gamma=-1, eta_min=-1, max_lr=nan): Adam would
+    then train with it, and the rate axis and explanations would be meaningless."""
+    for group in optimizer.param_groups:
+        rate = group["lr"]
+        if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate >= 0):
+            raise ValueError(
+                f"{kind.name} sets the learning rate to {rate!r} {when}; "
+                "a rate must be a finite number >= 0"
+            )
+
+
 def check(
     kind: Kind, params: Mapping[str, Any], lr: float | Sequence[float], epochs: int = 0
 ) -> None:
     """Build the schedule on a dummy optimizer, and step it ``epochs`` times, so bad values
-    fail before any work. ReduceLROnPlateau, which needs the metric, is only built.
+    fail before any work. ReduceLROnPlateau steps on a metric that never improves, so it
+    reduces as often and as far as it ever can.
 
     Raises:
-        ValueError: torch rejected a value, or failed while stepping.
+        ValueError: torch rejected a value, failed while stepping, or set a rate an epoch
+            would train with that is negative or not finite. (The rate after the last
+            step trains nothing: a three-phase linear OneCycleLR ends below zero.)
     """
     from lrviz.optim import Adam
 
     optimizer = Adam([], list(as_rates(lr)))
     scheduler = build(kind, params, optimizer)
-    if kind.needs_metric:
-        return
+    _check_rates(kind, optimizer, "to start with")
     for epoch in range(1, epochs + 1):
         optimizer.step()
-        advance(kind, scheduler, epoch)
+        advance(kind, scheduler, epoch, 1.0 if kind.needs_metric else None)
+        if epoch < epochs:
+            _check_rates(kind, optimizer, f"at the end of epoch {epoch}")
 
 
 def varies_momentum(kind: Kind, params: Mapping[str, Any]) -> bool:

@@ -51,6 +51,7 @@ def simulate(
     epochs = _epochs(epochs, metrics)
     params = schedules.resolve(spec, epochs, rates)
     values = _check_metrics(spec, metrics, epochs)
+    schedules.check(kind, params, rates, epochs)
     optimizer = Adam([], list(rates))
     scheduler = schedules.build(kind, params, optimizer)
     momentum = schedules.varies_momentum(kind, params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import pytest
@@ -176,6 +177,32 @@ def test_unknown_and_missing_parameters() -> None:
 def test_values_torch_rejects_fail_before_any_work(text: str, message: str) -> None:
     spec = parse_spec(text)
     with pytest.raises(ValueError, match=message.replace("[", r"\[")):
+        schedules.check(spec.kind, resolve(spec, 20, 0.1), 0.1, epochs=20)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "step:step_size=1,gamma=-1",
+            "StepLR sets the learning rate to -0.1 at the end of epoch",
+        ),
+        (
+            "step:step_size=1,gamma=NaN",
+            "StepLR sets the learning rate to nan at the end of epoch",
+        ),
+        ("cosine:eta_min=-1", "CosineAnnealingLR sets the learning rate to -0.0"),
+        ("onecycle:max_lr=-1", "OneCycleLR sets the learning rate to -0.04"),
+        ("cyclic:mode=exp_range,gamma=-1", "CyclicLR sets the learning rate to -0.035 at the end"),
+        # A metric that never improves drives the plateau down to its (negative) floor.
+        ("plateau:factor=-0.5,min_lr=-1", "ReduceLROnPlateau sets the learning rate to -0.05"),
+    ],
+    ids=["step-negative", "step-nan", "cosine-floor", "onecycle-peak", "cyclic-exp", "plateau"],
+)
+def test_a_schedule_that_sets_a_bad_rate_fails_before_any_work(text: str, message: str) -> None:
+    """torch accepts these; Adam would then train at a negative or NaN rate."""
+    spec = parse_spec(text)
+    with pytest.raises(ValueError, match=re.escape(message)):
         schedules.check(spec.kind, resolve(spec, 20, 0.1), 0.1, epochs=20)
 
 
