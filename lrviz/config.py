@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lrviz.schedules import ScheduleSpec, parse_spec
+from lrviz.seeds import check_seeds
 
 DEFAULT_SCHEDULES = ("step", "exp", "plateau")
 """The lesson's three: StepLR(30, 0.1), ExponentialLR(0.95), ReduceLROnPlateau(min, 0.1, 10)."""
@@ -35,8 +36,7 @@ class Experiment:
     def __post_init__(self) -> None:
         if self.epochs <= 0:
             raise ValueError(f"epochs must be a whole number > 0, got {self.epochs}")
-        if not self.seeds:
-            raise ValueError("need at least one seed")
+        check_seeds(self.seeds)
         if not self.schedules:
             raise ValueError("need at least one schedule")
         labels = [spec.label for spec in self.schedules]

@@ -545,6 +545,8 @@ def _closed_form(
 def _warm_position(p: Params, t: int) -> tuple[int, int, int]:
     """(cycle number, T_cur, T_i) after step t, as torch's step() counts them."""
     length, mult = p["T_0"], p["T_mult"]
+    if not (length >= 1 and mult >= 1):  # else the cycles below never end
+        raise ValueError(f"T_0 and T_mult must be >= 1, got {length} and {mult}")
     if mult == 1:
         return t // length + 1, t % length, length
     start, cycle = 0, 1

@@ -17,7 +17,7 @@ MIN_SEED, MAX_SEED = -(2**63), 2**64 - 1
 """The range of seeds ``torch.manual_seed`` accepts (a range in :func:`parse_seeds`
 starts at 0: a minus sign there would be read as a range)."""
 
-_ITEM = re.compile(r"(\d+)(?:-(\d+))?")
+_ITEM = re.compile(r"([0-9]+)(?:-([0-9]+))?")  # ASCII only: \d and int() take other scripts' digits
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

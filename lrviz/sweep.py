@@ -192,7 +192,8 @@ def _parallel(
         else {}
     )
     with parallel_config(**threads):
-        yield from Parallel(n_jobs=jobs, return_as="generator")(
+        # More workers than runs would only start idle processes (--jobs 200 on 2 runs).
+        yield from Parallel(n_jobs=min(jobs, len(work)), return_as="generator")(
             delayed(train)(split, job.spec, job.params, experiment, job.seed) for job in work
         )
 

@@ -191,6 +191,16 @@ def test_cosine_past_t_max_rises_again() -> None:
     assert events[3].evidence["landmark"] == "peak"
 
 
+def test_warm_restarts_with_a_t_mult_below_1_are_not_explained_rather_than_hang() -> None:
+    # Such a file is not torch's (it requires T_mult >= 1); the cycles would never end.
+    trace = make_trace(
+        "CosineAnnealingWarmRestarts", {"T_0": 2, "T_mult": 0, "eta_min": 0.0}, [1.0, 0.5, 1.0]
+    )
+    events = explain(trace)
+    assert all(e.kind != "reduce" or "T_mult" not in e.reason for e in events)
+    assert any("T_0 and T_mult must be >= 1, got 2 and 0" in e.reason for e in events)
+
+
 def test_warm_restarts_name_the_cycle() -> None:
     params = {"T_0": 2, "T_mult": 2, "eta_min": 0.0}
     rates = [1.0, 0.5, 1.0, 0.8535533905932737, 0.5, 0.14644660940672627, 1.0]

@@ -48,6 +48,7 @@ def test_parse_seeds(text: str, seeds: tuple[int, ...]) -> None:
         ("-1", r"'-1' is not a seed or a range"),
         ("1,,2", r"'' is not a seed or a range"),
         ("1.5", r"'1.5' is not a seed or a range"),
+        ("\u0661", r"'\u0661' is not a seed or a range"),
         ("0-9,5", r"seed 5 is given twice"),
         ("9-2", r"bad seed range '9-2' in '9-2': 2 < 9; write it 2-9"),
         (f"0-{MAX_SEEDS}", rf"'0-{MAX_SEEDS}' asks for more than {MAX_SEEDS} seeds"),
@@ -60,6 +61,7 @@ def test_parse_seeds(text: str, seeds: tuple[int, ...]) -> None:
         "negative",
         "empty-item",
         "fraction",
+        "arabic-indic-digit",
         "twice",
         "backwards",
         "too-many",
@@ -98,6 +100,22 @@ def test_format_seeds(seeds: tuple[int, ...], text: str) -> None:
 @given(st.lists(st.integers(0, 10**6), min_size=1, max_size=60, unique=True))
 def test_format_seeds_reads_back(seeds: list[int]) -> None:
     assert parse_seeds(format_seeds(seeds)) == tuple(seeds)
+
+
+def test_experiment_file_seeds_get_the_same_checks(tmp_path: Path) -> None:
+    """TOML seeds do not pass through --seeds' parser: the Experiment checks them."""
+    runner = CliRunner()
+    config = tmp_path / "x.toml"
+    for seeds, message in (
+        ("[1, 1]", "seed 1 is given twice"),
+        ("[18446744073709551616]", "seeds must be whole numbers from"),
+    ):
+        config.write_text(f"[experiment]\nepochs = 2\nseeds = {seeds}\n")
+        result = runner.invoke(main, ["run", "-c", str(config), "-o", str(tmp_path / "o")])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("Error: ") and message in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 
+import joblib
 import pytest
 import torch
 
@@ -124,6 +125,21 @@ def test_parallel_exact_runs_are_bit_for_bit_the_in_process_ones(split: data.Spl
     assert sweep.train_exact(split, work, experiment, jobs=2) == sweep.train_exact(
         split, work, experiment
     )
+
+
+def test_no_more_workers_than_runs(split: data.Split, monkeypatch: pytest.MonkeyPatch) -> None:
+    # --jobs 200 for 2 runs started over 100 idle processes on a 2-core machine.
+    class Started(Exception):
+        pass
+
+    def parallel(n_jobs: int, **_: object) -> None:
+        raise Started(n_jobs)
+
+    monkeypatch.setattr(joblib, "Parallel", parallel)
+    experiment = Experiment(seeds=(0, 1), epochs=2, schedules=(parse_spec("step"),))
+    with pytest.raises(Started) as started:
+        sweep.train_exact(split, sweep.jobs_of(experiment), experiment, jobs=200)
+    assert started.value.args == (2,)
 
 
 def test_thread_backends_are_refused(split: data.Split) -> None:
