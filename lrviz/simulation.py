@@ -14,6 +14,7 @@ import io
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def read_metrics(path: str | os.PathLike[str]) -> list[float]:
     """
     name = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a spreadsheet's BOM is no value
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read metrics {name!r}: {exc}") from exc
     if text.lstrip().startswith("["):
@@ -132,7 +133,7 @@ def read_metrics(path: str | os.PathLike[str]) -> list[float]:
 def _json_metrics(text: str, name: str) -> list[float]:
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"metrics {name!r} is not valid JSON: {exc}") from exc
     if not isinstance(data, list) or not data:
         raise ValueError(f"metrics {name!r} must be a non-empty JSON list of numbers")
@@ -140,7 +141,10 @@ def _json_metrics(text: str, name: str) -> list[float]:
 
 
 def _csv_metrics(text: str, name: str) -> list[float]:
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+    except csv.Error as exc:
+        raise ValueError(f"metrics {name!r} is not a readable CSV file: {exc}") from exc
     if rows and len(rows[0]) == 1 and _is_header(rows[0][0]):
         rows = rows[1:]
     if not rows:
@@ -156,10 +160,12 @@ def _csv_metrics(text: str, name: str) -> list[float]:
 
 
 def _is_header(cell: str) -> bool:
+    """A column name such as ``val_loss``: a word, not a number (nor a mistyped one, such
+    as ``0x10``, which would otherwise be dropped as a header)."""
     try:
         float(cell)
     except ValueError:
-        return True
+        return re.fullmatch(r"[A-Za-z_][\w .-]*", cell.strip()) is not None
     return False
 
 
@@ -167,9 +173,17 @@ def _number(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"metrics {where}: expected a number, got {value!r}")
     try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"metrics {where}: expected a number, got {value!r}") from None
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"metrics {where}: expected a number, got {_short(value)}") from None
+    if math.isinf(number) and not (isinstance(value, str) and "inf" in value.lower()):
+        raise ValueError(f"metrics {where}: {_short(value)} is beyond a float's range")
+    return number
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def to_csv(trace: Trace) -> str:

@@ -152,6 +152,14 @@ def test_simulate_rejects_bad_input(kwargs: dict[str, Any], message: str) -> Non
         simulate(**kwargs)
 
 
+def test_read_metrics_skips_a_byte_order_mark_and_a_header(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("\ufeffval_loss\n1\n2\n", encoding="utf-8")
+    assert read_metrics(path) == [1.0, 2.0]
+    path.write_text("\ufeff1\n2\n", encoding="utf-8")
+    assert read_metrics(path) == [1.0, 2.0]
+
+
 def test_read_metrics_json_and_csv(tmp_path: Path) -> None:
     (tmp_path / "m.json").write_text('[1, 0.5, "NaN", NaN, -2, "-Infinity"]')
     values = read_metrics(tmp_path / "m.json")
@@ -168,14 +176,38 @@ def test_read_metrics_json_and_csv(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("[1, [2]]", "item 1: expected a number"),
-        ('{"a": 1}', "holds no values"),
+        ('{"a": 1}', r"row 1: expected a number, got '\{\"a\": 1\}'"),
         ("[]", "non-empty JSON list"),
         ("[1, 2", "not valid JSON"),
         ("1,2\n3,4\n", "one column expected, row 1 has 2"),
         ("loss\n", "holds no values"),
         ("1\nx\n", "row 2: expected a number, got 'x'"),
+        # Not taken for a header and silently dropped:
+        ("0x10\n1\n", "row 1: expected a number, got '0x10'"),
+        ("1\x002\n3\n", "row 1: expected a number"),
+        (
+            "9" * 400 + "\n",
+            r"row 1: '9999.*\.\.\. is beyond a float's range",
+        ),
+        ("[" + "9" * 400 + ", 1]", "item 0: expected a number, got 9999"),
+        ("[" * 100_000, "not valid JSON"),
+        ("1" * 200_000, "not a readable CSV file: field larger than field limit"),
     ],
-    ids=["nested", "object", "empty-list", "broken-json", "two-columns", "header-only", "word"],
+    ids=[
+        "nested",
+        "object",
+        "empty-list",
+        "broken-json",
+        "two-columns",
+        "header-only",
+        "word",
+        "hex",
+        "nul",
+        "overflow",
+        "json-overflow",
+        "json-deep",
+        "huge-cell",
+    ],
 )
 def test_read_metrics_rejects(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "m.txt"
