@@ -69,7 +69,7 @@ def load(path: str | os.PathLike[str]) -> ConfigFile:
     """
     source = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # an editor's BOM is no TOML
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read config {source!r}: {exc}") from exc
     return parse(text, source)
@@ -85,6 +85,8 @@ def parse(text: str, source: str = "config") -> ConfigFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{source}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ValueError(f"{source}: not valid TOML: nested too deeply") from None
     try:
         _known(data, TOP_LEVEL_KEYS, "top-level key")
         table = data.get("experiment", {})

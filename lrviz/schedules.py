@@ -314,14 +314,15 @@ def parse_value(raw: str) -> Any:
     raw = raw.strip()
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, RecursionError, MemoryError):
         if raw.replace("_", "").isalnum() and not raw[0].isdigit():
             return raw
-        raise ValueError(f"cannot read value {raw!r}; use a number, a list or a word") from None
+        shown = raw if len(raw) <= 60 else raw[:57] + "..."
+        raise ValueError(f"cannot read value {shown!r}; use a number, a list or a word") from None
 
 
 def _split_top_level(text: str) -> list[str]:

@@ -122,6 +122,7 @@ def test_a_single_schedule_table_is_accepted() -> None:
             "ChainedScheduler cannot hold ReduceLROnPlateau",
         ),
         ("[experiment\n", "f.toml: not valid TOML"),
+        ("[experiment]\nseeds = " + "[" * 5000 + "]" * 5000, "f.toml: not valid TOML: nested too"),
     ],
     ids=[
         "top-level",
@@ -142,6 +143,7 @@ def test_a_single_schedule_table_is_accepted() -> None:
         "unknown-name",
         "plateau-child",
         "bad-toml",
+        "deeply-nested",
     ],
 )
 def test_bad_files_name_the_culprit(text: str, message: str) -> None:
@@ -153,6 +155,12 @@ def test_unknown_schedule_parameter_is_an_error_too() -> None:
     [spec] = parse('[[schedule]]\nname = "step"\nstep_size = 3\ngama = 0.5\n').schedules
     with pytest.raises(ValueError, match="unknown parameter 'gama' for StepLR"):
         resolve(spec, 10, 0.1)
+
+
+def test_load_skips_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "lrviz.toml"
+    path.write_text("\ufeff[experiment]\nepochs = 7\n", encoding="utf-8")
+    assert load(path).settings["epochs"] == 7
 
 
 def test_load_reads_files(tmp_path: Path) -> None:

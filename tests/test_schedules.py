@@ -93,8 +93,19 @@ def test_spec_parses_lists_and_quotes() -> None:
         ("step:gamma=0.1,gamma=0.2", "parameter 'gamma' given twice"),
         ("step:gamma=1.2.3", "cannot read value '1.2.3'"),
         ("exp:schedulers=[1]", "unknown parameter 'schedulers' for ExponentialLR"),
+        ("step:gamma=" + "[" * 5000 + "]" * 5000, "cannot read value '[[[[[[[[[["),
+        ("step:gamma=" + "-" * 100_000 + "1", "cannot read value '---"),
     ],
-    ids=["unknown", "no-equals", "no-key", "twice", "bad-value", "schedulers-not-composite"],
+    ids=[
+        "unknown",
+        "no-equals",
+        "no-key",
+        "twice",
+        "bad-value",
+        "schedulers-not-composite",
+        "deeply-nested",
+        "minus-signs",
+    ],
 )
 def test_bad_specs_name_the_culprit(text: str, message: str) -> None:
     with pytest.raises(
