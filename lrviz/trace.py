@@ -167,46 +167,68 @@ class Trace:
     def from_dict(cls, data: Mapping[str, Any]) -> Trace:
         """Build a trace from plain data, as :meth:`to_dict` returns it.
 
+        Every field is checked: epochs numbered 1, 2, ..., n; one rate per param group
+        in ``lr``, ``momentum`` and ``final_lr``; numbers where numbers belong.
+
         Raises:
-            ValueError: The data is not an ``lrviz.trace/1`` trace.
+            ValueError: The data is not an ``lrviz.trace/1`` trace, or a field is
+                malformed (the message names it).
         """
         if not isinstance(data, Mapping) or "schema" not in data:
             raise ValueError(f"not an lrviz trace (no 'schema' key; expected {SCHEMA!r})")
         if data["schema"] != SCHEMA:
             raise ValueError(f"unsupported trace schema {data['schema']!r}; expected {SCHEMA!r}")
-        data = _decode(data)
         try:
-            return cls(
-                meta=dict(data["meta"]),
-                experiment=None if data["experiment"] is None else dict(data["experiment"]),
-                schedule=dict(data["schedule"]),
-                initial_lr=_floats(data["initial_lr"]),
-                epochs=tuple(_epoch_from_dict(e) for e in data["epochs"]),
-                final_lr=_floats(data["final_lr"]),
-                events=tuple(_event_from_dict(e) for e in data.get("events", [])),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"malformed {SCHEMA} trace: {exc!r}") from exc
+            data = _decode(data)
+        except RecursionError:
+            raise ValueError(f"malformed {SCHEMA} trace: nested too deeply") from None
+        try:
+            meta = _object(_key(data, "meta"), "meta")
+            experiment = _key(data, "experiment")
+            if experiment is not None:
+                experiment = _object(experiment, "experiment")
+            schedule = _schedule(_key(data, "schedule"))
+            initial_lr = _floats(_key(data, "initial_lr"), "initial_lr")
+            if not initial_lr:
+                raise ValueError("initial_lr is empty; it needs one rate per param group")
+            epochs = _epochs(_key(data, "epochs"), len(initial_lr))
+            final_lr = _rates(_key(data, "final_lr"), "final_lr", len(initial_lr))
+            events = _events(data.get("events", []), len(epochs), len(initial_lr))
+        except ValueError as exc:
+            raise ValueError(f"malformed {SCHEMA} trace: {exc}") from exc
+        return cls(
+            meta=meta,
+            experiment=experiment,
+            schedule=schedule,
+            initial_lr=initial_lr,
+            epochs=epochs,
+            final_lr=final_lr,
+            events=events,
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Trace:
         """Read a trace file.
 
         Raises:
-            ValueError: The file is missing, not JSON, or not an ``lrviz.trace/1`` trace.
+            ValueError: The file is missing, not strict JSON, or not an ``lrviz.trace/1``
+                trace; the message names the file.
         """
+        name = os.fspath(path)
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read trace {os.fspath(path)!r}: {exc}") from exc
+            raise ValueError(f"cannot read trace {name!r}: {exc}") from exc
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{os.fspath(path)!r} is not JSON: {exc}") from exc
+            data = json.loads(text, parse_constant=_reject_constant)
+        except RecursionError:
+            raise ValueError(f"{name!r} is nested too deeply to be a trace") from None
+        except ValueError as exc:  # JSONDecodeError, a bare NaN, an integer too long to read
+            raise ValueError(f"{name!r} is not JSON: {exc}") from exc
         try:
             return cls.from_dict(data)
         except ValueError as exc:
-            raise ValueError(f"{os.fspath(path)!r}: {exc}") from exc
+            raise ValueError(f"{name!r}: {exc}") from exc
 
     @classmethod
     def from_rates(
@@ -297,20 +319,6 @@ def _epoch_to_dict(e: Epoch) -> dict[str, Any]:
     return out
 
 
-def _epoch_from_dict(d: Mapping[str, Any]) -> Epoch:
-    momentum = d.get("momentum")
-    return Epoch(
-        epoch=int(d["epoch"]),
-        lr=_floats(d["lr"]),
-        train_loss=_opt_float(d.get("train_loss")),
-        val_loss=_opt_float(d.get("val_loss")),
-        val_accuracy=_opt_float(d.get("val_accuracy")),
-        metric=_opt_float(d.get("metric")),
-        momentum=None if momentum is None else _floats(momentum),
-        state=dict(d.get("state", {})),
-    )
-
-
 def _event_to_dict(e: Event) -> dict[str, Any]:
     return {
         "epoch": e.epoch,
@@ -321,25 +329,6 @@ def _event_to_dict(e: Event) -> dict[str, Any]:
         "reason": e.reason,
         "evidence": dict(e.evidence),
     }
-
-
-def _event_from_dict(d: Mapping[str, Any]) -> Event:
-    kind = d["kind"]
-    if kind not in EVENT_KINDS:
-        raise ValueError(f"unknown event kind {kind!r}; expected one of {EVENT_KINDS}")
-    return Event(
-        epoch=int(d["epoch"]),
-        group=int(d["group"]),
-        kind=kind,
-        lr_before=float(d["lr_before"]),
-        lr_after=float(d["lr_after"]),
-        reason=str(d["reason"]),
-        evidence=dict(d.get("evidence", {})),
-    )
-
-
-def _floats(values: Sequence[Any]) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
 
 
 def _rate_row(value: Any) -> tuple[float, ...]:
@@ -353,8 +342,169 @@ def _rate_row(value: Any) -> tuple[float, ...]:
     raise TypeError(f"a rate must be a number or a list of numbers (one per group), got {value!r}")
 
 
-def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _reject_constant(name: str) -> Any:
+    """``parse_constant`` for :func:`json.loads`: strict JSON has no bare NaN or Infinity."""
+    raise ValueError(f'bare {name} is not strict JSON; a trace writes it as the string "{name}"')
+
+
+def _key(d: Mapping[str, Any], key: str, where: str = "") -> Any:
+    """``d[key]``, or a ValueError naming the missing key (``where`` prefixes it)."""
+    if key not in d:
+        raise ValueError(f"{where}missing key {key!r}")
+    return d[key]
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    """A copy of ``value`` if it is a JSON object, else a ValueError naming ``what``."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{what} must be an object, got {_show(value)}")
+    return dict(value)
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    """``value`` as a list if it is a JSON array, else a ValueError naming ``what``."""
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{what} must be a list, got {_show(value)}")
+    return list(value)
+
+
+def _int(value: Any, what: str) -> int:
+    """``value`` if it is a whole number (not a bool), else a ValueError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} must be a whole number, got {_show(value)}")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    """``value`` if it is a non-empty string, else a ValueError naming ``what``."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string, got {_show(value)}")
+    return value
+
+
+def _float(value: Any, what: str) -> float:
+    """``value`` as a float if it is a real number (not a bool, not a string).
+
+    Non-finite numbers arrive here already decoded from their string names.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{what} must be a number, got {_show(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{what} is too large for a float: {_show(value)}") from None
+
+
+def _opt_float(value: Any, what: str) -> float | None:
+    """Like :func:`_float`, but None (JSON null) stays None."""
+    return None if value is None else _float(value, what)
+
+
+def _floats(values: Any, what: str) -> tuple[float, ...]:
+    """A list of real numbers, each checked by :func:`_float`."""
+    return tuple(_float(v, f"{what}[{i}]") for i, v in enumerate(_list(values, what)))
+
+
+def _rates(values: Any, what: str, groups: int) -> tuple[float, ...]:
+    """A list of real numbers with exactly one per param group."""
+    rates = _floats(values, what)
+    if len(rates) != groups:
+        raise ValueError(
+            f"{what} has {_count(len(rates), 'value')} but the trace has "
+            f"{_count(groups, 'param group')}"
+        )
+    return rates
+
+
+def _schedule(value: Any) -> dict[str, Any]:
+    """The schedule: an object with a ``name``, maybe a ``label`` and ``params``."""
+    schedule = _object(value, "schedule")
+    _text(_key(schedule, "name", "schedule: "), "schedule name")
+    if "label" in schedule:
+        _text(schedule["label"], "schedule label")
+    if "params" in schedule:
+        _object(schedule["params"], "schedule params")
+    return schedule
+
+
+def _epochs(value: Any, groups: int) -> tuple[Epoch, ...]:
+    """The epochs: a non-empty list of objects numbered 1, 2, ..., n in order."""
+    items = _list(value, "epochs")
+    if not items:
+        raise ValueError("epochs is empty; a trace has at least 1 epoch")
+    return tuple(_epoch(item, k, groups) for k, item in enumerate(items, start=1))
+
+
+def _epoch(value: Any, k: int, groups: int) -> Epoch:
+    """Item ``k`` (1-based) of the epochs, which must be epoch ``k``."""
+    d = _object(value, f"epochs item {k}")
+    number = _int(_key(d, "epoch", f"epochs item {k}: "), f"epochs item {k}: epoch")
+    if number != k:
+        raise ValueError(
+            f"epochs item {k} is epoch {number}; epochs must be numbered 1, 2, 3, ... in order"
+        )
+    where = f"epoch {k}: "
+    momentum = d.get("momentum")
+    return Epoch(
+        epoch=k,
+        lr=_rates(_key(d, "lr", where), f"{where}lr", groups),
+        train_loss=_opt_float(d.get("train_loss"), f"{where}train_loss"),
+        val_loss=_opt_float(d.get("val_loss"), f"{where}val_loss"),
+        val_accuracy=_opt_float(d.get("val_accuracy"), f"{where}val_accuracy"),
+        metric=_opt_float(d.get("metric"), f"{where}metric"),
+        momentum=None if momentum is None else _rates(momentum, f"{where}momentum", groups),
+        state=_object(d.get("state", {}), f"{where}state"),
+    )
+
+
+def _events(value: Any, epochs: int, groups: int) -> tuple[Event, ...]:
+    """The events: a list of objects, each at an epoch and a group of the trace."""
+    items = _list(value, "events")
+    return tuple(_event(item, i, epochs, groups) for i, item in enumerate(items, start=1))
+
+
+def _event(value: Any, i: int, epochs: int, groups: int) -> Event:
+    """Item ``i`` (1-based) of the events."""
+    where = f"events item {i}: "
+    d = _object(value, f"events item {i}")
+    epoch = _int(_key(d, "epoch", where), f"{where}epoch")
+    if not 1 <= epoch <= epochs:
+        raise ValueError(f"{where}epoch {epoch} is not one of the trace's epochs 1-{epochs}")
+    group = _int(_key(d, "group", where), f"{where}group")
+    if not 0 <= group < groups:
+        raise ValueError(f"{where}group {group} is not one of the trace's groups 0-{groups - 1}")
+    kind = _key(d, "kind", where)
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"{where}unknown event kind {_show(kind)}; expected one of {EVENT_KINDS}")
+    reason = _key(d, "reason", where)
+    if not isinstance(reason, str):
+        raise ValueError(f"{where}reason must be a string, got {_show(reason)}")
+    return Event(
+        epoch=epoch,
+        group=group,
+        kind=kind,
+        lr_before=_float(_key(d, "lr_before", where), f"{where}lr_before"),
+        lr_after=_float(_key(d, "lr_after", where), f"{where}lr_after"),
+        reason=reason,
+        evidence=_object(d.get("evidence", {}), f"{where}evidence"),
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: "1 value", "2 values"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _show(value: Any) -> str:
+    """``value`` for an error message: short and on one line."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _compact(value: Any) -> str:

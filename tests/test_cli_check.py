@@ -125,6 +125,8 @@ BAD_FILES = {
     "not-an-object": "[1, 2, 3]",
     "malformed": '{"schema": "lrviz.trace/1", "meta": {}}',
     "binary": "\udcff\udcfe",
+    "final-lr-empty": GOLDEN.to_json().replace('"final_lr": [0.001]', '"final_lr": []'),
+    "groups-differ": GOLDEN.to_json().replace('"initial_lr": [0.1]', '"initial_lr": [0.1, 0.1]'),
 }
 
 
@@ -147,6 +149,20 @@ def test_unreadable_file_exits_2_with_one_line(
     assert len(lines) == 1 and lines[0].startswith("Error: ")
     assert "bad.json" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_broken_golden_is_an_error_not_a_match(
+    runner: CliRunner, golden: Path, tmp_path: Path
+) -> None:
+    """A golden without rates used to crash later, or even compare as a match."""
+    golden.write_text(golden.read_text().replace('"final_lr": [0.001]', '"final_lr": []'))
+    result = runner.invoke(main, ["check", save(tmp_path, GOLDEN), str(golden)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Error: {str(golden)!r}: malformed lrviz.trace/1 trace: "
+        "final_lr has 0 values but the trace has 1 param group"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,6 +117,190 @@ def test_unknown_event_kind_is_rejected() -> None:
     data = make_trace().to_dict()
     data["events"][0]["kind"] = "explode"
     with pytest.raises(ValueError, match="unknown event kind 'explode'"):
+        Trace.from_dict(data)
+
+
+def _set(*path: object, value: object) -> Callable[[dict[str, Any]], None]:
+    """A change to a trace's plain data: the value at ``path`` becomes ``value``."""
+
+    def change(data: dict[str, Any]) -> None:
+        target: Any = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+def _renumber(*numbers: int) -> Callable[[dict[str, Any]], None]:
+    """A change to a trace's plain data: its three epochs get these numbers."""
+
+    def change(data: dict[str, Any]) -> None:
+        for epoch, number in zip(data["epochs"], numbers, strict=True):
+            epoch["epoch"] = number
+
+    return change
+
+
+MALFORMED = {
+    "epoch-infinity": (
+        _set("epochs", 0, "epoch", value="Infinity"),
+        "epochs item 1: epoch must be a whole number, got inf",
+    ),
+    "epoch-bool": (
+        _set("epochs", 0, "epoch", value=True),
+        "epochs item 1: epoch must be a whole number, got true",
+    ),
+    "epoch-float": (
+        _set("epochs", 0, "epoch", value=1.7),
+        "epochs item 1: epoch must be a whole number, got 1.7",
+    ),
+    "epoch-missing": (lambda d: d["epochs"][0].pop("epoch"), "epochs item 1: missing key 'epoch'"),
+    "epochs-item-null": (
+        _set("epochs", 1, value=None),
+        "epochs item 2 must be an object, got null",
+    ),
+    "epochs-item-list": (
+        _set("epochs", 1, value=[1, 2]),
+        "epochs item 2 must be an object, got a list",
+    ),
+    "epochs-string": (_set("epochs", value="abc"), "epochs must be a list, got 'abc'"),
+    "epochs-object": (_set("epochs", value={"a": 1}), "epochs must be a list, got an object"),
+    "epochs-empty": (_set("epochs", value=[]), "epochs is empty"),
+    "epochs-reversed": (
+        _renumber(3, 2, 1),
+        "epochs item 1 is epoch 3; epochs must be numbered 1, 2, 3, ... in order",
+    ),
+    "epochs-duplicated": (_renumber(1, 1, 2), "epochs item 2 is epoch 1"),
+    "epochs-from-0": (_renumber(0, 1, 2), "epochs item 1 is epoch 0"),
+    "epochs-negative": (_renumber(-1, 2, 3), "epochs item 1 is epoch -1"),
+    "epochs-gap": (_renumber(1, 2, 4), "epochs item 3 is epoch 4"),
+    "schedule-empty": (_set("schedule", value={}), "schedule: missing key 'name'"),
+    "schedule-list": (_set("schedule", value=[]), "schedule must be an object, got a list"),
+    "schedule-name-number": (
+        _set("schedule", "name", value=3),
+        "schedule name must be a non-empty string, got 3",
+    ),
+    "schedule-label-empty": (
+        _set("schedule", "label", value=""),
+        "schedule label must be a non-empty string, got ''",
+    ),
+    "schedule-params-null": (
+        _set("schedule", "params", value=None),
+        "schedule params must be an object, got null",
+    ),
+    "schedule-params-list": (
+        _set("schedule", "params", value=[1]),
+        "schedule params must be an object, got a list",
+    ),
+    "meta-list": (_set("meta", value=[]), "meta must be an object, got a list"),
+    "experiment-string": (_set("experiment", value="x"), "experiment must be an object, got 'x'"),
+    "initial-lr-empty": (_set("initial_lr", value=[]), "initial_lr is empty"),
+    "final-lr-empty": (
+        _set("final_lr", value=[]),
+        "final_lr has 0 values but the trace has 1 param group",
+    ),
+    "epoch-lr-empty": (
+        _set("epochs", 2, "lr", value=[]),
+        "epoch 3: lr has 0 values but the trace has 1 param group",
+    ),
+    "more-initial-groups": (
+        _set("initial_lr", value=[0.1, 0.1]),
+        "epoch 1: lr has 1 value but the trace has 2 param groups",
+    ),
+    "more-epoch-groups": (
+        _set("epochs", 1, "lr", value=[0.1, 0.1]),
+        "epoch 2: lr has 2 values but the trace has 1 param group",
+    ),
+    "momentum-groups": (
+        _set("epochs", 0, "momentum", value=[0.9, 0.9]),
+        "epoch 1: momentum has 2 values but the trace has 1 param group",
+    ),
+    "lr-bool": (
+        _set("epochs", 0, "lr", 0, value=True),
+        "epoch 1: lr[0] must be a number, got true",
+    ),
+    "lr-string": (
+        _set("epochs", 0, "lr", 0, value="0.1"),
+        "epoch 1: lr[0] must be a number, got '0.1'",
+    ),
+    "lr-huge-int": (
+        _set("initial_lr", 0, value=10**400),
+        "initial_lr[0] is too large for a float",
+    ),
+    "loss-string": (
+        _set("epochs", 0, "train_loss", value="1.5"),
+        "epoch 1: train_loss must be a number, got '1.5'",
+    ),
+    "state-null": (_set("epochs", 0, "state", value=None), "epoch 1: state must be an object"),
+    "events-null": (_set("events", value=None), "events must be a list, got null"),
+    "event-epoch-infinity": (
+        _set("events", 0, "epoch", value="Infinity"),
+        "events item 1: epoch must be a whole number, got inf",
+    ),
+    "event-epoch-outside": (
+        _set("events", 0, "epoch", value=4),
+        "events item 1: epoch 4 is not one of the trace's epochs 1-3",
+    ),
+    "event-group-outside": (
+        _set("events", 0, "group", value=1),
+        "events item 1: group 1 is not one of the trace's groups 0-0",
+    ),
+    "event-lr-string": (
+        _set("events", 0, "lr_after", value="0.01"),
+        "events item 1: lr_after must be a number, got '0.01'",
+    ),
+}
+
+
+@pytest.mark.parametrize(("change", "message"), MALFORMED.values(), ids=list(MALFORMED))
+def test_malformed_traces_are_rejected_with_one_clear_line(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    data = json.loads(make_trace().to_json())
+    change(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=re.escape(message)) as raised:
+        Trace.load(path)
+    text = str(raised.value)
+    assert text.startswith(f"{str(path)!r}: malformed lrviz.trace/1 trace: ")
+    assert "\n" not in text
+
+
+def test_non_finite_names_are_still_accepted_as_rates() -> None:
+    data = make_trace().to_dict()
+    data["epochs"][0]["lr"] = ["NaN"]
+    data["final_lr"] = ["Infinity"]
+    trace = Trace.from_dict(data)
+    assert math.isnan(trace.epochs[0].lr[0]) and trace.final_lr == (math.inf,)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 100_000, "is nested too deeply"),
+        ('{"schema": "lrviz.trace/1", "x": ' + "1" * 5000 + "}", "is not JSON: Exceeds the limit"),
+        ('{"schema": "lrviz.trace/1", "x": NaN}', 'bare NaN is not strict JSON; .* string "NaN"'),
+        ('{"schema": "lrviz.trace/1", "x": -Infinity}', "bare -Infinity is not strict JSON"),
+    ],
+    ids=["deep-array", "huge-integer", "bare-nan", "bare-infinity"],
+)
+def test_unparsable_json_is_a_value_error_naming_the_file(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message) as raised:
+        Trace.load(path)
+    assert str(raised.value).startswith(repr(str(path)))
+
+
+def test_deeply_nested_data_is_a_value_error() -> None:
+    data = make_trace().to_dict()
+    for _ in range(100_000):
+        data["meta"] = {"x": data["meta"]}
+    with pytest.raises(ValueError, match="trace: nested too deeply"):
         Trace.from_dict(data)
 
 
