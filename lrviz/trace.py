@@ -14,6 +14,7 @@ import json
 import math
 import numbers
 import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -287,7 +288,9 @@ def write_atomic(path: Path, text: str) -> None:
 
     A symbolic link stays one: its target is replaced. What exists but is not a regular
     file (``/dev/stdout``, ``/dev/null``, a pipe) is written to directly, since a rename
-    would replace it (a device node, when run as root) with a regular file.
+    would replace it (a device node, when run as root) with a regular file. The file gets
+    the mode of the one it replaces, or a new file's (0o666 less the umask), not the
+    temporary file's 0o600.
     """
     import tempfile  # here, not at the top: it costs ``lrviz --help`` 8 ms (shutil, bz2...)
 
@@ -297,14 +300,22 @@ def write_atomic(path: Path, text: str) -> None:
         return
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else _new_file_mode()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)  # reading the umask means setting it: put it straight back
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _epoch_to_dict(e: Epoch) -> dict[str, Any]:

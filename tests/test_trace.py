@@ -320,6 +320,20 @@ def test_save_is_atomic_and_leaves_no_temporary_files(
     assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
 
 
+def test_save_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
+    new, old = tmp_path / "new.json", tmp_path / "old.json"
+    umask = os.umask(0o022)
+    try:
+        make_trace().save(new)
+        old.write_text("previous")
+        old.chmod(0o640)
+        make_trace().save(old)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644  # not mkstemp's 0o600
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640
+
+
 def test_save_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     target, link = tmp_path / "target.json", tmp_path / "link.json"
     target.write_text("previous")
