@@ -352,11 +352,18 @@ def _write_report(traces: list[Trace], out: Path, progress: Progress | None = No
         return write_report(traces, out, progress)
     except OSError as exc:
         raise click.ClickException(f"cannot write the report to {out}: {exc}") from None
+    except ValueError as exc:  # checked before training too; the folder may change meanwhile
+        raise BadInput(str(exc)) from None
 
 
 def _check_out_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"output path {str(out)!r} is a file; give a folder (-o DIR)")
+    """Before any training: the report could not go there."""
+    from lrviz.report import check_output_folder
+
+    try:
+        check_output_folder(out)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
 
 
 def _print_rates(traces: list[Trace], every: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lrviz.schedules import ScheduleSpec, parse_spec
+from lrviz.schedules import ScheduleSpec, parse_spec, slug
 from lrviz.seeds import check_seeds
 
 DEFAULT_SCHEDULES = ("step", "exp", "plateau")
@@ -39,9 +39,14 @@ class Experiment:
         check_seeds(self.seeds)
         if not self.schedules:
             raise ValueError("need at least one schedule")
-        labels = [spec.label for spec in self.schedules]
-        twice = next((label for k, label in enumerate(labels) if label in labels[:k]), None)
-        if twice is not None:
-            raise ValueError(
-                f"schedule {twice!r} is given twice; each schedule needs its own label"
-            )
+        for k, spec in enumerate(self.schedules):
+            for earlier in self.schedules[:k]:
+                if earlier.label == spec.label:
+                    raise ValueError(
+                        f"schedule {spec.label!r} is given twice; each schedule needs its own label"
+                    )
+                if slug(earlier.label) == slug(spec.label):
+                    raise ValueError(
+                        f"schedules {earlier.label!r} and {spec.label!r} would share the file "
+                        f"name {slug(spec.label)!r}; label one of them otherwise"
+                    )

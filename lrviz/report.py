@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import math
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from lrviz import bands
 from lrviz.__about__ import __version__
 from lrviz.explanation import first_epoch_at_or_below, is_continuous, milestones, notable
+from lrviz.schedules import slug
 from lrviz.seeds import format_seeds
 from lrviz.trace import Trace, jsonable
 
@@ -66,14 +66,14 @@ def write_report(
 
     Raises:
         ValueError: No traces, labels that do not tell the schedules apart (see
-            :func:`check_labels`), or ``out`` is a file.
+            :func:`check_labels`), ``out`` is a file, or ``out`` has ``figures/`` or
+            ``traces/`` but no lrviz ``index.html`` (someone else's folders: not replaced).
     """
     if not traces:
         raise ValueError("nothing to report: no traces")
     check_labels(traces)
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output path {str(out)!r} is a file; give a folder")
+    check_output_folder(out)
     figures = build_figures(traces, progress)
     html = render_html(traces, figures)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,24 +91,65 @@ def write_report(
                 progress("traces", k, len(traces))
         (stage / "index.html").write_text(html, encoding="utf-8")
         _swap_in(stage, out)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    except BaseException:
+        # Only a failed rollback leaves the previous report in the stage: keep it then.
+        if not any(stage.glob("old-*")):
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
     return out / "index.html"
 
 
+GENERATOR = b'<meta name="generator" content="lrviz '
+"""In the head of every ``index.html`` lrviz writes (templates/index.html.j2)."""
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse a report folder that is a file, or whose ``index.html``, ``figures/`` or
+    ``traces/`` lrviz did not write: a report replaces them (``-o .`` in a project would
+    take its figures).
+
+    Raises:
+        ValueError: Saying which.
+    """
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output path {str(out)!r} is a file; give a folder (-o DIR)")
+    if not any((out / name).exists() for name in (*SUBDIRS, "index.html")):
+        return
+    try:
+        with (out / "index.html").open("rb") as index:
+            ours = GENERATOR in index.read(4096)
+    except OSError:  # missing, a folder, unreadable
+        ours = False
+    if not ours:
+        raise ValueError(
+            f"output folder {str(out)!r} has an index.html, figures/ or traces/ that lrviz "
+            "did not write; choose a new or empty folder"
+        )
+
+
 def _swap_in(stage: Path, out: Path) -> None:
-    """Move the staged folders and index into ``out``; the index goes last, atomically."""
-    for sub in SUBDIRS:
-        old = stage / f"old-{sub}"
-        if (out / sub).exists():
-            os.replace(out / sub, old)
-        os.replace(stage / sub, out / sub)
-    os.replace(stage / "index.html", out / "index.html")
+    """Move the staged folders and index into ``out``; the index goes last.
 
+    All or nothing: if any move fails, the moves already made are undone in reverse
+    (new folders back to the stage, old ones back to ``out``) and the error re-raised.
+    """
+    done: list[tuple[Path, Path]] = []
 
-def slug(text: str) -> str:
-    """A file-name-safe version of a schedule label."""
-    return re.sub(r"[^A-Za-z0-9.=-]+", "_", text).strip("_") or "schedule"
+    def move(src: Path, dst: Path) -> None:
+        os.replace(src, dst)
+        done.append((src, dst))
+
+    try:
+        for sub in SUBDIRS:
+            if (out / sub).exists():
+                move(out / sub, stage / f"old-{sub}")
+            move(stage / sub, out / sub)
+        move(stage / "index.html", out / "index.html")
+    except BaseException:
+        for src, dst in reversed(done):
+            os.replace(dst, src)
+        raise
 
 
 def check_labels(traces: Sequence[Trace]) -> None:

@@ -17,6 +17,7 @@ import ast
 import inspect
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -307,6 +308,11 @@ def default_label(spec: ScheduleSpec, name: str = "") -> str:
         f"{k}={json.dumps(v, separators=(',', ':'), default=str)}" for k, v in spec.params.items()
     )
     return f"{name}:{given}" if given else name
+
+
+def slug(label: str) -> str:
+    """A file-name-safe version of a schedule label (for its trace and figure files)."""
+    return re.sub(r"[^A-Za-z0-9.=-]+", "_", label).strip("_") or "schedule"
 
 
 def parse_value(raw: str) -> Any:

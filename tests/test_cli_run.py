@@ -105,6 +105,10 @@ def test_empty_output_path_is_refused_not_taken_for_here(
         (["--dataset", "iris"], r"--dataset"),
         (["-c", ""], r"Invalid value for '-c' / '--config': empty path"),
         (["-s", "step", "-s", "exp", "-s", "step"], r"schedule 'step' is given twice; each"),
+        (
+            ["-s", "step:step_size=2", "-s", "step: step_size=2"],
+            r"schedules 'step:step_size=2' and 'step: step_size=2' would share the file name",
+        ),
         (["--bogus"], r"No such option .--bogus.*\(see .lrviz run --help.\)"),
     ],
     ids=[
@@ -121,6 +125,7 @@ def test_empty_output_path_is_refused_not_taken_for_here(
         "unknown-dataset",
         "empty-config-path",
         "same-schedule-twice",
+        "same-file-name",
         "unknown-option",
     ],
 )
@@ -150,6 +155,20 @@ def test_output_path_that_is_a_file_is_refused(runner: CliRunner, tmp_path: Path
 def files(folder: Path) -> dict[Path, bytes]:
     """Every file below ``folder`` with its bytes."""
     return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_folder_lrviz_did_not_fill_is_refused_before_training(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "mine.png").write_bytes(b"mine")
+    result = run(runner, "--epochs", "2", "-o", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: output folder {str(tmp_path)!r} has an index.html, figures/ or traces/ that "
+        "lrviz did not write; choose a new or empty folder\n"
+    )
+    assert files(tmp_path) == {Path("figures/mine.png"): b"mine"}
 
 
 def test_a_run_that_fails_while_writing_keeps_the_previous_report(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html.parser
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import html5lib
 import pytest
+from test_cli_run import files
 
 from lrviz.config import Experiment
 from lrviz.experiment import run
@@ -167,3 +170,95 @@ def test_refuses_a_file_as_output_and_an_empty_run(traces: list[Trace], tmp_path
         write_report(traces, target)
     with pytest.raises(ValueError, match="no traces"):
         write_report([], tmp_path / "empty")
+
+
+def fail_renames(monkeypatch: pytest.MonkeyPatch, out: Path, failing: set[int]) -> None:
+    """Make the given calls of ``os.replace`` into ``out`` (counting from 1) fail."""
+    real_replace = os.replace
+    calls = 0
+
+    def replace(src: Any, dst: Any) -> None:
+        nonlocal calls
+        if Path(dst).is_relative_to(out):
+            calls += 1
+            if calls in failing:
+                raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.mark.parametrize("failing", [1, 2, 3, 4, 5])
+def test_a_swap_that_fails_midway_restores_the_previous_report(
+    traces: list[Trace], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int
+) -> None:
+    # The swap renames: old figures/ aside, new figures/ in, the same for traces/, index last.
+    write_report(traces, tmp_path)
+    before = files(tmp_path)
+    fail_renames(monkeypatch, tmp_path, {failing})
+    with pytest.raises(OSError, match="disk full"):
+        write_report(traces[:1], tmp_path)
+    monkeypatch.undo()
+    assert files(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "index.html", "traces"]
+
+
+def test_a_failed_rollback_keeps_the_previous_report_in_the_stage(
+    traces: list[Trace], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_report(traces, tmp_path)
+    old_figures = files(tmp_path / "figures")
+    fail_renames(monkeypatch, tmp_path, {2, 3})  # new figures/ in, then old figures/ back
+    with pytest.raises(OSError, match="disk full"):
+        write_report(traces[:1], tmp_path)
+    monkeypatch.undo()
+    [stage] = tmp_path.glob(".lrviz-*")
+    assert files(stage / "old-figures") == old_figures
+
+
+def test_an_index_that_is_a_folder_is_refused_before_any_work(
+    traces: list[Trace], tmp_path: Path
+) -> None:
+    (tmp_path / "index.html").mkdir()
+    (tmp_path / "index.html" / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"has an index\.html, figures/ or traces/ that lrviz"):
+        write_report(traces, tmp_path)
+    assert files(tmp_path) == {Path("index.html/keep.txt"): b"mine"}
+    assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
+
+
+SITE = "<!DOCTYPE html><title>my site</title>"
+
+
+@pytest.mark.parametrize(
+    ("sub", "index"),
+    [("figures", None), ("traces", None), ("figures", SITE), ("traces", SITE), (None, SITE)],
+    ids=["figures", "traces", "figures-other-index", "traces-other-index", "other-index"],
+)
+def test_refuses_a_folder_whose_index_figures_or_traces_lrviz_did_not_write(
+    traces: list[Trace], tmp_path: Path, sub: str | None, index: str | None
+) -> None:
+    if sub is not None:
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "plot.png").write_bytes(b"mine")
+    if index is not None:
+        (tmp_path / "index.html").write_text(index)
+    before = files(tmp_path)
+    message = (
+        f"output folder {str(tmp_path)!r} has an index.html, figures/ or traces/ that lrviz "
+        "did not write"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        write_report(traces, tmp_path)
+    assert files(tmp_path) == before
+    assert len(list(tmp_path.iterdir())) == len(before)
+
+
+def test_writes_into_a_folder_of_other_files_and_over_its_own_report(
+    traces: list[Trace], tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    write_report(traces, tmp_path)
+    write_report(traces[:1], tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert [p.name for p in (tmp_path / "traces").iterdir()] == ["step-seed0.json"]
