@@ -551,9 +551,16 @@ def advance(kind: Kind, scheduler: Any, epoch: int, metric: float | None = None)
         raise ValueError(f"{kind.name} failed at the end of epoch {epoch}: {exc}") from exc
 
 
-def _check_rates(kind: Kind, optimizer: Any, when: str) -> None:
-    """torch lets a schedule set any rate (gamma=-1, eta_min=-1, max_lr=nan): Adam would
-    then train with it, and the rate axis and explanations would be meaningless."""
+def check_rates(kind: Kind, optimizer: Any, epoch: int) -> None:
+    """The rates ``epoch`` (1-based) is about to train with must be finite and >= 0.
+
+    torch lets a schedule set any rate (gamma=-1, eta_min=-1, max_lr=nan): Adam would
+    then train with it, and the rate axis and explanations would be meaningless.
+
+    Raises:
+        ValueError: Naming the schedule, the rate and when it was set.
+    """
+    when = "to start with" if epoch == 1 else f"at the end of epoch {epoch - 1}"
     for group in optimizer.param_groups:
         rate = group["lr"]
         if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate >= 0):
@@ -579,12 +586,10 @@ def check(
 
     optimizer = Adam([], list(as_rates(lr)))
     scheduler = build(kind, params, optimizer)
-    _check_rates(kind, optimizer, "to start with")
     for epoch in range(1, epochs + 1):
+        check_rates(kind, optimizer, epoch)
         optimizer.step()
         advance(kind, scheduler, epoch, 1.0 if kind.needs_metric else None)
-        if epoch < epochs:
-            _check_rates(kind, optimizer, f"at the end of epoch {epoch}")
 
 
 def varies_momentum(kind: Kind, params: Mapping[str, Any]) -> bool:

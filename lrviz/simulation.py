@@ -52,13 +52,13 @@ def simulate(
     epochs = _epochs(epochs, metrics)
     params = schedules.resolve(spec, epochs, rates)
     values = _check_metrics(spec, metrics, epochs)
-    schedules.check(kind, params, rates, epochs)
     optimizer = Adam([], list(rates))
     scheduler = schedules.build(kind, params, optimizer)
     momentum = schedules.varies_momentum(kind, params)
     initial_lr = _rates(optimizer)
     records = []
     for epoch in range(1, epochs + 1):
+        schedules.check_rates(kind, optimizer, epoch)
         applied = _rates(optimizer)
         applied_momentum = schedules.momenta(optimizer) if momentum else None
         optimizer.step()
