@@ -22,7 +22,7 @@ from lrviz import schedules
 from lrviz.__about__ import __version__
 from lrviz.explanation import explain
 from lrviz.schedules import ScheduleSpec
-from lrviz.trace import Epoch, Trace
+from lrviz.trace import Epoch, Trace, short_repr
 
 
 def simulate(
@@ -171,19 +171,14 @@ def _is_header(cell: str) -> bool:
 
 def _number(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"metrics {where}: expected a number, got {value!r}")
+        raise ValueError(f"metrics {where}: expected a number, got {short_repr(value)}")
     try:
         number = float(value)
     except (ValueError, OverflowError):
-        raise ValueError(f"metrics {where}: expected a number, got {_short(value)}") from None
+        raise ValueError(f"metrics {where}: expected a number, got {short_repr(value)}") from None
     if math.isinf(number) and not (isinstance(value, str) and "inf" in value.lower()):
-        raise ValueError(f"metrics {where}: {_short(value)} is beyond a float's range")
+        raise ValueError(f"metrics {where}: {short_repr(value)} is beyond a float's range")
     return number
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def to_csv(trace: Trace) -> str:

@@ -368,28 +368,28 @@ def _key(d: Mapping[str, Any], key: str, where: str = "") -> Any:
 def _object(value: Any, what: str) -> dict[str, Any]:
     """A copy of ``value`` if it is a JSON object, else a ValueError naming ``what``."""
     if not isinstance(value, Mapping):
-        raise ValueError(f"{what} must be an object, got {_show(value)}")
+        raise ValueError(f"{what} must be an object, got {short_repr(value)}")
     return dict(value)
 
 
 def _list(value: Any, what: str) -> list[Any]:
     """``value`` as a list if it is a JSON array, else a ValueError naming ``what``."""
     if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{what} must be a list, got {_show(value)}")
+        raise ValueError(f"{what} must be a list, got {short_repr(value)}")
     return list(value)
 
 
 def _int(value: Any, what: str) -> int:
     """``value`` if it is a whole number (not a bool), else a ValueError naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{what} must be a whole number, got {_show(value)}")
+        raise ValueError(f"{what} must be a whole number, got {short_repr(value)}")
     return value
 
 
 def _text(value: Any, what: str) -> str:
     """``value`` if it is a non-empty string, else a ValueError naming ``what``."""
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a non-empty string, got {_show(value)}")
+        raise ValueError(f"{what} must be a non-empty string, got {short_repr(value)}")
     return value
 
 
@@ -399,11 +399,11 @@ def _float(value: Any, what: str) -> float:
     Non-finite numbers arrive here already decoded from their string names.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} must be a number, got {_show(value)}")
+        raise ValueError(f"{what} must be a number, got {short_repr(value)}")
     try:
         return float(value)
     except OverflowError:
-        raise ValueError(f"{what} is too large for a float: {_show(value)}") from None
+        raise ValueError(f"{what} is too large for a float: {short_repr(value)}") from None
 
 
 def _opt_float(value: Any, what: str) -> float | None:
@@ -486,10 +486,12 @@ def _event(value: Any, i: int, epochs: int, groups: int) -> Event:
         raise ValueError(f"{where}group {group} is not one of the trace's groups 0-{groups - 1}")
     kind = _key(d, "kind", where)
     if kind not in EVENT_KINDS:
-        raise ValueError(f"{where}unknown event kind {_show(kind)}; expected one of {EVENT_KINDS}")
+        raise ValueError(
+            f"{where}unknown event kind {short_repr(kind)}; expected one of {EVENT_KINDS}"
+        )
     reason = _key(d, "reason", where)
     if not isinstance(reason, str):
-        raise ValueError(f"{where}reason must be a string, got {_show(reason)}")
+        raise ValueError(f"{where}reason must be a string, got {short_repr(reason)}")
     return Event(
         epoch=epoch,
         group=group,
@@ -506,8 +508,8 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _show(value: Any) -> str:
-    """``value`` for an error message: short and on one line."""
+def short_repr(value: Any) -> str:
+    """``value`` for an error message: short and on one line (containers by their kind)."""
     if value is None or isinstance(value, bool):
         return json.dumps(value)
     if isinstance(value, Mapping):
