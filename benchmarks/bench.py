@@ -11,8 +11,8 @@ as fresh processes, in an order that rotates from round to round, so slow drifts
 the machine hit every command alike; ``lrviz --help`` runs three times a round, from a
 regular install (a wheel of this checkout in a scratch venv, as users get it) and from
 this checkout, next to a bare click group's ``--help`` (``BARE_CLICK``), its floor. Wall
-times come from the parent, peak memory from ``wait4`` (each child's own maximum
-resident set). Then, in this process, the lesson's training loop runs with and without
+times come from the parent; peak memory counts each command's process tree (see
+``timed``). Then, in this process, the lesson's training loop runs with and without
 ``lrviz.Recorder``, alternating, for the recorder's overhead, and child processes time
 the training alone (batched engine, exact path) for runs per second. Ratios are
 medians over medians; the machine's speed cancels out of them, its load does not:
@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -83,17 +84,48 @@ def lrviz_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "lrviz"]
 
 
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux ``/proc``); shared
+    pages are counted once per process, so forked helpers count in full."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError):  # gone meanwhile
+            continue
+    return total
+
+
 def timed(command: Sequence[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of one child process."""
+    """Wall seconds and peak resident memory (MiB) of one child process and its own
+    children together: the larger of ``wait4``'s peak (the biggest single process) and
+    the process tree's total, sampled every 20 ms (lrviz run forks a figure worker)."""
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    samples = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            samples.append(tree_rss(child.pid))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    peak = max(samples)
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         assert child.stderr is not None
         sys.exit(f"{' '.join(command)} failed ({child.returncode}): {child.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1024  # Linux reports KiB
+    return wall, max(usage.ru_maxrss * 1024, peak) / 2**20  # Linux reports KiB
 
 
 def recorder_overhead(rounds: int) -> tuple[float, float, float]:

@@ -19,6 +19,7 @@ from lrviz.__about__ import __version__
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from lrviz.report import Draw
     from lrviz.schedules import ScheduleSpec
     from lrviz.trace import Trace
 
@@ -266,6 +267,7 @@ def run(
 ) -> None:
     """Train the lesson's Wine model under each schedule and write the HTML report."""
     from lrviz.configfile import experiment as make_experiment
+    from lrviz.figure_worker import FigureWorker
 
     _check_out_dir(out)
     given = _explicit(
@@ -282,13 +284,15 @@ def run(
         if "seeds" in given:
             raise click.UsageError("give --seed or --seeds, not both")
         given["seeds"] = seed_list
-    with Progress(enabled=not quiet) as progress:
+    # Forked before torch is imported: it imports matplotlib meanwhile, then draws.
+    with Progress(enabled=not quiet) as progress, FigureWorker() as worker:
         try:
             experiment = make_experiment(_config(config), **given)
             traces = _train(experiment, exact=exact, jobs=jobs, quiet=quiet, progress=progress)
         except ValueError as exc:
             raise BadInput(str(exc)) from None
-        index = _write_report(traces, out, progress)
+        worker.start(traces)
+        index = _write_report(traces, out, progress, worker.figures)
     if not quiet:
         _warn_pitfalls(traces)
     if print_every and not quiet:
@@ -345,11 +349,13 @@ def _train(
     return traces
 
 
-def _write_report(traces: list[Trace], out: Path, progress: Progress | None = None) -> Path:
+def _write_report(
+    traces: list[Trace], out: Path, progress: Progress | None = None, draw: Draw | None = None
+) -> Path:
     from lrviz.report import write_report
 
     try:
-        return write_report(traces, out, progress)
+        return write_report(traces, out, progress, draw)
     except OSError as exc:
         raise click.ClickException(f"cannot write the report to {out}: {exc}") from None
     except ValueError as exc:  # checked before training too; the folder may change meanwhile

@@ -121,7 +121,7 @@ def run_trace(
     import torch
 
     return Trace(
-        meta={"lrviz": __version__, "torch": torch.__version__, "source": "run", **meta},
+        meta={"lrviz": __version__, "torch": str(torch.__version__), "source": "run", **meta},
         experiment={
             "dataset": experiment.dataset,
             "epochs": experiment.epochs,

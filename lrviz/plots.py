@@ -487,6 +487,18 @@ def schedule_bands(group: Group, index: int = 0) -> Figure:
     return fig
 
 
+def warm_up() -> None:
+    """Import and load what drawing needs (matplotlib, its fonts, the SVG and PNG
+    writers) by drawing a throwaway figure; :mod:`lrviz.figure_worker` does this while
+    the main process imports torch."""
+    fig, (ax,) = _figure(1.0)
+    ax.semilogy([1, 2], [1e-3, 1e-1], label="warm-up")
+    _title(ax, "warm-up")
+    ax.legend()
+    render(fig, "svg")
+    render(fig, "png")
+
+
 def render(fig: Figure, fmt: str, dpi: int = 120) -> bytes:
     """The figure's bytes in ``fmt`` (svg, png or pdf), without dates, so reproducible."""
     buffer = io.BytesIO()

@@ -100,7 +100,7 @@ class Recorder:
         except ValueError:  # a scheduler lrviz has no rule for: its changes are external
             params = {}
         trace = Trace(
-            meta={"lrviz": __version__, "torch": torch.__version__, "source": "record"},
+            meta={"lrviz": __version__, "torch": str(torch.__version__), "source": "record"},
             experiment=self.experiment,
             schedule={"name": name, "params": params}
             | ({} if self.label is None else {"label": self.label}),

@@ -59,10 +59,21 @@ class Figure:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg).decode("ascii")
 
 
+Draw = Callable[[Sequence[Trace], Progress | None], list[Figure]]
+"""``draw(traces, progress)``: the report's figures for ``traces`` (:func:`build_figures`)."""
+
+
 def write_report(
-    traces: Sequence[Trace], out: str | os.PathLike[str], progress: Progress | None = None
+    traces: Sequence[Trace],
+    out: str | os.PathLike[str],
+    progress: Progress | None = None,
+    draw: Draw | None = None,
 ) -> Path:
     """Write ``index.html``, ``figures/`` and ``traces/`` into ``out``; return the index path.
+
+    ``draw`` gives the figures, :func:`build_figures` by default; it is called after the
+    trace files are written, so figures drawn elsewhere meanwhile
+    (:class:`lrviz.figure_worker.FigureWorker`) cost no extra time.
 
     Raises:
         ValueError: No traces, labels that do not tell the schedules apart (see
@@ -74,22 +85,21 @@ def write_report(
     check_labels(traces)
     out = Path(out)
     check_output_folder(out)
-    figures = build_figures(traces, progress)
-    html = render_html(traces, figures)
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".lrviz-", dir=out))
     try:
         for sub in SUBDIRS:
             (stage / sub).mkdir()
-        for fig in figures:
-            (stage / "figures" / f"{fig.slug}.svg").write_bytes(fig.svg)
-            (stage / "figures" / f"{fig.slug}.png").write_bytes(fig.png)
         names = trace_file_names(traces)
         for k, (trace, name) in enumerate(zip(traces, names, strict=True), start=1):
             (stage / "traces" / name).write_text(trace.to_json(), encoding="utf-8")
             if progress:
                 progress("traces", k, len(traces))
-        (stage / "index.html").write_text(html, encoding="utf-8")
+        figures = (draw or build_figures)(traces, progress)
+        for fig in figures:
+            (stage / "figures" / f"{fig.slug}.svg").write_bytes(fig.svg)
+            (stage / "figures" / f"{fig.slug}.png").write_bytes(fig.png)
+        (stage / "index.html").write_text(render_html(traces, figures), encoding="utf-8")
         _swap_in(stage, out)
     except BaseException:
         # Only a failed rollback leaves the previous report in the stage: keep it then.

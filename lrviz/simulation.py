@@ -74,7 +74,7 @@ def simulate(
             )
         )
     trace = Trace(
-        meta={"lrviz": __version__, "torch": torch.__version__, "source": "simulate"},
+        meta={"lrviz": __version__, "torch": str(torch.__version__), "source": "simulate"},
         experiment=None,
         schedule={"name": kind.name, "label": spec.label or kind.name, "params": params},
         initial_lr=initial_lr,

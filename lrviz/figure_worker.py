@@ -1,0 +1,120 @@
+"""The report's figures, drawn in a second process while the first imports torch and trains.
+
+Importing matplotlib and drawing a report's figures take as long as training a
+150-run sweep, and they used to come after it. ``lrviz run`` forks this worker before
+it imports torch: the worker imports matplotlib while the main process imports torch,
+and draws the figures (:func:`lrviz.report.build_figures`, the same code) while the
+main process writes the trace files. Only where the figures are drawn changes, not
+their bytes (tested).
+
+The worker is a convenience, never a second source of truth: without ``fork``, after
+torch is imported (forking a process whose thread pools are running is unsafe), or if
+the worker fails in any way, the main process draws the figures itself, so an error
+surfaces exactly as it would without the worker. The worker ignores Ctrl-C
+(the main process handles it and stops the worker) and exits when the main process
+goes away, even if that one is killed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+from lrviz.report import Figure, Progress, build_figures
+from lrviz.trace import Trace
+
+
+def can_fork() -> bool:
+    """Whether a worker can be forked safely now: where ``fork`` exists, and before torch
+    is imported (its thread pools would be copied mid-flight)."""
+    return "fork" in multiprocessing.get_all_start_methods() and "torch" not in sys.modules
+
+
+class FigureWorker:
+    """A process that draws one report's figures: :meth:`start` sends it the traces,
+    :meth:`figures` collects what it drew. Use as a context manager, which stops it."""
+
+    def __init__(self) -> None:
+        self._sent: Sequence[Trace] | None = None
+        self._process: Any = None
+        if not can_fork():
+            return
+        context = multiprocessing.get_context("fork")
+        jobs_in, self._jobs = context.Pipe(duplex=False)
+        self._results, results_out = context.Pipe(duplex=False)
+        # Anything buffered now would be written twice: by us and by the child at its exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._process = context.Process(
+            target=_serve,
+            args=(jobs_in, results_out, (self._jobs, self._results)),
+            name="lrviz-figures",
+            daemon=True,
+        )
+        self._process.start()
+        jobs_in.close()
+        results_out.close()
+
+    def start(self, traces: Sequence[Trace]) -> None:
+        """Send ``traces`` to the worker, which starts drawing their figures at once."""
+        if self._process is None or self._sent is not None:
+            return
+        try:
+            self._jobs.send(list(traces))
+        except Exception:  # a dead worker (BrokenPipeError) or unpicklable traces
+            self.close()
+            return
+        self._sent = traces
+
+    def figures(self, traces: Sequence[Trace], progress: Progress | None = None) -> list[Figure]:
+        """The report's figures for ``traces``, as :func:`lrviz.report.build_figures` draws
+        them: the worker's if it is drawing these very traces, else drawn here."""
+        self.start(traces)
+        if self._process is not None and self._sent is traces:
+            try:
+                while True:
+                    message = self._results.recv()
+                    if isinstance(message, list):
+                        return message
+                    if progress:
+                        progress(*message)
+            except (EOFError, OSError):  # the worker failed: draw them here instead
+                pass
+            finally:
+                self.close()
+        return build_figures(traces, progress)
+
+    def close(self) -> None:
+        """Stop the worker, drawing or not."""
+        if self._process is None:
+            return
+        self._jobs.close()
+        self._results.close()
+        self._process.terminate()
+        self._process.join()
+        self._process = None
+
+    def __enter__(self) -> FigureWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _serve(jobs: Connection, results: Connection, parents: tuple[Connection, ...]) -> None:
+    """The worker: import matplotlib, wait for traces, send progress notes and the figures."""
+    for end in parents:  # so that our reads end when the main process goes away
+        end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        from lrviz import plots
+
+        plots.warm_up()  # matplotlib's import and fonts, while the main process imports torch
+        traces = jobs.recv()
+        results.send(build_figures(traces, lambda *note: results.send(note)))
+    except BaseException:  # the main process draws them itself and reports any error
+        return

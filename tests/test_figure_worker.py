@@ -1,0 +1,195 @@
+"""The figure worker: the same figures as drawn in-process, and no stray processes.
+
+The worker is only forked before torch is imported, so these tests drive it from fresh
+interpreters that load the golden traces (no torch), and compare with figures drawn
+here, in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lrviz.figure_worker import can_fork
+from lrviz.report import Figure, build_figures
+from lrviz.trace import Trace
+
+GOLDEN = Path(__file__).parent / "golden" / "run-default"
+
+PRELUDE = f"""
+import os, pickle, signal, sys, time
+from pathlib import Path
+from lrviz.figure_worker import FigureWorker
+from lrviz.trace import Trace
+traces = [Trace.load(p) for p in sorted(Path({str(GOLDEN)!r}).glob("*.json"))]
+
+def workers():
+    tasks = Path(f"/proc/{{os.getpid()}}/task")
+    return [int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()]
+"""
+
+
+def traces() -> list[Trace]:
+    return [Trace.load(path) for path in sorted(GOLDEN.glob("*.json"))]
+
+
+def in_fresh_python(body: str) -> tuple[list[Figure], list[tuple[object, ...]], bool]:
+    """Run ``body`` after PRELUDE; it leaves ``figures`` and ``notes``. Returns them and
+    whether that process imported matplotlib itself."""
+    code = (
+        PRELUDE
+        + body
+        + "\nsys.stdout.buffer.write(pickle.dumps((figures, notes, 'matplotlib' in sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    result: tuple[list[Figure], list[tuple[object, ...]], bool] = pickle.loads(done.stdout)
+    return result
+
+
+def drawn_here() -> tuple[list[Figure], list[tuple[object, ...]]]:
+    notes: list[tuple[object, ...]] = []
+    figures = build_figures(traces(), lambda *note: notes.append(note))
+    return figures, notes
+
+
+@pytest.mark.slow
+def test_the_worker_draws_the_same_figures_and_progress_as_drawing_here() -> None:
+    figures, notes, imported_matplotlib = in_fresh_python(
+        """
+notes = []
+with FigureWorker() as worker:
+    assert len(workers()) == 1
+    worker.start(traces)
+    figures = worker.figures(traces, lambda *note: notes.append(note))
+    assert workers() == []  # stopped once it delivered
+"""
+    )
+    assert not imported_matplotlib, "the figures were drawn in the main process"
+    assert (figures, notes) == drawn_here()
+    assert [f.slug for f in figures] == [
+        "lr",
+        "loss",
+        *(f"schedule-{n}" for n in ("exp", "plateau", "step")),
+    ]
+
+
+@pytest.mark.slow
+def test_if_the_worker_dies_the_figures_are_drawn_here() -> None:
+    figures, notes, imported_matplotlib = in_fresh_python(
+        """
+notes = []
+with FigureWorker() as worker:
+    (pid,) = workers()
+    os.kill(pid, signal.SIGKILL)
+    figures = worker.figures(traces, lambda *note: notes.append(note))
+"""
+    )
+    assert imported_matplotlib
+    assert (figures, notes) == drawn_here()
+
+
+@pytest.mark.slow
+def test_figures_of_other_traces_than_those_sent_are_drawn_here() -> None:
+    figures, notes, imported_matplotlib = in_fresh_python(
+        """
+notes = []
+with FigureWorker() as worker:
+    worker.start(traces[:1])
+    figures = worker.figures(traces, lambda *note: notes.append(note))
+"""
+    )
+    assert imported_matplotlib
+    assert (figures, notes) == drawn_here()
+
+
+def test_the_worker_ignores_ctrl_c_and_ends_when_its_parent_is_killed() -> None:
+    code = PRELUDE + "worker = FigureWorker()\nprint(*workers(), flush=True)\ntime.sleep(60)"
+    command = [sys.executable, "-c", code]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as parent:
+        try:
+            assert parent.stdout is not None
+            pid = int(parent.stdout.readline())
+            assert wait_for(lambda: ignores_sigint(pid)), "the worker does not ignore Ctrl-C"
+            os.kill(pid, signal.SIGINT)
+            time.sleep(0.2)
+            assert running(pid)
+        finally:
+            parent.kill()
+    assert wait_for(lambda: not running(pid)), "the worker outlived its killed parent"
+
+
+def test_no_worker_once_torch_is_imported() -> None:
+    import torch  # noqa: F401
+
+    assert not can_fork()
+
+
+def ignores_sigint(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    ignored = int(
+        next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16
+    )
+    return bool(ignored & (1 << (signal.SIGINT - 1)))
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan may wait a while to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_traces_travel_to_the_worker_without_torch(tmp_path: Path) -> None:
+    """The worker unpickles the traces: torch objects in them (torch.__version__ is a
+    TorchVersion) would make it import torch, 2 s, before it could draw."""
+    import torch
+
+    from lrviz import Recorder
+    from lrviz.config import Experiment
+    from lrviz.experiment import run
+    from lrviz.simulation import simulate
+
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    recorder = Recorder(optimizer, torch.optim.lr_scheduler.StepLR(optimizer, 2))
+    recorder.log(train_loss=torch.tensor(1.0))
+    traces = [*run(Experiment(epochs=2)), simulate("step", epochs=3), recorder.trace]
+    (tmp_path / "traces.pickle").write_bytes(pickle.dumps(traces))
+    code = f"""
+import pickle, sys
+traces = pickle.loads(open({str(tmp_path / "traces.pickle")!r}, "rb").read())
+assert len(traces) == 5 and "torch" not in sys.modules, sorted(sys.modules)
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_lrviz_run_draws_what_its_traces_give(tmp_path: Path) -> None:
+    """End to end: the figures ``lrviz run`` writes (drawn by its worker) are those
+    drawn here from the trace files it writes."""
+    command = [sys.executable, "-m", "lrviz", "run", "--epochs", "12", "-q", "-o", str(tmp_path)]
+    subprocess.run(command, check=True)
+    names = ["step", "exp", "plateau"]  # the run's order
+    written = [Trace.load(tmp_path / "traces" / f"{name}-seed0.json") for name in names]
+    figures = build_figures(written)
+    assert len(figures) == 5
+    for fig in figures:
+        assert (tmp_path / "figures" / f"{fig.slug}.svg").read_bytes() == fig.svg, fig.slug
+        assert (tmp_path / "figures" / f"{fig.slug}.png").read_bytes() == fig.png, fig.slug
