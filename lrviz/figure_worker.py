@@ -2,29 +2,31 @@
 
 Importing matplotlib and drawing a report's figures take as long as training a
 150-run sweep, and they used to come after it. ``lrviz run`` forks this worker before
-it imports torch: the worker imports matplotlib while the main process imports torch,
-and draws the figures (:func:`lrviz.report.build_figures`, the same code) while the
-main process writes the trace files. Only where the figures are drawn changes, not
-their bytes (tested).
+it imports torch: the worker imports matplotlib while the main process imports torch.
+Once the traces arrive it forks a helper, warm and holding them too, and the two draw
+half the figures each (:func:`lrviz.report.draw_figure`, the same code) while the main
+process writes the trace files. Only where the figures are drawn changes, not their
+bytes (tested).
 
 The worker is a convenience, never a second source of truth: without ``fork``, after
 torch is imported (forking a process whose thread pools are running is unsafe), or if
 the worker fails in any way, the main process draws the figures itself, so an error
 surfaces exactly as it would without the worker. The worker ignores Ctrl-C
 (the main process handles it and stops the worker) and exits when the main process
-goes away, even if that one is killed.
+goes away, even if that one is killed; a helper left drawing ends when it is done.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NoReturn
 
-from lrviz.report import Figure, Progress, build_figures
+from lrviz.report import Figure, FigureSpec, Progress, build_figures, draw_figure, figure_specs
 from lrviz.trace import Trace
 
 
@@ -106,7 +108,8 @@ class FigureWorker:
 
 
 def _serve(jobs: Connection, results: Connection, parents: tuple[Connection, ...]) -> None:
-    """The worker: import matplotlib, wait for traces, send progress notes and the figures."""
+    """The worker: import matplotlib, wait for traces, draw, send progress notes and the
+    figures. A helper forked from it (warm, with the traces) draws the second half."""
     for end in parents:  # so that our reads end when the main process goes away
         end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -115,6 +118,30 @@ def _serve(jobs: Connection, results: Connection, parents: tuple[Connection, ...
 
         plots.warm_up()  # matplotlib's import and fonts, while the main process imports torch
         traces = jobs.recv()
-        results.send(build_figures(traces, lambda *note: results.send(note)))
+        specs = figure_specs(traces)
+        half = (len(specs) + 1) // 2
+        theirs, helper_out = multiprocessing.Pipe(duplex=False)
+        helper = os.fork()
+        if helper == 0:
+            _draw_and_exit(specs[half:], helper_out)
+        helper_out.close()
+        figures = []
+        for spec in specs[:half]:
+            figures.append(draw_figure(spec))
+            results.send(("figures", len(figures), len(specs)))
+        figures += theirs.recv()
+        os.waitpid(helper, 0)
+        results.send(("figures", len(figures), len(specs)))
+        results.send(figures)
     except BaseException:  # the main process draws them itself and reports any error
         return
+
+
+def _draw_and_exit(specs: Sequence[FigureSpec], out: Connection) -> NoReturn:
+    """The helper: draw ``specs``, send them, and end (the worker reaps it)."""
+    code = 1
+    try:
+        out.send([draw_figure(spec) for spec in specs])
+        code = 0
+    finally:
+        os._exit(code)

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from lrviz.seeds import format_seeds
 from lrviz.trace import Trace, jsonable
 
 if TYPE_CHECKING:
+    import jinja2
     from markupsafe import Markup
     from matplotlib.figure import Figure as MplFigure
 
@@ -95,6 +96,7 @@ def write_report(
             (stage / "traces" / name).write_text(trace.to_json(), encoding="utf-8")
             if progress:
                 progress("traces", k, len(traces))
+        page_template()  # compiled while figures drawn elsewhere (draw) are still coming
         figures = (draw or build_figures)(traces, progress)
         for fig in figures:
             (stage / "figures" / f"{fig.slug}.svg").write_bytes(fig.svg)
@@ -205,13 +207,10 @@ def trace_file_names(traces: Sequence[Trace]) -> list[str]:
 
 def build_figures(traces: Sequence[Trace], progress: Progress | None = None) -> list[Figure]:
     """The report's figures, rendered to SVG and PNG."""
-    from lrviz import plots
-
-    specs = _multi_seed_figures(traces) if bands.several_seeds(traces) else _figures(traces)
+    specs = figure_specs(traces)
     out = []
-    for k, (name, make, caption, alt) in enumerate(specs, start=1):
-        fig = make()
-        out.append(Figure(name, caption, alt, plots.render(fig, "svg"), plots.render(fig, "png")))
+    for k, spec in enumerate(specs, start=1):
+        out.append(draw_figure(spec))
         if progress:
             progress("figures", k, len(specs))
     return out
@@ -219,6 +218,20 @@ def build_figures(traces: Sequence[Trace], progress: Progress | None = None) -> 
 
 FigureSpec = tuple[str, Callable[[], "MplFigure"], str, str]
 """(slug, figure maker, caption, text alternative)."""
+
+
+def figure_specs(traces: Sequence[Trace]) -> list[FigureSpec]:
+    """What the report's figures show, in page order; nothing drawn yet."""
+    return _multi_seed_figures(traces) if bands.several_seeds(traces) else _figures(traces)
+
+
+def draw_figure(spec: FigureSpec) -> Figure:
+    """One figure of the report, rendered to SVG and PNG."""
+    from lrviz import plots
+
+    name, make, caption, alt = spec
+    fig = make()
+    return Figure(name, caption, alt, plots.render(fig, "svg"), plots.render(fig, "png"))
 
 
 def _figures(traces: Sequence[Trace]) -> list[FigureSpec]:
@@ -296,12 +309,12 @@ def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
     return specs
 
 
-def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
-    """The report page (Jinja2, autoescaped), figures inlined."""
+@cache
+def page_template() -> jinja2.Template:
+    """The page's Jinja2 template (autoescaped), compiled once."""
     import importlib.resources
 
     import jinja2
-    import markupsafe
 
     templates = importlib.resources.files("lrviz.templates")
     env = jinja2.Environment(
@@ -313,7 +326,17 @@ def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
     )
     env.filters["num"] = fmt_number
     env.filters["spread"] = fmt_spread
-    template = env.get_template("index.html.j2")
+    return env.get_template("index.html.j2")
+
+
+def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
+    """The report page (:func:`page_template`), figures inlined."""
+    import importlib.resources
+
+    import markupsafe
+
+    templates = importlib.resources.files("lrviz.templates")
+    template = page_template()
     multi = bands.several_seeds(traces)
     found = bands.groups(traces)
     return template.render(

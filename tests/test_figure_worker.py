@@ -61,7 +61,7 @@ def drawn_here() -> tuple[list[Figure], list[tuple[object, ...]]]:
 
 
 @pytest.mark.slow
-def test_the_worker_draws_the_same_figures_and_progress_as_drawing_here() -> None:
+def test_the_worker_and_its_helper_draw_the_same_figures_as_drawing_here() -> None:
     figures, notes, imported_matplotlib = in_fresh_python(
         """
 notes = []
@@ -73,7 +73,9 @@ with FigureWorker() as worker:
 """
     )
     assert not imported_matplotlib, "the figures were drawn in the main process"
-    assert (figures, notes) == drawn_here()
+    assert figures == drawn_here()[0]
+    # The worker's half one by one, then the helper's half at once.
+    assert notes == [("figures", k, 5) for k in (1, 2, 3, 5)]
     assert [f.slug for f in figures] == [
         "lr",
         "loss",
@@ -94,6 +96,30 @@ with FigureWorker() as worker:
     )
     assert imported_matplotlib
     assert (figures, notes) == drawn_here()
+
+
+@pytest.mark.slow
+def test_if_the_helper_fails_the_figures_are_drawn_here() -> None:
+    figures, notes, imported_matplotlib = in_fresh_python(
+        """
+import lrviz.figure_worker
+draw = lrviz.figure_worker.draw_figure
+
+def fail_in_helper(spec):  # the helper draws the second half, the exp and step schedules
+    if spec[0] == "schedule-step":
+        raise RuntimeError("helper failed")
+    return draw(spec)
+
+lrviz.figure_worker.draw_figure = fail_in_helper
+notes = []
+with FigureWorker() as worker:
+    figures = worker.figures(traces, lambda *note: notes.append(note))
+"""
+    )
+    assert imported_matplotlib
+    expected, counted = drawn_here()
+    assert figures == expected
+    assert notes == [("figures", k, 5) for k in (1, 2, 3)] + counted  # the worker's, then here
 
 
 @pytest.mark.slow
