@@ -54,7 +54,9 @@ class Recorder:
         self.experiment = experiment
         self._initial = self._rates()
         self._current = self._initial
-        self._epochs: list[Epoch] = []
+        # One row of Epoch's fields per log call; the Epochs are built when the trace is
+        # asked for, which halves what a call adds to the training loop.
+        self._rows: list[tuple[Any, ...]] = []
 
     def _rates(self) -> tuple[float, ...]:
         return tuple(float(g["lr"]) for g in self.optimizer.param_groups)
@@ -71,18 +73,20 @@ class Recorder:
         Values may be floats or 0-dim tensors. ``metric`` is what you passed to
         ``scheduler.step`` (defaults to ``val_loss`` for ReduceLROnPlateau).
         """
+        val = _float(val_loss)
         if metric is None and hasattr(self.scheduler, "num_bad_epochs"):
-            metric = val_loss
+            metric_value = val
+        else:
+            metric_value = _float(metric)
         after = self._rates()
-        self._epochs.append(
-            Epoch(
-                epoch=len(self._epochs) + 1,
-                lr=self._current,
-                train_loss=_float(train_loss),
-                val_loss=_float(val_loss),
-                val_accuracy=_float(val_accuracy),
-                metric=_float(metric),
-                state={} if self._kind is None else state_of(self._kind, self.scheduler),
+        self._rows.append(
+            (
+                self._current,
+                _float(train_loss),
+                val,
+                _float(val_accuracy),
+                metric_value,
+                {} if self._kind is None else state_of(self._kind, self.scheduler),
             )
         )
         self._current = after
@@ -105,7 +109,20 @@ class Recorder:
             schedule={"name": name, "params": params}
             | ({} if self.label is None else {"label": self.label}),
             initial_lr=self._initial,
-            epochs=tuple(self._epochs),
+            epochs=tuple(
+                Epoch(
+                    epoch=k,
+                    lr=lr,
+                    train_loss=train_loss,
+                    val_loss=val_loss,
+                    val_accuracy=val_accuracy,
+                    metric=metric,
+                    state=state,
+                )
+                for k, (lr, train_loss, val_loss, val_accuracy, metric, state) in enumerate(
+                    self._rows, start=1
+                )
+            ),
             final_lr=self._current,
         )
         return trace.with_events(explain(trace))
