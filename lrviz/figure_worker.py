@@ -8,10 +8,10 @@ half the figures each (:func:`lrviz.report.draw_figure`, the same code) while th
 process writes the trace files. Only where the figures are drawn changes, not their
 bytes (tested).
 
-The worker is a convenience, never a second source of truth: without ``fork``, after
-torch is imported (forking a process whose thread pools are running is unsafe), or if
-the worker fails in any way, the main process draws the figures itself, so an error
-surfaces exactly as it would without the worker. The worker ignores Ctrl-C
+The worker is a convenience, never a second source of truth: off Linux, after torch is
+imported (forking a process whose thread pools are running is unsafe), or if the worker
+fails in any way, the main process draws the figures itself, so an error surfaces
+exactly as it would without the worker. The worker ignores Ctrl-C
 (the main process handles it and stops the worker) and exits when the main process
 goes away, even if that one is killed; a helper left drawing ends when it is done.
 """
@@ -31,9 +31,10 @@ from lrviz.trace import Trace
 
 
 def can_fork() -> bool:
-    """Whether a worker can be forked safely now: where ``fork`` exists, and before torch
-    is imported (its thread pools would be copied mid-flight)."""
-    return "fork" in multiprocessing.get_all_start_methods() and "torch" not in sys.modules
+    """Whether a worker can be forked safely now: on Linux (macOS's system libraries,
+    Accelerate among them, are not safe to fork), before torch is imported (its thread
+    pools would be copied mid-flight)."""
+    return sys.platform.startswith("linux") and "torch" not in sys.modules
 
 
 class FigureWorker:

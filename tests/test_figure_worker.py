@@ -152,6 +152,14 @@ def test_the_worker_ignores_ctrl_c_and_ends_when_its_parent_is_killed() -> None:
     assert wait_for(lambda: not running(pid)), "the worker outlived its killed parent"
 
 
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_no_worker_off_linux(platform: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    assert can_fork()
+    monkeypatch.setattr(sys, "platform", platform)
+    assert not can_fork()
+
+
 def test_no_worker_once_torch_is_imported() -> None:
     import torch  # noqa: F401
 
