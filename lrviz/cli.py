@@ -558,16 +558,16 @@ def simulate(
         trace = simulation.simulate(chosen, epochs=steps, lr=rates, metrics=values)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-    _warn_pitfalls([trace])
     csv = (fmt or ("csv" if out is not None and out.suffix.lower() == ".csv" else "json")) == "csv"
     text = simulation.to_csv(trace) if csv else trace.to_json()
     if out is None:
         click.echo(text, nl=False)
-        return
-    try:
-        write_atomic(out, text)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc}") from None
+    else:
+        try:
+            write_atomic(out, text)
+        except OSError as exc:  # one line: no warnings about a trace that was not written
+            raise click.ClickException(f"cannot write {out}: {exc}") from None
+    _warn_pitfalls([trace])
 
 
 def _one_schedule(spec: str | None, file: Any) -> ScheduleSpec:

@@ -355,10 +355,13 @@ def test_params_of_a_live_scheduler_are_the_resolved_params(spec: str) -> None:
     assert params_of(scheduler) == trace.params
 
 
-def test_cli_simulate_unwritable_output_exits_1(runner: CliRunner, tmp_path: Path) -> None:
+@pytest.mark.parametrize("spec", ["exp", "step"], ids=["plain", "with-a-pitfall-warning"])
+def test_cli_simulate_unwritable_output_exits_1(
+    spec: str, runner: CliRunner, tmp_path: Path
+) -> None:
     (tmp_path / "a-file").write_text("")
     out = tmp_path / "a-file" / "trace.json"
-    result = runner.invoke(main, ["simulate", "exp", "--epochs", "3", "-o", str(out)])
+    result = runner.invoke(main, ["simulate", spec, "--epochs", "3", "-o", str(out)])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot write {out}: ")
     assert len(result.stderr.splitlines()) == 1
