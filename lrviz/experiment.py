@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from lrviz import schedules
-from lrviz.__about__ import __version__
 from lrviz.config import Experiment
 from lrviz.explanation import explain
 from lrviz.schedules import ScheduleSpec
@@ -118,10 +117,9 @@ def run_trace(
     Shared by the exact path and the batched engine (:mod:`lrviz.sweep`), which adds
     ``meta`` keys saying how the run was computed.
     """
-    import torch
 
     return Trace(
-        meta={"lrviz": __version__, "torch": str(torch.__version__), "source": "run", **meta},
+        meta=schedules.provenance("run") | meta,
         experiment={
             "dataset": experiment.dataset,
             "epochs": experiment.epochs,

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lrviz.__about__ import __version__
 from lrviz.explanation import explain
-from lrviz.schedules import Kind, lookup, state_of
+from lrviz.schedules import Kind, lookup, params_of, provenance, state_of
 from lrviz.trace import Epoch, Trace
 
 
@@ -54,8 +53,8 @@ class Recorder:
         self.experiment = experiment
         self._initial = self._rates()
         self._current = self._initial
-        # One row of Epoch's fields per log call; the Epochs are built when the trace is
-        # asked for, which halves what a call adds to the training loop.
+        # Per log call, Epoch's fields after ``epoch``; the Epochs are built when the trace
+        # is asked for, which halves what a call adds to the training loop.
         self._rows: list[tuple[Any, ...]] = []
 
     def _rates(self) -> tuple[float, ...]:
@@ -86,6 +85,7 @@ class Recorder:
                 val,
                 _float(val_accuracy),
                 metric_value,
+                None,  # momentum: the Recorder does not record it
                 {} if self._kind is None else state_of(self._kind, self.scheduler),
             )
         )
@@ -94,35 +94,18 @@ class Recorder:
     @property
     def trace(self) -> Trace:
         """The trace so far, with its events explained."""
-        import torch
-
-        from lrviz.schedules import params_of
-
         name = type(self.scheduler).__name__
         try:
             params = params_of(self.scheduler)
         except ValueError:  # a scheduler lrviz has no rule for: its changes are external
             params = {}
         trace = Trace(
-            meta={"lrviz": __version__, "torch": str(torch.__version__), "source": "record"},
+            meta=provenance("record"),
             experiment=self.experiment,
             schedule={"name": name, "params": params}
             | ({} if self.label is None else {"label": self.label}),
             initial_lr=self._initial,
-            epochs=tuple(
-                Epoch(
-                    epoch=k,
-                    lr=lr,
-                    train_loss=train_loss,
-                    val_loss=val_loss,
-                    val_accuracy=val_accuracy,
-                    metric=metric,
-                    state=state,
-                )
-                for k, (lr, train_loss, val_loss, val_accuracy, metric, state) in enumerate(
-                    self._rows, start=1
-                )
-            ),
+            epochs=tuple(Epoch(k, *row) for k, row in enumerate(self._rows, start=1)),
             final_lr=self._current,
         )
         return trace.with_events(explain(trace))

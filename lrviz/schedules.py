@@ -350,6 +350,17 @@ def _split_top_level(text: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+def provenance(source: str) -> dict[str, str]:
+    """The ``meta`` a trace starts from: lrviz's and torch's versions and what made it
+    ("run", "simulate", "record"). Plain strings: ``torch.__version__`` is a torch type,
+    and a pickled trace holding it would import torch where it is loaded."""
+    import torch
+
+    from lrviz.__about__ import __version__
+
+    return {"lrviz": __version__, "torch": str(torch.__version__), "source": source}
+
+
 def torch_class(kind: Kind) -> type[Any]:
     """The ``torch.optim.lr_scheduler`` class of a registry entry."""
     import torch.optim.lr_scheduler as lr_scheduler

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lrviz import schedules
-from lrviz.__about__ import __version__
 from lrviz.explanation import explain
 from lrviz.schedules import ScheduleSpec
 from lrviz.trace import Epoch, Trace, short_repr
@@ -42,7 +41,6 @@ def simulate(
     Raises:
         ValueError: A bad schedule, parameter, rate, epoch count or metric list.
     """
-    import torch
 
     from lrviz.optim import Adam
 
@@ -74,7 +72,7 @@ def simulate(
             )
         )
     trace = Trace(
-        meta={"lrviz": __version__, "torch": str(torch.__version__), "source": "simulate"},
+        meta=schedules.provenance("simulate"),
         experiment=None,
         schedule={"name": kind.name, "label": spec.label or kind.name, "params": params},
         initial_lr=initial_lr,
