@@ -44,16 +44,16 @@ LESSON = HERE / "lesson.py"
 
 TRAINING = """
 import sys, time
-from lrviz import data, sweep
-from lrviz.config import Experiment
+from lrviz import batched, data, training
+from lrviz.experiment import Experiment
 experiment = Experiment(seeds=tuple(range({seeds})))
-work, split = sweep.jobs_of(experiment), data.load()
+runs, split = training.plan(experiment), data.load()
 start = time.perf_counter()
 if {exact}:
-    sweep.train_exact(split, work, experiment)
+    training.train_each(split, runs, experiment)
 else:
-    sweep.kernels_agree(split, len(work))
-    sweep.train_batched(split, work, experiment)
+    batched.disagreement(split, runs, experiment)
+    batched.train(split, runs, experiment)
 print(len(work) / (time.perf_counter() - start))
 """
 

@@ -15,7 +15,6 @@ from lrviz.__about__ import __version__
 
 if TYPE_CHECKING:
     from lrviz.comparison import compare as compare
-    from lrviz.experiment import run_experiment as run_experiment
     from lrviz.explanation import explain as explain
     from lrviz.recorder import Recorder as Recorder
     from lrviz.report import write_report as write_report
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from lrviz.trace import Epoch as Epoch
     from lrviz.trace import Event as Event
     from lrviz.trace import Trace as Trace
+    from lrviz.training import run_experiment as run_experiment
 
 _EXPORTS = {
     "Epoch": "lrviz.trace",
@@ -31,7 +31,7 @@ _EXPORTS = {
     "Trace": "lrviz.trace",
     "compare": "lrviz.comparison",
     "explain": "lrviz.explanation",
-    "run_experiment": "lrviz.experiment",
+    "run_experiment": "lrviz.training",
     "simulate": "lrviz.simulation",
     "write_report": "lrviz.report",
 }

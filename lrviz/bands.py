@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from lrviz.explanation import same_rate
+from lrviz.schedules.base import same_rate
 from lrviz.trace import Trace
 
 LOW, HIGH = 0.1, 0.9

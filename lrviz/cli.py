@@ -19,8 +19,9 @@ from lrviz.__about__ import __version__
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from lrviz.experiment import ConfigFile
     from lrviz.report import Draw
-    from lrviz.schedules import ScheduleSpec
+    from lrviz.spec import ScheduleSpec
     from lrviz.trace import Trace
 
 
@@ -53,19 +54,27 @@ class _Group(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-class _PathParam(click.Path):
+class PathType(click.Path):
     """``click.Path`` that gives ``pathlib.Path`` values, importing pathlib on first use
-    rather than at start-up (``lrviz --help`` never needs it)."""
+    rather than at start-up (``lrviz --help`` never needs it). With ``allow_dash``, ``-``
+    means standard output and is given as ``None``; without, ``-`` is refused, since a
+    file named "-" is never what was meant."""
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+    def convert(  # type: ignore[override]  # None: standard output
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path | None:
         from pathlib import Path
 
         if value == "":
             self.fail("empty path", param, ctx)
+        if value == "-":
+            if self.allow_dash:
+                return None
+            self.fail("'-' (standard output) cannot be used here; give a path", param, ctx)
         return Path(os.fsdecode(super().convert(value, param, ctx)))
 
 
-PATH = _PathParam()
+PATH = PathType()
 
 
 def _fail(exc: click.ClickException) -> NoReturn:
@@ -77,33 +86,66 @@ def _fail(exc: click.ClickException) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
-def _schedule(
-    ctx: click.Context, param: click.Parameter, values: Sequence[str]
-) -> list[ScheduleSpec]:
-    from lrviz.schedules import parse_spec
+class SpecType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """A schedule SPEC, ``NAME[:key=value,...]``: the same parsing and the same message for
+    a bad one wherever a SPEC is given (``run -s``, ``simulate SPEC``)."""
 
-    try:
-        return [parse_spec(v) for v in values]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    name = "SPEC"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> ScheduleSpec:
+        from lrviz.spec import ScheduleSpec, parse_spec
+
+        if isinstance(value, ScheduleSpec):
+            return value
+        try:
+            return parse_spec(value)
+        except (TypeError, ValueError) as exc:
+            self.fail(str(exc), param, ctx)
 
 
-def _lr(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    from lrviz.schedules import check_lr
-
-    try:
-        return None if value is None else check_lr(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+SPEC = SpecType()
 
 
-def _seeds(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
-    from lrviz.seeds import parse_seeds
+class RateType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """A learning rate: a finite number >= 0."""
 
-    try:
-        return None if value is None else parse_seeds(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    name = "X"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        from lrviz import checks
+
+        try:
+            return checks.lr(float(value))
+        except (TypeError, ValueError) as exc:
+            self.fail(str(exc) if "lr" in str(exc) else f"{value!r} is not a number", param, ctx)
+
+
+RATE = RateType()
+
+
+class SeedsType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """A seed list: ``0-49``, ``0,3,7``, ``0-9,20``."""
+
+    name = "RANGE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, ...]:
+        from lrviz.seeds import parse_seeds
+
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_seeds(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SEEDS = SeedsType()
 
 
 class Progress:
@@ -190,9 +232,8 @@ def main() -> None:
     "-s",
     "--schedule",
     "schedules",
+    type=SPEC,
     multiple=True,
-    metavar="SPEC",
-    callback=_schedule,
     help="NAME[:key=value,...], e.g. step:step_size=10,gamma=0.5 (repeat for several). "
     "Default: step, exp and plateau, the lesson's three.",
 )
@@ -211,12 +252,7 @@ def main() -> None:
     help="Epochs per run (one scheduler step each).",
 )
 @click.option(
-    "--lr",
-    type=float,
-    default=0.1,
-    show_default=True,
-    callback=_lr,
-    help="Adam's initial learning rate.",
+    "--lr", type=RATE, default=0.1, show_default=True, help="Adam's initial learning rate."
 )
 @click.option(
     "--seed",
@@ -228,8 +264,7 @@ def main() -> None:
 @click.option(
     "--seeds",
     "seed_list",
-    metavar="RANGE",
-    callback=_seeds,
+    type=SEEDS,
     help="Several seeds, e.g. 0-49, 0,3,7 or 0-9,20: one trace per schedule and seed, "
     "trained together by the batched engine (same numbers as one by one). Not with --seed.",
 )
@@ -263,7 +298,7 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--open", "open_report", is_flag=True, help="Open the report in a browser.")
 def run(
-    schedules: list[ScheduleSpec],
+    schedules: tuple[ScheduleSpec, ...],
     config: Path | None,
     epochs: int,
     lr: float,
@@ -278,18 +313,12 @@ def run(
     open_report: bool,
 ) -> None:
     """Train the lesson's Wine model under each schedule and write the HTML report."""
-    from lrviz.configfile import experiment as make_experiment
+    from lrviz.experiment import merge
     from lrviz.figure_worker import FigureWorker
 
     _check_out_dir(out)
     given = _explicit(
-        {
-            "epochs": epochs,
-            "lr": lr,
-            "seeds": (seed,),
-            "dataset": dataset,
-            "schedules": tuple(schedules),
-        },
+        {"epochs": epochs, "lr": lr, "seeds": (seed,), "dataset": dataset, "schedules": schedules},
         {"seeds": "seed"},
     )
     if seed_list is not None:
@@ -299,20 +328,29 @@ def run(
     # Forked before torch is imported: it imports matplotlib meanwhile, then draws.
     with Progress(enabled=not quiet) as progress, FigureWorker() as worker:
         try:
-            experiment = make_experiment(_config(config), **given)
+            experiment = merge(_config(config), **given)
             traces = _train(experiment, exact=exact, jobs=jobs, quiet=quiet, progress=progress)
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
             raise BadInput(str(exc)) from None
         worker.start(traces)
         index = _write_report(traces, out, progress, worker.figures)
     if not quiet:
         _warn_pitfalls(traces)
-    if print_every and not quiet:
-        _print_rates(traces, print_every)
-    if not quiet:
-        _summarise(traces, index)
+    _echo_lines(_console().rate_lines(traces, print_every) if print_every and not quiet else [])
+    _echo_lines(_console().summary_lines(traces, index) if not quiet else [])
     if open_report:
         click.launch(str(index))
+
+
+def _console() -> Any:
+    from lrviz import console
+
+    return console
+
+
+def _echo_lines(lines: Sequence[str]) -> None:
+    for line in lines:
+        click.echo(line)
 
 
 def _explicit(values: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
@@ -328,11 +366,11 @@ def _explicit(values: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _config(path: Path | None) -> Any:
-    from lrviz import configfile
+def _config(path: Path | None) -> ConfigFile | None:
+    from lrviz.experiment import load
 
     try:
-        return None if path is None else configfile.load(path)
+        return None if path is None else load(path)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
 
@@ -349,11 +387,11 @@ def _train(
 ) -> list[Trace]:
     import warnings
 
-    from lrviz import sweep
+    from lrviz import training
 
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", sweep.ExactFallback)
-        traces = sweep.run(experiment, exact=exact, jobs=jobs, progress=progress)
+        warnings.simplefilter("always", training.ExactFallback)
+        traces = training.run(experiment, exact=exact, jobs=jobs, progress=progress)
     if caught and not quiet:
         progress.close()
         for warning in caught:
@@ -382,60 +420,6 @@ def _check_out_dir(out: Path) -> None:
         check_output_folder(out)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-
-
-def _print_rates(traces: list[Trace], every: int) -> None:
-    """The lesson's lines, 'Epoch [10/100], LR: 0.100000', schedule by schedule."""
-    for trace in traces:
-        click.echo(f"{trace.label}: {trace.name}, seed {trace.seed}")
-        after = trace.rates()[1:]
-        n = len(trace.epochs)
-        for epoch in range(every, n + 1, every):
-            click.echo(f"Epoch [{epoch}/{n}], LR: {after[epoch - 1]:.6f}")
-
-
-def _summarise(traces: list[Trace], index: Path) -> None:
-    from lrviz import bands
-
-    if bands.several_seeds(traces):
-        _summarise_seeds(bands.groups(traces))
-        click.echo(f"Report: {index}")
-        return
-    for trace in traces:
-        counts: dict[str, int] = {}
-        for e in trace.events:
-            counts[e.kind] = counts.get(e.kind, 0) + 1
-        events = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no rate changes"
-        last = trace.epochs[-1]
-        line = (
-            f"{trace.label:<10} {trace.name:<18} final LR {trace.final_lr[0]:.3g}, "
-            f"val loss {last.val_loss:.4f}, {events}"
-        )
-        diverged = trace.diverged_epoch
-        if diverged is not None:
-            line += f"; DIVERGED at epoch {diverged}"
-        click.echo(line)
-    click.echo(f"Report: {index}")
-
-
-def _summarise_seeds(groups: Sequence[Any]) -> None:
-    """One line per schedule: the final validation loss across seeds, and when it reduced."""
-    from lrviz.bands import consistency, spread
-    from lrviz.explanation import is_continuous
-
-    for group in groups:
-        final = spread([t.epochs[-1].val_loss for t in group.traces])
-        loss = "no finite final val loss"
-        if final.median is not None:
-            loss = f"final val loss {final.median:.4f} (10-90%: {final.low:.4f}-{final.high:.4f})"
-        diverged = sum(t.diverged_epoch is not None for t in group.traces)
-        line = (
-            f"{group.label:<10} {group.name:<18} {len(group.traces)} seeds, {loss}; "
-            f"{consistency(group, is_continuous(group.traces[0]))}"
-        )
-        if diverged:
-            line += f" DIVERGED in {diverged} seeds."
-        click.echo(line)
 
 
 @main.command()
@@ -482,7 +466,7 @@ def check(
 
 
 @main.command()
-@click.argument("spec", required=False, metavar="[SPEC]")
+@click.argument("spec", type=SPEC, required=False)
 @click.option(
     "-c",
     "--config",
@@ -495,9 +479,7 @@ def check(
     type=click.IntRange(min=1),
     help="Scheduler steps. Default: the file's, else one per metric, else 100.",
 )
-@click.option(
-    "--lr", type=float, callback=_lr, help="Initial rate of one param group (default 0.1)."
-)
+@click.option("--lr", type=RATE, help="Initial rate of one param group (default 0.1).")
 @click.option("--lrs", metavar="X,Y,...", help="Initial rates, one param group each.")
 @click.option(
     "--metrics",
@@ -509,9 +491,9 @@ def check(
 @click.option(
     "-o",
     "--out",
-    type=PATH,
+    type=PathType(allow_dash=True),
     metavar="FILE",
-    help="Write the trace here (atomically) instead of to stdout.",
+    help="Write the trace here (atomically) instead of to stdout ('-' is stdout).",
 )
 @click.option(
     "--format",
@@ -520,7 +502,7 @@ def check(
     help="Trace JSON, or a flat CSV table. Default: csv if FILE ends in .csv, else json.",
 )
 def simulate(
-    spec: str | None,
+    spec: ScheduleSpec | None,
     config: Path | None,
     epochs: int | None,
     lr: float | None,
@@ -534,32 +516,28 @@ def simulate(
     SPEC is NAME[:key=value,...], as for 'lrviz run -s'; or give -c FILE. The real torch
     scheduler is stepped once per epoch on a dummy optimizer. Pitfall warnings go to stderr.
     """
-    from lrviz import schedules, simulation
-    from lrviz.trace import write_atomic
+    from lrviz import simulation
+    from lrviz.export import to_csv
+    from lrviz.files import write_atomic
 
     if lr is not None and lrs is not None:
         raise click.UsageError("give --lr or --lrs, not both")
     if out is not None and out.is_dir():
         raise BadInput(f"output path {str(out)!r} is a folder; give a file (-o FILE)")
     file = _config(config)
+    settings = file.settings if file else {}
     try:
         chosen = _one_schedule(spec, file)
-        rates = schedules.as_rates(
-            _floats(lrs)
-            if lrs is not None
-            else lr
-            if lr is not None
-            else file.settings.get("lr", 0.1)
-            if file
-            else 0.1
+        rates = (
+            _floats(lrs) if lrs is not None else lr if lr is not None else settings.get("lr", 0.1)
         )
         values = None if metrics is None else simulation.read_metrics(metrics)
-        steps = epochs if epochs is not None else file.settings.get("epochs") if file else None
+        steps = epochs if epochs is not None else settings.get("epochs")
         trace = simulation.simulate(chosen, epochs=steps, lr=rates, metrics=values)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise BadInput(str(exc)) from None
     csv = (fmt or ("csv" if out is not None and out.suffix.lower() == ".csv" else "json")) == "csv"
-    text = simulation.to_csv(trace) if csv else trace.to_json()
+    text = to_csv(trace) if csv else trace.to_json()
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -570,11 +548,9 @@ def simulate(
     _warn_pitfalls([trace])
 
 
-def _one_schedule(spec: str | None, file: Any) -> ScheduleSpec:
-    from lrviz.schedules import parse_spec
-
+def _one_schedule(spec: ScheduleSpec | None, file: ConfigFile | None) -> ScheduleSpec:
     if spec is not None:
-        return parse_spec(spec)
+        return spec
     if file is None:
         raise click.UsageError("give a schedule SPEC or a config file (-c FILE)")
     if len(file.schedules) != 1:
@@ -582,8 +558,7 @@ def _one_schedule(spec: str | None, file: Any) -> ScheduleSpec:
             f"{file.source}: simulate takes one schedule, the file has {len(file.schedules)} "
             "[[schedule]] tables; give a SPEC or a file with one"
         )
-    chosen: ScheduleSpec = file.schedules[0]
-    return chosen
+    return file.schedules[0]
 
 
 def _floats(text: str) -> list[float]:
@@ -628,41 +603,7 @@ def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
     if as_json:
         click.echo(json.dumps(json.loads(trace.to_json())["events"], indent=1))
         return
-    for line in _explanation(trace, show_all):
-        click.echo(line)
-
-
-def _explanation(trace: Trace, show_all: bool) -> list[str]:
-    from lrviz.explanation import is_continuous, milestones, notable
-
-    groups = len(trace.initial_lr)
-    seed = "" if trace.seed is None else f", seed {trace.seed}"
-    lines = [
-        f"{trace.label}: {trace.name} ({trace.meta.get('source', '?')}{seed}, "
-        f"{len(trace.epochs)} epochs, {groups} param group{'s' if groups > 1 else ''})"
-    ]
-    continuous = is_continuous(trace)
-    if continuous:
-        for group in range(groups):
-            marks = "; ".join(
-                f"{fraction:.0%} at epoch {epoch}" if epoch else f"{fraction:.0%} not reached"
-                for fraction, epoch in milestones(trace, group).items()
-            )
-            lines.append(f"milestones{f' (group {group})' if groups > 1 else ''}: {marks}")
-    shown = list(trace.events) if show_all or not continuous else notable(trace)
-    for e in shown:
-        which = f" group {e.group}" if groups > 1 else ""
-        lines.append(
-            f"epoch {e.epoch:>4}{which}  {e.kind:<8}  {e.lr_before:.4g} -> "
-            f"{e.lr_after:.4g}  {e.reason}"
-        )
-    if not trace.events:
-        lines.append(f"the rate never changed in {len(trace.epochs)} epochs")
-    elif len(shown) < len(trace.events):
-        lines.append(
-            f"... {len(trace.events) - len(shown)} more every-epoch changes (--all lists them)"
-        )
-    return lines
+    _echo_lines(_console().explanation_lines(trace, show_all))
 
 
 @main.command()
@@ -673,27 +614,4 @@ def schedulers() -> None:
     where torch requires a value or the lesson sets one; 'epochs' and 'lr' are the run's
     --epochs and --lr.
     """
-    import inspect
-
-    from lrviz.schedules import KINDS, torch_defaults
-
-    for kind in KINDS:
-        traits = [
-            "steps on the metric" if kind.needs_metric else "",
-            "moves every epoch" if kind.continuous else "",
-            "cycles momentum" if kind.cycles_momentum else "",
-            "children in schedulers=[...]; not inside another composite" if kind.composite else "",
-        ]
-        aliases = f"  aliases: {', '.join(kind.aliases)}" if kind.aliases else ""
-        notes = "; ".join(t for t in traits if t)
-        click.echo(f"{kind.name}{aliases}" + (f"  [{notes}]" if notes else ""))
-        for name, default in torch_defaults(kind).items():
-            preset = kind.presets.get(name)
-            torch_value = "required" if default is inspect.Parameter.empty else repr(default)
-            if preset is not None:
-                source = f"lrviz preset (torch: {torch_value})"
-                value = preset.text
-            else:
-                source = "torch default" if default is not inspect.Parameter.empty else "required"
-                value = "" if default is inspect.Parameter.empty else repr(default)
-            click.echo(f"    {name:<16} {value:<24} {source}")
+    _echo_lines(_console().schedulers_lines())

@@ -1,166 +1,215 @@
-"""Training the lesson's Wine classifier under real torch schedulers, one trace per run.
+"""What to run, as frozen data, and how it is read from a TOML file (SPEC §2).
 
-The loop is the lesson's, statement for statement: full batch, ``Adam(lr)``,
-``CrossEntropyLoss``, validation loss every epoch, ``scheduler.step(val_loss)`` for
-ReduceLROnPlateau and ``scheduler.step()`` otherwise, after ``torch.manual_seed(seed)``.
+::
+
+    [experiment]
+    epochs = 100
+    lr = 0.1
+    seeds = [0, 1, 2]
+
+    [[schedule]]
+    name = "StepLR"          # class name or alias; every other key is a parameter
+    step_size = 30
+
+    [[schedule]]
+    name = "SequentialLR"
+    label = "warmup-cosine"  # optional: names the schedule in headings and files
+    milestones = [5]
+    schedulers = [{name = "LinearLR", start_factor = 0.1, total_iters = 5}, "cosine"]
+
+Unknown keys are errors, not ignored. Command-line options win over the file:
+:func:`merge` takes the file and the options the user actually gave.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from lrviz import schedules
-from lrviz.config import Experiment
-from lrviz.explanation import explain
-from lrviz.schedules import ScheduleSpec
-from lrviz.trace import Epoch, Trace
+from lrviz import checks
+from lrviz.data import DATASETS
+from lrviz.files import slug
+from lrviz.seeds import check_seeds
+from lrviz.spec import ScheduleSpec, parse_spec, spec_from_table
 
-if TYPE_CHECKING:
-    import torch
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
-    from lrviz.data import Split
-
-MODEL = "Linear(13,10) - ReLU - Linear(10,10) - ReLU - Linear(10,3)"
-
-
-def build_model() -> torch.nn.Module:
-    """The lesson's MLP, initialised from torch's global RNG."""
-    from torch import nn
-
-    return nn.Sequential(
-        nn.Linear(13, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 3)
-    )
+DEFAULT_SCHEDULES = ("step", "exp", "plateau")
+"""The lesson's three: StepLR(30, 0.1), ExponentialLR(0.95), ReduceLROnPlateau(min, 0.1, 10)."""
 
 
-def run(experiment: Experiment) -> list[Trace]:
-    """Train every schedule under every seed; traces in schedule-major order, explained."""
-    return list(iter_runs(experiment))
+def _default_schedules() -> tuple[ScheduleSpec, ...]:
+    return tuple(parse_spec(s) for s in DEFAULT_SCHEDULES)
 
 
-def iter_runs(experiment: Experiment) -> Iterator[Trace]:
-    """Like :func:`run`, one trace at a time (for progress reporting)."""
-    from lrviz import data
+@dataclass(frozen=True)
+class Experiment:
+    """One lrviz run: every schedule trained under every seed.
 
-    resolved = [
-        schedules.resolve(s, experiment.epochs, experiment.lr) for s in experiment.schedules
-    ]
-    for spec, params in zip(experiment.schedules, resolved, strict=True):
-        schedules.check(spec.kind, params, experiment.lr, experiment.epochs)
-    split = data.load(experiment.dataset)
-    for spec, params in zip(experiment.schedules, resolved, strict=True):
-        for seed in experiment.seeds:
-            trace = train(split, spec, params, experiment, seed)
-            yield trace.with_events(explain(trace))
-
-
-def train(
-    split: Split, spec: ScheduleSpec, params: dict[str, Any], experiment: Experiment, seed: int
-) -> Trace:
-    """One run of the lesson's loop under one schedule; the trace without events."""
-    import torch
-
-    from lrviz.optim import Adam
-
-    torch.manual_seed(seed)
-    model = build_model()
-    criterion = torch.nn.CrossEntropyLoss()
-    optimizer = Adam(model.parameters(), [experiment.lr])
-    scheduler = schedules.build(spec.kind, params, optimizer)
-    initial_lr = _rates(optimizer)
-    varies_momentum = schedules.varies_momentum(spec.kind, params)
-    records = []
-    for epoch in range(1, experiment.epochs + 1):
-        lr = _rates(optimizer)
-        momentum = schedules.momenta(optimizer) if varies_momentum else None
-        model.train()
-        optimizer.zero_grad()
-        loss = criterion(model(split.x_train), split.y_train)
-        loss.backward()
-        optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            val_outputs = model(split.x_valid)
-            val_loss = criterion(val_outputs, split.y_valid)
-            accuracy = (val_outputs.argmax(dim=1) == split.y_valid).double().mean()
-        if spec.kind.needs_metric:
-            scheduler.step(val_loss)
-        else:
-            scheduler.step()
-        records.append(
-            Epoch(
-                epoch=epoch,
-                lr=lr,
-                train_loss=loss.item(),
-                val_loss=val_loss.item(),
-                val_accuracy=accuracy.item(),
-                metric=val_loss.item() if spec.kind.needs_metric else None,
-                momentum=momentum,
-                state=schedules.state_of(spec.kind, scheduler),
-            )
-        )
-    return run_trace(experiment, spec, params, seed, initial_lr, tuple(records), _rates(optimizer))
-
-
-def run_trace(
-    experiment: Experiment,
-    spec: ScheduleSpec,
-    params: dict[str, Any],
-    seed: int,
-    initial_lr: tuple[float, ...],
-    epochs: tuple[Epoch, ...],
-    final_lr: tuple[float, ...],
-    **meta: Any,
-) -> Trace:
-    """The trace of one run of the lesson's loop (no events): what ran, and its epochs.
-
-    Shared by the exact path and the batched engine (:mod:`lrviz.sweep`), which adds
-    ``meta`` keys saying how the run was computed.
+    Attributes:
+        dataset: The data set (only the lesson's ``wine`` for now).
+        epochs: Full-batch epochs per run; one scheduler step each.
+        lr: Adam's initial learning rate.
+        seeds: ``torch.manual_seed`` values; each schedule starts from the same weights.
+        schedules: The schedules to compare.
     """
 
-    return Trace(
-        meta=schedules.provenance("run") | meta,
-        experiment={
-            "dataset": experiment.dataset,
-            "epochs": experiment.epochs,
-            "seed": seed,
-            "model": MODEL,
-            "loss": "CrossEntropyLoss",
-            "optimizer": {"name": "Adam", "lr": experiment.lr, "betas": [0.9, 0.999], "eps": 1e-8},
-        },
-        schedule={"name": spec.kind.name, "label": spec.label, "params": params},
-        initial_lr=initial_lr,
-        epochs=epochs,
-        final_lr=final_lr,
-    )
+    dataset: str = "wine"
+    epochs: int = 100
+    lr: float = 0.1
+    seeds: tuple[int, ...] = (0,)
+    schedules: tuple[ScheduleSpec, ...] = field(default_factory=_default_schedules)
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {self.dataset!r}")
+        checks.epochs(self.epochs)
+        checks.lr(self.lr)
+        check_seeds(self.seeds)
+        if not self.schedules:
+            raise ValueError("need at least one schedule")
+        for k, spec in enumerate(self.schedules):
+            for earlier in self.schedules[:k]:
+                if earlier.label == spec.label:
+                    raise ValueError(
+                        f"schedule {spec.label!r} is given twice; each schedule needs its own label"
+                    )
+                if slug(earlier.label) == slug(spec.label):
+                    raise ValueError(
+                        f"schedules {earlier.label!r} and {spec.label!r} would share the file "
+                        f"name {slug(spec.label)!r}; label one of them otherwise"
+                    )
 
 
-def _rates(optimizer: Any) -> tuple[float, ...]:
-    return tuple(float(g["lr"]) for g in optimizer.param_groups)
+# -- experiment files ------------------------------------------------------------------
+
+EXPERIMENT_KEYS = ("dataset", "epochs", "lr", "seeds")
+"""Keys of the ``[experiment]`` table."""
+
+TOP_LEVEL_KEYS = ("experiment", "schedule")
+"""Tables of the file."""
 
 
-def run_experiment(
-    schedule: str | ScheduleSpec = "plateau",
-    *,
-    seed: int = 0,
-    epochs: int = 100,
-    lr: float = 0.1,
-    dataset: str = "wine",
-) -> Trace:
-    """Train the lesson's model under one schedule and return its explained trace.
+@dataclass(frozen=True)
+class ConfigFile:
+    """What an experiment file says.
 
-    Args:
-        schedule: A schedule SPEC such as ``"step:step_size=10"``, or a parsed spec.
-        seed: ``torch.manual_seed`` before the model is built.
-        epochs: Epochs (one scheduler step each).
-        lr: Adam's initial learning rate.
-        dataset: The data set (``"wine"``).
+    Attributes:
+        source: The file name, for messages.
+        settings: The ``[experiment]`` keys the file sets (validated).
+        schedules: The ``[[schedule]]`` tables, parsed; empty means lrviz's defaults.
+    """
+
+    source: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    schedules: tuple[ScheduleSpec, ...] = ()
+
+
+def load(path: str | os.PathLike[str]) -> ConfigFile:
+    """Read and check an experiment file.
 
     Raises:
-        ValueError: A bad schedule, parameter, seed, epoch count or rate.
+        ValueError: Unreadable file, bad TOML, an unknown key or a bad value; the
+            message names the file.
     """
-    spec = schedules.parse_spec(schedule) if isinstance(schedule, str) else schedule
-    experiment = Experiment(
-        dataset=dataset, epochs=epochs, lr=schedules.check_lr(lr), seeds=(seed,), schedules=(spec,)
-    )
-    return run(experiment)[0]
+    source = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")  # an editor's BOM is no TOML
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read config {source!r}: {exc}") from exc
+    return parse(text, source)
+
+
+def parse(text: str, source: str = "config") -> ConfigFile:
+    """Check the text of an experiment file (see :func:`load`).
+
+    Raises:
+        ValueError: Bad TOML, an unknown key or a bad value.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{source}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ValueError(f"{source}: not valid TOML: nested too deeply") from None
+    try:
+        _known(data, TOP_LEVEL_KEYS, "top-level key")
+        table = data.get("experiment", {})
+        if not isinstance(table, Mapping):
+            raise ValueError("experiment must be a table: [experiment]")
+        _known(table, EXPERIMENT_KEYS, "key in [experiment]")
+        settings = {key: _CHECKS[key](table[key]) for key in EXPERIMENT_KEYS if key in table}
+        return ConfigFile(source, settings, _schedules(data.get("schedule", [])))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: {exc}") from exc
+
+
+def _known(table: Mapping[str, Any], allowed: Sequence[str], what: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ValueError(f"unknown {what} {key!r}; allowed: {', '.join(allowed)}")
+
+
+def _schedules(value: Any) -> tuple[ScheduleSpec, ...]:
+    # One [schedule] table is accepted as well as an array of [[schedule]] tables.
+    tables = [value] if isinstance(value, Mapping) else value
+    if not isinstance(tables, list):
+        raise ValueError(f"schedule must be [[schedule]] tables, got {value!r}")
+    return tuple(spec_from_table(t, f"schedule {i + 1}") for i, t in enumerate(tables))
+
+
+def _whole(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} must be a whole number, got {value!r}")
+    return value
+
+
+def _seeds(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"seeds must be a non-empty list of whole numbers, got {value!r}")
+    return check_seeds(_whole(v, "every seed") for v in value)
+
+
+def _dataset(value: Any) -> str:
+    if value not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {value!r}")
+    return str(value)
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "dataset": _dataset,
+    "epochs": checks.epochs,
+    "lr": checks.lr,
+    "seeds": _seeds,
+}
+
+
+def merge(config: ConfigFile | None, **given: Any) -> Experiment:
+    """The experiment: lrviz's defaults, then the file, then the options given.
+
+    Args:
+        config: The experiment file, if any.
+        **given: Command-line values the user gave (``None`` means not given):
+            ``dataset``, ``epochs``, ``lr``, ``seeds`` and ``schedules``.
+
+    Raises:
+        TypeError: An unknown option name.
+        ValueError: A bad value.
+    """
+    unknown = sorted(set(given) - {*EXPERIMENT_KEYS, "schedules"})
+    if unknown:
+        raise TypeError(f"unknown experiment option {unknown[0]!r}")
+    values: dict[str, Any] = {}
+    if config is not None:
+        values.update(config.settings)
+        if config.schedules:
+            values["schedules"] = config.schedules
+    values.update({k: v for k, v in given.items() if v is not None and v != ()})
+    return Experiment(**values)

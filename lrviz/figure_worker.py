@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any, NoReturn
 
-from lrviz.report import Figure, FigureSpec, Progress, build_figures, draw_figure, figure_specs
+from lrviz.progress import Progress
+from lrviz.report import Figure, FigureSpec, build_figures, draw_figure, figure_specs
 from lrviz.trace import Trace
 
 

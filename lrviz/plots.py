@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from lrviz import schedules
 from lrviz.bands import Band, Group, metric_band, rate_band, reduction_epochs
 from lrviz.explanation import notable
 from lrviz.trace import Event, Trace
@@ -309,7 +310,8 @@ def losses(traces: Sequence[Trace]) -> Figure:
 def schedule_detail(trace: Trace, index: int = 0) -> Figure:
     """One schedule: LR with the monitored metric; for ReduceLROnPlateau also the
     best-so-far value and the bad-epoch count against patience."""
-    plateau = "num_bad_epochs" in (trace.epochs[0].state if trace.epochs else {})
+    kind = schedules.kind_of(trace)
+    plateau = kind is not None and kind.needs_metric
     with _style():
         if plateau:
             fig, (ax, ax_bad) = _figure(4.2, rows=2, twin=True, height_ratios=[3, 1.2])

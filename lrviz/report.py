@@ -23,23 +23,19 @@ from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lrviz import bands
+from lrviz import bands, schedules
 from lrviz.__about__ import __version__
 from lrviz.explanation import first_epoch_at_or_below, is_continuous, milestones, notable
-from lrviz.schedules import slug
+from lrviz.files import slug
+from lrviz.progress import Progress
 from lrviz.seeds import format_seeds
+from lrviz.text import count, some
 from lrviz.trace import Trace, jsonable
 
 if TYPE_CHECKING:
     import jinja2
     from markupsafe import Markup
     from matplotlib.figure import Figure as MplFigure
-
-Progress = Callable[[str, int, int], None]
-"""``progress(what, done, total)``, called as figures and trace files are written."""
-
-MAX_DETAILS = 5
-"""Seeds named in one warning line; the rest are counted."""
 
 SUBDIRS = ("figures", "traces")
 
@@ -260,13 +256,18 @@ def _figures(traces: Sequence[Trace]) -> list[FigureSpec]:
                 f"{trace.label}: learning rate with the validation loss"
                 + (
                     ", best-so-far value and bad-epoch count against patience."
-                    if trace.name == "ReduceLROnPlateau"
+                    if _needs_metric(trace)
                     else "."
                 ),
                 f"Chart of the learning rate of {trace.label} and the validation loss per epoch.",
             )
         )
     return specs
+
+
+def _needs_metric(trace: Trace) -> bool:
+    kind = schedules.kind_of(trace)
+    return kind is not None and kind.needs_metric
 
 
 def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
@@ -555,7 +556,5 @@ def _per_seed(found: Mapping[Any, Any], several: bool, say: Callable[[Any], str]
     if not several:
         (value,) = found.values()
         return f"at {say(value)}"
-    items = list(found.items())
-    shown = "; ".join(f"seed {seed}: {say(value)}" for seed, value in items[:MAX_DETAILS])
-    more = f"; and {len(items) - MAX_DETAILS} more" if len(items) > MAX_DETAILS else ""
-    return f"in {len(items)} seed{'s' if len(items) != 1 else ''} ({shown}{more})"
+    shown = some([f"seed {seed}: {say(value)}" for seed, value in found.items()])
+    return f"in {count(len(found), 'seed')} ({shown})"

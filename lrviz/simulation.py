@@ -1,10 +1,12 @@
-"""A schedule alone, without training: ``lrviz simulate`` and ``lrviz.simulate``.
+"""A schedule alone, without training: ``lrviz simulate``, ``lrviz.simulate``, and the dry
+run that checks a schedule before any training.
 
-The real torch scheduler is driven on the dummy optimizer (``lrviz.optim.Adam`` with
-no parameters, one param group per rate), one ``optimizer.step()`` and one
-``scheduler.step()`` per epoch, as in a training loop. ReduceLROnPlateau gets the
+The real torch scheduler is driven on a dummy optimizer (``lrviz.optim.Adam`` with no
+parameters, one param group per rate), one ``optimizer.step()`` and one
+``scheduler.step()`` per epoch, as in a training loop; ReduceLROnPlateau gets the
 metric of epoch k at the end of epoch k. The dummy never imports ``torch._dynamo``,
-so a simulation costs little more than ``import torch``.
+so a simulation costs little more than ``import torch``. The batched engine drives
+its runs' rates the same way (:class:`Stepper`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,66 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from lrviz import schedules
-from lrviz.explanation import explain
-from lrviz.schedules import ScheduleSpec
-from lrviz.trace import Epoch, Trace, short_repr
+from lrviz import checks
+from lrviz.recorder import Recorder
+from lrviz.schedules import Kind
+from lrviz.spec import ScheduleSpec, as_spec
+from lrviz.text import short_repr
+from lrviz.torchbridge import advance, build, check_rates
+from lrviz.trace import Trace
+
+
+class Stepper:
+    """A real scheduler on a dummy optimizer, stepped by hand one epoch at a time, and
+    recorded.
+
+    Args:
+        kind: The schedule.
+        params: Its resolved parameters.
+        lr: The initial rate of each param group.
+
+    Raises:
+        ValueError: torch rejected a value.
+    """
+
+    def __init__(self, kind: Kind, params: dict[str, Any], lr: Sequence[float]) -> None:
+        from lrviz.optim import Adam
+
+        self.kind = kind
+        self.optimizer = Adam([], list(lr))
+        self.scheduler = build(kind, params, self.optimizer)
+        self.recorder = Recorder(self.optimizer, self.scheduler)
+        self.epoch = 0
+
+    def step(self, metric: float | None = None) -> None:
+        """One epoch: check the rates it trains with, step the optimizer (nothing to
+        update), step the scheduler (with ``metric`` if it takes one), record.
+
+        Raises:
+            ValueError: A negative or non-finite rate, or torch failed to step.
+        """
+        self.epoch += 1
+        check_rates(self.kind, self.optimizer, self.epoch)
+        self.optimizer.step()
+        advance(self.kind, self.scheduler, self.epoch, metric)
+        self.recorder.log(metric=metric)
+
+
+def check(kind: Kind, params: dict[str, Any], lr: float | Sequence[float], epochs: int = 0) -> None:
+    """Build the schedule on a dummy optimizer and step it ``epochs`` times, so bad values
+    fail before any work. A schedule that steps on a metric gets one that never improves,
+    so it reduces as often and as far as it ever can.
+
+    Raises:
+        ValueError: torch rejected a value, failed while stepping, or set a rate an epoch
+            would train with that is negative or not finite. (The rate after the last
+            step trains nothing: a three-phase linear OneCycleLR ends below zero.)
+    """
+    stepper = Stepper(kind, params, checks.rates(lr))
+    for _ in range(epochs):
+        stepper.step(1.0 if kind.needs_metric else None)
 
 
 def simulate(
@@ -39,55 +96,22 @@ def simulate(
         metrics: For ReduceLROnPlateau, one value per epoch (passed to ``step``).
 
     Raises:
+        TypeError: An argument of the wrong type (the message names it).
         ValueError: A bad schedule, parameter, rate, epoch count or metric list.
     """
+    from lrviz.resolve import resolve
 
-    from lrviz.optim import Adam
-
-    spec = schedules.parse_spec(spec) if isinstance(spec, str) else spec
+    spec = as_spec(spec)
     kind = spec.kind
-    rates = schedules.as_rates(lr)
-    epochs = _epochs(epochs, metrics)
-    params = schedules.resolve(spec, epochs, rates)
+    initial = checks.rates(lr)
+    epochs = (len(metrics) if metrics else 100) if epochs is None else checks.epochs(epochs)
+    params = resolve(spec, epochs, initial)
     values = _check_metrics(spec, metrics, epochs)
-    optimizer = Adam([], list(rates))
-    scheduler = schedules.build(kind, params, optimizer)
-    momentum = schedules.varies_momentum(kind, params)
-    initial_lr = _rates(optimizer)
-    records = []
-    for epoch in range(1, epochs + 1):
-        schedules.check_rates(kind, optimizer, epoch)
-        applied = _rates(optimizer)
-        applied_momentum = schedules.momenta(optimizer) if momentum else None
-        optimizer.step()
-        metric = values[epoch - 1] if values is not None else None
-        schedules.advance(kind, scheduler, epoch, metric)
-        records.append(
-            Epoch(
-                epoch=epoch,
-                lr=applied,
-                metric=metric,
-                momentum=applied_momentum,
-                state=schedules.state_of(kind, scheduler),
-            )
-        )
-    trace = Trace(
-        meta=schedules.provenance("simulate"),
-        experiment=None,
-        schedule={"name": kind.name, "label": spec.label or kind.name, "params": params},
-        initial_lr=initial_lr,
-        epochs=tuple(records),
-        final_lr=_rates(optimizer),
-    )
-    return trace.with_events(explain(trace))
-
-
-def _epochs(epochs: int | None, metrics: Sequence[float] | None) -> int:
-    if epochs is None:
-        return len(metrics) if metrics else 100
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-        raise ValueError(f"epochs must be a whole number > 0, got {epochs!r}")
-    return epochs
+    stepper = Stepper(kind, params, initial)
+    for epoch in range(epochs):
+        stepper.step(None if values is None else values[epoch])
+    schedule = {"name": kind.name, "label": spec.label or kind.name, "params": params}
+    return stepper.recorder.to_trace(source="simulate", schedule=schedule)
 
 
 def _check_metrics(
@@ -105,8 +129,7 @@ def _check_metrics(
     return [float(m) for m in metrics]
 
 
-def _rates(optimizer: object) -> tuple[float, ...]:
-    return tuple(float(g["lr"]) for g in optimizer.param_groups)  # type: ignore[attr-defined]
+# -- metrics files ---------------------------------------------------------------------
 
 
 def read_metrics(path: str | os.PathLike[str]) -> list[float]:
@@ -177,34 +200,3 @@ def _number(value: object, where: str) -> float:
     if math.isinf(number) and not (isinstance(value, str) and "inf" in value.lower()):
         raise ValueError(f"metrics {where}: {short_repr(value)} is beyond a float's range")
     return number
-
-
-def to_csv(trace: Trace) -> str:
-    """A flat table, one row per epoch: epoch, lr per group, momentum, metric."""
-    groups = len(trace.initial_lr)
-    suffixes = [""] if groups == 1 else [f"_{g}" for g in range(groups)]
-    has_momentum = any(e.momentum is not None for e in trace.epochs)
-    has_metric = any(e.metric is not None for e in trace.epochs)
-    header = ["epoch", *(f"lr{s}" for s in suffixes)]
-    header += [f"momentum{s}" for s in suffixes] if has_momentum else []
-    header += ["metric"] if has_metric else []
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for e in trace.epochs:
-        row = [str(e.epoch), *(_cell(v) for v in e.lr)]
-        if has_momentum:
-            row += [_cell(v) for v in (e.momentum or ())]
-        if has_metric:
-            row.append("" if e.metric is None else _cell(e.metric))
-        writer.writerow(row)
-    return out.getvalue()
-
-
-def _cell(value: float) -> str:
-    """Shortest text that reads back as the same float; non-finite as in the trace JSON."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)

@@ -14,13 +14,13 @@ import json
 import math
 import numbers
 import os
-import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from lrviz.__about__ import __version__
+from lrviz.text import count, short_repr
 
 SCHEMA = "lrviz.trace/1"
 
@@ -162,6 +162,8 @@ class Trace:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the trace to ``path`` atomically (all or nothing)."""
+        from lrviz.files import write_atomic
+
         write_atomic(Path(path), self.to_json())
 
     @classmethod
@@ -282,42 +284,6 @@ class Trace:
         )
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so that a failed
-    write leaves the old file whole.
-
-    A symbolic link stays one: its target is replaced. What exists but is not a regular
-    file (``/dev/stdout``, ``/dev/null``, a pipe) is written to directly, since a rename
-    would replace it (a device node, when run as root) with a regular file. The file gets
-    the mode of the one it replaces, or a new file's (0o666 less the umask), not the
-    temporary file's 0o600.
-    """
-    import tempfile  # here, not at the top: it costs ``lrviz --help`` 8 ms (shutil, bz2...)
-
-    if path.exists() and not path.is_file():
-        with path.open("w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        return
-    path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else _new_file_mode()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _new_file_mode() -> int:
-    umask = os.umask(0)  # reading the umask means setting it: put it straight back
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def _epoch_to_dict(e: Epoch) -> dict[str, Any]:
     out: dict[str, Any] = {"epoch": e.epoch, "lr": list(e.lr)}
     for key in ("train_loss", "val_loss", "val_accuracy", "metric"):
@@ -421,8 +387,8 @@ def _rates(values: Any, what: str, groups: int) -> tuple[float, ...]:
     rates = _floats(values, what)
     if len(rates) != groups:
         raise ValueError(
-            f"{what} has {_count(len(rates), 'value')} but the trace has "
-            f"{_count(groups, 'param group')}"
+            f"{what} has {count(len(rates), 'value')} but the trace has "
+            f"{count(groups, 'param group')}"
         )
     return rates
 
@@ -501,23 +467,6 @@ def _event(value: Any, i: int, epochs: int, groups: int) -> Event:
         reason=reason,
         evidence=_object(d.get("evidence", {}), f"{where}evidence"),
     )
-
-
-def _count(n: int, noun: str) -> str:
-    """``n`` and ``noun``, plural unless ``n`` is 1: "1 value", "2 values"."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def short_repr(value: Any) -> str:
-    """``value`` for an error message: short and on one line (containers by their kind)."""
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _compact(value: Any) -> str:

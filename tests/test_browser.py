@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from matplotlib.image import imread
 
-from lrviz.config import Experiment
-from lrviz.experiment import run
+from lrviz.experiment import Experiment
 from lrviz.plots import PALETTE
 from lrviz.report import write_report
+from lrviz.training import run
 
 FLAGS = [
     "--headless",

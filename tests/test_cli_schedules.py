@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from lrviz.cli import main
-from lrviz.schedules import KINDS, torch_defaults
+from lrviz.resolve import torch_defaults
+from lrviz.schedules import KINDS
 from lrviz.simulation import simulate
 from lrviz.trace import Event, Trace
 

@@ -197,9 +197,9 @@ def test_traces_travel_to_the_worker_without_torch(tmp_path: Path) -> None:
     import torch
 
     from lrviz import Recorder
-    from lrviz.config import Experiment
-    from lrviz.experiment import run
+    from lrviz.experiment import Experiment
     from lrviz.simulation import simulate
+    from lrviz.training import run
 
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     recorder = Recorder(optimizer, torch.optim.lr_scheduler.StepLR(optimizer, 2))

@@ -13,9 +13,9 @@ import pytest
 from test_lesson import lesson
 
 from lrviz.comparison import compare
-from lrviz.config import Experiment
-from lrviz.experiment import run
+from lrviz.experiment import Experiment
 from lrviz.trace import Trace
+from lrviz.training import run
 
 GOLDEN = Path(__file__).parent / "golden" / "run-default"
 NAMES = ("step", "exp", "plateau")

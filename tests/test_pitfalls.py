@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lrviz.pitfalls import MAX_DETAILS, find, messages
+from lrviz.pitfalls import find, messages
 from lrviz.simulation import simulate
+from lrviz.text import MAX_DETAILS
 from lrviz.trace import Trace
 
 

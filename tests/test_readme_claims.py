@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 import statistics
 
-from lrviz import sweep
-from lrviz.config import Experiment
+from lrviz import training
+from lrviz.experiment import Experiment
 
 
 def test_fifty_seeds_mostly_predict_the_majority_class() -> None:
-    traces = sweep.run(Experiment(seeds=tuple(range(50))))
+    traces = training.run(Experiment(seeds=tuple(range(50))))
     for label in ("step", "exp", "plateau"):
         runs = [t for t in traces if t.label == label]
         assert len(runs) == 50

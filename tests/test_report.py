@@ -13,10 +13,10 @@ import html5lib
 import pytest
 from test_cli_run import files
 
-from lrviz.config import Experiment
-from lrviz.experiment import run
+from lrviz.experiment import Experiment
 from lrviz.report import write_report
 from lrviz.trace import Event, Trace
+from lrviz.training import run
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ import html5lib
 import numpy as np
 import pytest
 
-from lrviz import bands, plots, sweep
-from lrviz.config import Experiment
+from lrviz import bands, plots, training
+from lrviz.experiment import Experiment
 from lrviz.report import fmt_spread, write_report
-from lrviz.schedules import parse_spec
+from lrviz.spec import parse_spec
 from lrviz.trace import Epoch, Event, Trace
 
 SEEDS = (0, 1, 2, 26)
@@ -23,7 +23,7 @@ SEEDS = (0, 1, 2, 26)
 
 @pytest.fixture(scope="module")
 def traces() -> list[Trace]:
-    return sweep.run(Experiment(seeds=SEEDS, epochs=40))
+    return training.run(Experiment(seeds=SEEDS, epochs=40))
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_warnings_name_the_seeds_once_per_schedule(traces: list[Trace], tmp_path
 
 
 def test_one_seed_keeps_the_single_run_report(tmp_path: Path) -> None:
-    one = sweep.run(Experiment(seeds=(3,), epochs=12))
+    one = training.run(Experiment(seeds=(3,), epochs=12))
     page = write_report(one, tmp_path).read_text()
     assert "Seed by seed" not in page and "Best val loss (epoch)" in page
     assert page.count('class="schedule"') == 3

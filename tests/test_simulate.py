@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from torch_oracle import drive
 
 from lrviz.cli import main
+from lrviz.export import to_csv
 from lrviz.schedules import KINDS
-from lrviz.simulation import read_metrics, simulate, to_csv
+from lrviz.simulation import read_metrics, simulate
 from lrviz.trace import Trace
 
 METRICS = [
@@ -346,7 +347,7 @@ def test_params_of_a_live_scheduler_are_the_resolved_params(spec: str) -> None:
     import torch
     from torch_oracle import make_scheduler
 
-    from lrviz.schedules import params_of
+    from lrviz.torchbridge import params_of
 
     metrics = METRICS[:EPOCHS] if spec.startswith("plateau") else None
     trace = simulate(spec, epochs=EPOCHS, lr=LRS, metrics=metrics)

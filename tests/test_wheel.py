@@ -35,7 +35,7 @@ def test_wheel_installed_in_a_fresh_venv_renders_a_report(tmp_path: Path) -> Non
     names = zipfile.ZipFile(wheel).namelist()
     assert "lrviz/templates/index.html.j2" in names and "lrviz/templates/report.css" in names
     shipped = {name for name in names if name.endswith(".py")}
-    ours = {f"lrviz/{path.name}" for path in (ROOT / "lrviz").glob("*.py")}
+    ours = {path.relative_to(ROOT).as_posix() for path in (ROOT / "lrviz").rglob("*.py")}
     assert shipped == ours | {"lrviz/templates/__init__.py"}
 
     fresh = tmp_path / "fresh"

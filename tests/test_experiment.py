@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from lrviz import cli, configfile, schedules
-from lrviz.config import Experiment
-from lrviz.configfile import load, parse
-from lrviz.schedules import resolve
+from lrviz import cli
+from lrviz.experiment import Experiment, load, merge, parse
+from lrviz.resolve import resolve
+from lrviz.simulation import check
 
 FULL = """
 [experiment]
@@ -78,16 +78,16 @@ def test_full_file() -> None:
 
 def test_file_fills_the_experiment_and_options_win() -> None:
     config = parse(FULL)
-    experiment = configfile.experiment(config)
+    experiment = merge(config)
     assert (experiment.epochs, experiment.lr, experiment.seeds) == (40, 0.05, (0, 1, 2))
     assert len(experiment.schedules) == 3
-    mixed = configfile.experiment(config, epochs=10, seeds=(7,), lr=None)
+    mixed = merge(config, epochs=10, seeds=(7,), lr=None)
     assert (mixed.epochs, mixed.lr, mixed.seeds) == (10, 0.05, (7,))
-    assert configfile.experiment(None) == Experiment()
-    empty = configfile.experiment(parse("[experiment]\nepochs = 5\n"))
+    assert merge(None) == Experiment()
+    empty = merge(parse("[experiment]\nepochs = 5\n"))
     assert empty.schedules == Experiment().schedules and empty.epochs == 5
     with pytest.raises(TypeError, match="unknown experiment option 'seed'"):
-        configfile.experiment(config, seed=1)
+        merge(config, seed=1)
 
 
 def test_a_single_schedule_table_is_accepted() -> None:
@@ -104,8 +104,8 @@ def test_a_single_schedule_table_is_accepted() -> None:
             "unknown key in [experiment] 'epoch'; allowed: dataset, epochs, lr, seeds",
         ),
         ("[experiment]\nepochs = 0\n", "epochs must be a whole number > 0, got 0"),
-        ("[experiment]\nepochs = 2.5\n", "epochs must be a whole number, got 2.5"),
-        ("[experiment]\nepochs = true\n", "epochs must be a whole number, got True"),
+        ("[experiment]\nepochs = 2.5\n", "epochs must be a whole number > 0, got 2.5"),
+        ("[experiment]\nepochs = true\n", "epochs must be a whole number > 0, got true"),
         ("[experiment]\nlr = -1\n", "lr must be a finite number >= 0, got -1.0"),
         ("[experiment]\nlr = nan\n", "lr must be a finite number >= 0, got nan"),
         ('[experiment]\nlr = "0.1"\n', "lr must be a number, got '0.1'"),
@@ -182,7 +182,6 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list[Experiment]:
 
     monkeypatch.setattr(cli, "_train", train)
     monkeypatch.setattr(cli, "_write_report", lambda traces, out, *rest: out / "index.html")
-    monkeypatch.setattr(cli, "_summarise", lambda traces, index: None)
     return seen
 
 
@@ -244,7 +243,7 @@ def test_the_readme_example_is_valid() -> None:
     section = readme[readme.index("## Experiment files (TOML)") :]
     text = section[section.index("```toml") + len("```toml") : section.index("```\n", 10)]
     config = parse(text, "README")
-    experiment = configfile.experiment(config)
+    experiment = merge(config)
     assert [s.label for s in experiment.schedules] == [
         "StepLR:step_size=30,gamma=0.1",
         "warmup-cosine",
@@ -252,4 +251,4 @@ def test_the_readme_example_is_valid() -> None:
     ]
     for spec in experiment.schedules:
         params = resolve(spec, experiment.epochs, experiment.lr)
-        schedules.check(spec.kind, params, experiment.lr, experiment.epochs)
+        check(spec.kind, params, experiment.lr, experiment.epochs)

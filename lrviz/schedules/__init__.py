@@ -1,0 +1,82 @@
+"""The schedule registry: every ``torch.optim.lr_scheduler`` class lrviz drives and explains.
+
+One module per family holds everything lrviz knows about its schedules, as one
+:class:`~lrviz.schedules.base.Kind` each: names and aliases, lrviz's presets, whether
+``step`` takes a metric, the recorded state, the rule that explains the rates, the
+pitfall check, and how to read a live scheduler's arguments back. Every question about
+a schedule is asked here: ``lookup(name).needs_metric``, never a class-name comparison
+elsewhere.
+
+Pure data: importing the registry imports no torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lrviz.schedules import composite, cosine, cyclic, exponential, linear, plateau, step
+from lrviz.schedules.base import Kind
+
+if TYPE_CHECKING:
+    from lrviz.trace import Trace
+
+__all__ = ["KINDS", "Kind", "find", "kind_of", "lookup"]
+
+KINDS: tuple[Kind, ...] = (
+    *step.KINDS,
+    *exponential.KINDS,
+    *plateau.KINDS,
+    *cosine.KINDS,
+    *cyclic.KINDS,
+    *linear.KINDS,
+    *composite.KINDS,
+)
+"""Every numeric ``torch.optim.lr_scheduler`` class lrviz drives and explains."""
+
+
+def _lookup_table() -> dict[str, Kind]:
+    table: dict[str, Kind] = {}
+    for kind in KINDS:
+        for key in (kind.name, *kind.aliases):
+            table[key.lower()] = kind
+    return table
+
+
+_BY_NAME = _lookup_table()
+
+
+def find(name: str) -> Kind | None:
+    """The registry entry for a class name (any case) or alias, or None."""
+    return _BY_NAME.get(name.strip().lower()) if isinstance(name, str) else None
+
+
+def lookup(name: str) -> Kind:
+    """The registry entry for a class name (any case) or alias.
+
+    Raises:
+        ValueError: No such schedule.
+    """
+    kind = find(name)
+    if kind is None:
+        known = ", ".join(
+            f"{k.name} ({'/'.join(k.aliases)})" if k.aliases else k.name for k in KINDS
+        )
+        raise ValueError(f"unknown schedule {name!r}; choose one of: {known}")
+    return kind
+
+
+def kind_of(trace: Trace) -> Kind | None:
+    """The registry entry of a trace's schedule, or None for a scheduler lrviz has no
+    rule for (its changes are then reported as they are)."""
+    return find(trace.name)
+
+
+def for_scheduler(scheduler: Any) -> Kind | None:
+    """The registry entry of a live scheduler: its class must be torch's class itself, so
+    a user's class that shares a torch name, or subclasses one, is not taken for it."""
+    kind = find(type(scheduler).__name__)
+    if kind is None:
+        return None
+    from lrviz.torchbridge import torch_class
+
+    return kind if type(scheduler) is torch_class(kind) else None

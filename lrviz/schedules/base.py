@@ -1,0 +1,308 @@
+"""What lrviz knows about a schedule, as types: its registry entry (:class:`Kind`), the
+rule that predicts its rates (:class:`SimpleRule`, :data:`Rule`) and the pitfalls it
+can fall into (:class:`Part`, :class:`Pitfall`).
+
+Pure data and functions: no torch. Each family module (``step.py``, ``cosine.py``,
+...) fills these in for its schedules, so everything about one schedule lives in one
+file, as timm keeps one file per scheduler family.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lrviz.text import number
+
+if TYPE_CHECKING:
+    from lrviz.trace import Trace
+
+Params = Mapping[str, Any]
+Rates = tuple[float, ...]
+"""The initial rate of each param group."""
+
+REL_TOL = 1e-9
+"""Rates closer than this (relative) are the same rate."""
+
+
+def same_rate(a: float, b: float) -> bool:
+    """Equal rates, allowing float round-off (and NaN equal to NaN)."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=0.0)
+
+
+def group_value(value: Any, group: int) -> Any:
+    """A per-group parameter: one value for all groups, or a list with one per group."""
+    return value[group] if isinstance(value, list | tuple) else value
+
+
+# -- presets -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preset:
+    """lrviz's default for one constructor argument, a function of the run's epochs and rates.
+
+    Attributes:
+        text: The rule in words, for ``lrviz schedulers`` (e.g. ``"epochs"``).
+        value: ``(epochs, rates) -> value``.
+        unless: Arguments that replace this one when the user gives any of them
+            (OneCycleLR's ``epochs`` and ``steps_per_epoch`` instead of ``total_steps``).
+    """
+
+    text: str
+    value: Callable[[int, Rates], Any]
+    unless: tuple[str, ...] = ()
+
+
+def const(value: Any) -> Preset:
+    """A preset that is always ``value``."""
+    return Preset(repr(value), lambda epochs, rates: value)
+
+
+def per_group(values: Any) -> float | list[float]:
+    """One number for one param group, else one per group (torch accepts both)."""
+    return values[0] if len(values) == 1 else list(values)
+
+
+EPOCHS = Preset("epochs", lambda epochs, rates: epochs)
+LR = Preset("lr", lambda epochs, rates: per_group(rates))
+
+
+# -- rules ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a rule says about one step for one group.
+
+    Attributes:
+        lr: The rate the rule expects after the step.
+        reason: Why it changes (None when the rule keeps the rate).
+        evidence: The numbers behind the reason. ``landmark`` marks a turning point
+            (peak, trough, restart, end) worth showing among every-epoch changes.
+        held: The rule decided to reduce but a floor (min_lr, eps) kept the rate.
+    """
+
+    lr: float
+    reason: str | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    held: bool = False
+
+
+Rule = Callable[["Trace", int], list[Prediction]]
+"""A schedule's rule over a whole trace: (trace, group) -> one prediction per step."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One scheduler step of one param group, as a metric-free rule sees it.
+
+    Attributes:
+        t: torch's ``last_epoch`` after the step (1 for the first step).
+        before: The rate observed before the step.
+        base: The group's base rate (torch's ``initial_lr``, the rate the optimizer had
+            before any schedule touched it).
+        group: The param group.
+        alone: The rate before the step is this schedule's own (False inside
+            ChainedScheduler, where the other children scale it too).
+    """
+
+    t: int
+    before: float
+    base: float
+    group: int
+    alone: bool = True
+
+
+StepRule = Callable[[Params, Step], Prediction]
+
+
+def _unit(p: Params, group: int) -> float:
+    return 1.0
+
+
+def _base_rate(p: Params, group: int, base: float) -> float:
+    return base
+
+
+@dataclass(frozen=True)
+class SimpleRule:
+    """The rule of a metric-free schedule, usable alone or inside a composite.
+
+    Attributes:
+        step: The prediction for one step.
+        scale: The rate right after construction, as a multiple of the base rate
+            (recovers the base rate from a trace's ``initial_lr``).
+        reset: The rate SequentialLR sets when it switches to this schedule: torch's
+            closed form at step 0 (``(params, group, base) -> rate``).
+        chainable: Computes the new rate from the current one (False: from the base).
+    """
+
+    step: StepRule
+    scale: Callable[[Params, int], float] = _unit
+    reset: Callable[[Params, int, float], float] = _base_rate
+    chainable: bool = True
+
+
+def steps_of(trace: Trace, group: int, base: float) -> list[Step]:
+    """One :class:`Step` per scheduler step of a trace: step k is torch's ``last_epoch`` k."""
+    return [
+        Step(t, before, base, group) for t, before in enumerate(trace.rates(group)[:-1], start=1)
+    ]
+
+
+def base_of(initial: float, scale: float) -> float:
+    """The base rate behind a schedule's first rate (NaN if the first rate hides it)."""
+    return initial / scale if scale else math.nan
+
+
+def run_simple(rule: SimpleRule, trace: Trace, group: int) -> list[Prediction]:
+    """A per-step rule applied to every step of a trace."""
+    base = base_of(trace.initial_lr[group], rule.scale(trace.params, group))
+    return [rule.step(trace.params, s) for s in steps_of(trace, group, base)]
+
+
+def closed_form(
+    name: str,
+    rate: Callable[[Params, int, int, float], float],
+    describe: Callable[[Params, int, int], tuple[str, dict[str, Any]]],
+    turns: bool,
+) -> StepRule:
+    """A rule for a schedule that sets the rate from its formula, not the current rate.
+
+    Args:
+        name: The class name, for the reason.
+        rate: ``(params, t, group, base) -> rate`` after step t (torch's arithmetic).
+        describe: ``(params, t, group) -> (reason, evidence)`` for step t.
+        turns: Mark peaks and troughs (from the formula's neighbours) as landmarks.
+    """
+
+    def rule(p: Params, s: Step) -> Prediction:
+        lr = rate(p, s.t, s.group, s.base)
+        previous = rate(p, s.t - 1, s.group, s.base)
+        reason, evidence = describe(p, s.t, s.group)
+        if turns and "landmark" not in evidence:
+            following = rate(p, s.t + 1, s.group, s.base)
+            if previous < lr > following:
+                evidence["landmark"] = "peak"
+                reason += f"; peak at {number(lr)}"
+            elif previous > lr < following:
+                evidence["landmark"] = "trough"
+                reason += f"; lowest point at {number(lr)}"
+        if s.alone and not same_rate(s.before, previous):
+            reason += (
+                f"; the rate had been changed outside {name}, which sets it from its formula again"
+            )
+        return Prediction(lr, reason, evidence)
+
+    return rule
+
+
+# -- pitfalls ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pitfall:
+    """One warning about one trace.
+
+    Attributes:
+        message: What is wrong, the same for every seed of a schedule.
+        detail: What this trace showed (an epoch, a value), or "".
+    """
+
+    message: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A schedule, or a composite's child, with the steps it runs.
+
+    Attributes:
+        name: The torch class name.
+        params: Its parameters.
+        steps: The scheduler steps it runs (a SequentialLR child: its segment).
+        where: How to name it in a message ("SequentialLR schedule 2 of 2, "), or "".
+        trace: The whole trace, for checks of rates and metrics.
+        child: A composite's child (checks of the whole trace do not apply to it).
+    """
+
+    name: str
+    params: Params
+    steps: int
+    where: str
+    trace: Trace
+    child: bool = False
+
+    @property
+    def who(self) -> str:
+        """The schedule as messages name it."""
+        return f"{self.where}{self.name}"
+
+
+Check = Callable[[Part], list[Pitfall]]
+"""A schedule's pitfall check."""
+
+
+def no_pitfalls(part: Part) -> list[Pitfall]:
+    """The check of a schedule without known pitfalls."""
+    return []
+
+
+# -- the registry entry ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One supported ``torch.optim.lr_scheduler`` class: everything lrviz knows about it.
+
+    Attributes:
+        name: The torch class name.
+        aliases: Short names accepted on the command line.
+        needs_metric: ``step`` takes the monitored metric (ReduceLROnPlateau).
+        presets: lrviz's defaults for arguments torch requires or the lesson sets.
+        state_keys: Scheduler attributes recorded as each step's ``state``.
+        continuous: Moves the rate at every step (summarised by milestones).
+        cycles_momentum: Cycles momentum (Adam's beta1) when ``cycle_momentum`` is true.
+        composite: Holds child schedules in ``schedulers``.
+        child: May be a child of a composite.
+        hidden: Constructor arguments lrviz does not offer (callables cannot be
+            written as numbers).
+        periods: Arguments that must be whole numbers >= 1: torch divides by them, so
+            0 would only fail (or loop on a modulo by zero) once stepped.
+        milestones: Arguments that are lists of steps >= 1 in increasing order.
+        simple: The per-step rule of a metric-free schedule (composable).
+        rule: The rule over a whole trace, for schedules that need more than one step
+            at a time (ReduceLROnPlateau's metric history, composites' children);
+            None means :attr:`simple` step by step.
+        pitfalls: The schedule's own pitfall check.
+        reader: Reads a live scheduler's constructor arguments back, where torch keeps
+            them under other names; None reads the attributes named like the arguments.
+        derived: Arguments torch sets from others (CyclicLR's ``scale_mode`` from
+            ``mode``): ``params -> {argument: value}``, recorded as torch uses them.
+        segments: A composite's split of the steps: ``(params, steps) -> steps each
+            child runs`` (raises ValueError when the parameters do not split them).
+    """
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    needs_metric: bool = False
+    presets: Mapping[str, Preset] = field(default_factory=dict)
+    state_keys: tuple[str, ...] = ("last_epoch",)
+    continuous: bool = False
+    cycles_momentum: bool = False
+    composite: bool = False
+    child: bool = True
+    hidden: tuple[str, ...] = ()
+    periods: tuple[str, ...] = ()
+    milestones: tuple[str, ...] = ()
+    simple: SimpleRule | None = None
+    rule: Rule | None = None
+    pitfalls: Check = no_pitfalls
+    reader: Callable[[Any], dict[str, Any]] | None = None
+    derived: Callable[[Params], dict[str, Any]] | None = None
+    segments: Callable[[Params, int], list[int]] | None = None

@@ -1,0 +1,135 @@
+"""SequentialLR and ChainedScheduler: schedules made of child schedules, one after another
+or all at once."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from lrviz import schedules
+from lrviz.schedules.base import (
+    Kind,
+    Params,
+    Prediction,
+    SimpleRule,
+    Step,
+    base_of,
+    same_rate,
+    steps_of,
+)
+from lrviz.text import number
+
+if TYPE_CHECKING:
+    from lrviz.trace import Trace
+
+
+def child_rule(name: str) -> SimpleRule:
+    """The per-step rule of a child schedule.
+
+    Raises:
+        KeyError: Not a schedule that can be a child.
+    """
+    kind = schedules.find(name)
+    if kind is None or kind.simple is None:
+        raise KeyError(name)
+    return kind.simple
+
+
+def _sequential(trace: Trace, group: int) -> list[Prediction]:
+    """SequentialLR: child i runs from milestone i-1; at a milestone torch resets the new
+    child to its closed form at step 0 (from the base rate), then steps it."""
+    children: list[Mapping[str, Any]] = trace.params["schedulers"]
+    marks: list[int] = list(trace.params["milestones"])
+    first = children[0]
+    base = base_of(trace.initial_lr[group], child_rule(first["name"]).scale(first["params"], group))
+    out = []
+    for s in steps_of(trace, group, base):
+        index = bisect_right(marks, s.t)
+        child = children[index]
+        name, params, rule = child["name"], child["params"], child_rule(child["name"])
+        start = marks[index - 1] if index else 0
+        where = {"scheduler": index, "name": name}
+        if index and start == s.t:
+            lr = rule.reset(params, group, base)
+            reason = (
+                f"epoch {s.t} is SequentialLR milestone {index} of {marks}: switches to schedule "
+                f"{index + 1}, {name}, which starts at {number(lr)}"
+            )
+            out.append(Prediction(lr, reason, {**where, "milestone": s.t, "landmark": "switch"}))
+            continue
+        inner = rule.step(params, Step(s.t - start, s.before, base, group))
+        told = None if inner.reason is None else f"{name} (schedule {index + 1}): {inner.reason}"
+        out.append(Prediction(inner.lr, told, {**where, **inner.evidence}))
+    return out
+
+
+def _chained(trace: Trace, group: int) -> list[Prediction]:
+    """ChainedScheduler: every child steps in turn, each from the rate the previous set."""
+    children: list[Mapping[str, Any]] = trace.params["schedulers"]
+    scale = 1.0
+    for child in children:
+        rule = child_rule(child["name"])
+        own = rule.scale(child["params"], group)
+        scale = scale * own if rule.chainable else own
+    base = base_of(trace.initial_lr[group], scale)
+    out = []
+    for s in steps_of(trace, group, base):
+        lr, reasons, parts = s.before, [], []
+        for child in children:
+            inner = child_rule(child["name"]).step(
+                child["params"], Step(s.t, lr, base, group, False)
+            )
+            if inner.reason is not None and not same_rate(inner.lr, lr):
+                reasons.append(f"{child['name']}: {inner.reason}")
+                parts.append({"scheduler": child["name"], **inner.evidence})
+            lr = inner.lr
+        landmark = next((p["landmark"] for p in parts if "landmark" in p), None)
+        evidence: dict[str, Any] = {"parts": parts}
+        if landmark:
+            evidence["landmark"] = landmark
+        out.append(Prediction(lr, "; ".join(reasons) or None, evidence))
+    return out
+
+
+def _sequential_segments(p: Params, steps: int) -> list[int]:
+    """Child i of SequentialLR runs from milestone i-1 (or the start) to milestone i."""
+    children, milestones = p["schedulers"], list(p["milestones"])
+    if len(milestones) != len(children) - 1:
+        raise ValueError(
+            f"SequentialLR needs one milestone fewer than schedulers: "
+            f"{len(children)} schedulers, {len(milestones)} milestones {milestones}"
+        )
+    return [b - a for a, b in pairwise([0, *milestones, steps])]
+
+
+def _children(scheduler: Any) -> list[dict[str, Any]]:
+    from lrviz.torchbridge import params_of
+
+    return [
+        {"name": type(child).__name__, "params": params_of(child)}
+        for child in scheduler._schedulers
+    ]
+
+
+KINDS = (
+    Kind(
+        "SequentialLR",
+        composite=True,
+        child=False,
+        milestones=("milestones",),
+        rule=_sequential,
+        segments=_sequential_segments,
+        reader=lambda s: {"schedulers": _children(s), "milestones": list(s._milestones)},
+    ),
+    Kind(
+        "ChainedScheduler",
+        composite=True,
+        child=False,
+        state_keys=(),
+        rule=_chained,
+        segments=lambda p, steps: [steps] * len(p["schedulers"]),
+        reader=lambda s: {"schedulers": _children(s)},
+    ),
+)

@@ -1,0 +1,281 @@
+"""CyclicLR and OneCycleLR: the rate (and momentum) cycled between two bounds, computed
+from the step count alone."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from lrviz.schedules.base import (
+    LR,
+    Kind,
+    Params,
+    Part,
+    Pitfall,
+    Preset,
+    SimpleRule,
+    closed_form,
+    group_value,
+    per_group,
+)
+from lrviz.text import number
+
+# -- CyclicLR ---------------------------------------------------------------------------
+
+
+def _cyclic_position(p: Params, t: int) -> tuple[int, float, float, float]:
+    """(cycle, x, step_ratio, scale_factor) after step t, as torch's CyclicLR computes them."""
+    up = float(p["step_size_up"])
+    down = float(p["step_size_down"]) if p["step_size_down"] is not None else up
+    total = up + down
+    ratio = up / total
+    cycle = math.floor(1 + t / total)
+    x = 1.0 + t / total - cycle
+    scale = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+    return cycle, x, ratio, scale
+
+
+def _cyclic_amplitude(p: Params, t: int, cycle: int) -> float:
+    """torch's scale_fn for the built-in modes (mode decides the scale_mode)."""
+    if p["mode"] == "triangular2":
+        return float(1 / (2.0 ** (cycle - 1)))
+    if p["mode"] == "exp_range":
+        return float(p["gamma"] ** t)
+    return 1.0
+
+
+def _cyclic_rate(p: Params, t: int, group: int, base: float) -> float:
+    cycle, _, _, scale = _cyclic_position(p, t)
+    low, high = group_value(p["base_lr"], group), group_value(p["max_lr"], group)
+    return float(low + (high - low) * scale * _cyclic_amplitude(p, t, cycle))
+
+
+def _cyclic_describe(p: Params, t: int, group: int) -> tuple[str, dict[str, Any]]:
+    cycle, x, ratio, _ = _cyclic_position(p, t)
+    up = p["step_size_up"]
+    down = p["step_size_down"] if p["step_size_down"] is not None else up
+    low, high = group_value(p["base_lr"], group), group_value(p["max_lr"], group)
+    into = t - (cycle - 1) * (up + down)
+    amplitude = _cyclic_amplitude(p, t, cycle)
+    scaled = f", amplitude x {number(amplitude)}" if amplitude != 1.0 else ""
+    if into == 0:
+        reason = (
+            f"cyclic ({p['mode']}): cycle {cycle - 1} is over, back at base_lr {number(low)}; "
+            f"cycle {cycle} begins"
+        )
+    else:
+        half = (
+            f"rising, step {into} of step_size_up {up}"
+            if x <= ratio
+            else f"falling, step {into - up} of step_size_down {down}"
+        )
+        reason = (
+            f"cyclic ({p['mode']}), cycle {cycle}: {half} between base_lr {number(low)} and "
+            f"max_lr {number(high)}{scaled}"
+        )
+    return reason, {
+        "cycle": cycle,
+        "mode": p["mode"],
+        "base_lr": low,
+        "max_lr": high,
+        "amplitude": amplitude,
+    }
+
+
+def _cyclic_pitfalls(part: Part) -> list[Pitfall]:
+    up = part.params["step_size_up"]
+    down = part.params["step_size_down"]
+    period = up + (down if down is not None else up)
+    if period <= part.steps:
+        return []
+    return [
+        Pitfall(
+            f"{part.who} one cycle takes {period:g} steps (step_size_up + step_size_down) "
+            f"but it runs {part.steps} epochs, so no cycle completes (torch counts these in "
+            "batches; lrviz steps once per epoch)"
+        )
+    ]
+
+
+_CYCLIC_SCALE_MODE = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
+
+
+def _same_for_all(values: Any) -> float | list[float]:
+    """torch expands a single momentum to every group; fold it back when they agree."""
+    return values[0] if len(set(values)) == 1 else list(values)
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.12g}")
+
+
+def _read_cyclic(s: Any) -> dict[str, Any]:
+    from lrviz.resolve import torch_defaults  # the torch defaults of arguments not cycled
+
+    up = _round(s.total_size * s.step_ratio)
+    down = _round(s.total_size - up)
+    defaults = torch_defaults(CYCLIC)
+    return {
+        "base_lr": per_group(s.base_lrs),
+        "max_lr": per_group(s.max_lrs),
+        "step_size_up": int(up) if up.is_integer() else up,
+        "step_size_down": None if down == up else (int(down) if down.is_integer() else down),
+        "mode": s.mode,
+        "gamma": s.gamma,
+        "scale_mode": s.scale_mode,
+        "cycle_momentum": s.cycle_momentum,
+        "base_momentum": (
+            _same_for_all(s.base_momentums) if s.cycle_momentum else defaults["base_momentum"]
+        ),
+        "max_momentum": (
+            _same_for_all(s.max_momentums) if s.cycle_momentum else defaults["max_momentum"]
+        ),
+    }
+
+
+CYCLIC = Kind(
+    "CyclicLR",
+    ("cyclic",),
+    presets={
+        "base_lr": Preset("lr/10", lambda epochs, rates: per_group([r / 10 for r in rates])),
+        "max_lr": LR,
+        "step_size_up": Preset("epochs/10", lambda epochs, rates: max(1, epochs // 10)),
+    },
+    continuous=True,
+    cycles_momentum=True,
+    child=False,
+    hidden=("scale_fn",),
+    simple=SimpleRule(
+        closed_form("CyclicLR", _cyclic_rate, _cyclic_describe, turns=True), chainable=False
+    ),
+    pitfalls=_cyclic_pitfalls,
+    reader=_read_cyclic,
+    # torch sets scale_mode from mode (without a scale_fn): record what it uses.
+    derived=lambda p: (
+        {"scale_mode": _CYCLIC_SCALE_MODE[p["mode"]]} if p["mode"] in _CYCLIC_SCALE_MODE else {}
+    ),
+)
+
+# -- OneCycleLR -------------------------------------------------------------------------
+
+
+def _one_cycle_phases(p: Params, group: int) -> list[tuple[float, float, float, str]]:
+    """(end_step, start_lr, end_lr, name) per phase, as torch's OneCycleLR builds them."""
+    total = p["total_steps"] if p["total_steps"] is not None else p["epochs"] * p["steps_per_epoch"]
+    max_lr = group_value(p["max_lr"], group)
+    initial = max_lr / p["div_factor"]
+    low = initial / p["final_div_factor"]
+    pct = p["pct_start"]
+    if p["three_phase"]:
+        return [
+            (float(pct * total) - 1, initial, max_lr, "warm-up"),
+            (float(2 * pct * total) - 2, max_lr, initial, "cool-down"),
+            (total - 1, initial, low, "annihilation"),
+        ]
+    return [
+        (float(pct * total) - 1, initial, max_lr, "warm-up"),
+        (total - 1, max_lr, low, "annealing"),
+    ]
+
+
+def _one_cycle_at(p: Params, t: int, group: int) -> tuple[float, float, int]:
+    """(rate, pct, phase index) after step t."""
+    phases = _one_cycle_phases(p, group)
+    start_step = 0.0
+    for i, (end_step, start_lr, end_lr, _) in enumerate(phases):
+        if t <= end_step or i == len(phases) - 1:
+            pct = (t - start_step) / (end_step - start_step)
+            if p["anneal_strategy"] == "cos":
+                lr = end_lr + (start_lr - end_lr) / 2.0 * (math.cos(math.pi * pct) + 1)
+            else:
+                lr = (end_lr - start_lr) * pct + start_lr
+            return lr, pct, i
+        start_step = end_step
+    raise ValueError("OneCycleLR has no phases")
+
+
+def _one_cycle_rate(p: Params, t: int, group: int, base: float) -> float:
+    return _one_cycle_at(p, t, group)[0]
+
+
+def _one_cycle_describe(p: Params, t: int, group: int) -> tuple[str, dict[str, Any]]:
+    _, pct, index = _one_cycle_at(p, t, group)
+    end_step, start_lr, end_lr, name = _one_cycle_phases(p, group)[index]
+    reason = (
+        f"one-cycle {name} (phase {index + 1}, to step {number(end_step)}): {pct:.0%} of the "
+        f"way from {number(start_lr)} to {number(end_lr)} ({p['anneal_strategy']})"
+    )
+    if pct > 1:
+        reason += "; past the cycle's last step, the formula runs on"
+    return reason, {"phase": index + 1, "pct": pct, "from": start_lr, "to": end_lr}
+
+
+def total_steps(p: Params) -> int:
+    """OneCycleLR's cycle length: ``total_steps``, else ``epochs * steps_per_epoch``."""
+    total: int = p["total_steps"] or p["epochs"] * p["steps_per_epoch"]
+    return total
+
+
+def _one_cycle_pitfalls(part: Part) -> list[Pitfall]:
+    total = total_steps(part.params)
+    if total <= part.steps:
+        return []
+    return [
+        Pitfall(
+            f"{part.who} total_steps={total} is longer than the {part.steps} epochs it runs: "
+            "the cycle is cut short and the rate never anneals to its minimum"
+        )
+    ]
+
+
+def _read_one_cycle(s: Any) -> dict[str, Any]:
+    from lrviz.resolve import torch_defaults
+
+    groups = s.optimizer.param_groups
+    defaults = torch_defaults(ONE_CYCLE)
+    first = groups[0]
+    return {
+        "max_lr": per_group([g["max_lr"] for g in groups]),
+        "total_steps": s.total_steps,
+        "epochs": None,
+        "steps_per_epoch": None,
+        "pct_start": _round((s._schedule_phases[0]["end_step"] + 1) / s.total_steps),
+        "anneal_strategy": s._anneal_func_type,
+        "cycle_momentum": s.cycle_momentum,
+        "base_momentum": (
+            _same_for_all([g["base_momentum"] for g in groups])
+            if s.cycle_momentum
+            else defaults["base_momentum"]
+        ),
+        "max_momentum": (
+            _same_for_all([g["max_momentum"] for g in groups])
+            if s.cycle_momentum
+            else defaults["max_momentum"]
+        ),
+        "div_factor": _round(first["max_lr"] / first["initial_lr"]),
+        "final_div_factor": _round(first["initial_lr"] / first["min_lr"]),
+        "three_phase": len(s._schedule_phases) == 3,
+    }
+
+
+ONE_CYCLE = Kind(
+    "OneCycleLR",
+    ("onecycle",),
+    presets={
+        "max_lr": LR,
+        "total_steps": Preset(
+            "epochs", lambda epochs, rates: epochs, unless=("epochs", "steps_per_epoch")
+        ),
+    },
+    continuous=True,
+    cycles_momentum=True,
+    child=False,
+    simple=SimpleRule(
+        closed_form("OneCycleLR", _one_cycle_rate, _one_cycle_describe, turns=True),
+        chainable=False,
+    ),
+    pitfalls=_one_cycle_pitfalls,
+    reader=_read_one_cycle,
+)
+
+KINDS = (CYCLIC, ONE_CYCLE)

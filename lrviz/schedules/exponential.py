@@ -1,0 +1,24 @@
+"""ExponentialLR: the rate times ``gamma`` at every step."""
+
+from __future__ import annotations
+
+from lrviz.schedules.base import Kind, Params, Prediction, SimpleRule, Step, const
+from lrviz.text import number
+
+
+def _exponential_lr(p: Params, s: Step) -> Prediction:
+    gamma = p["gamma"]
+    return Prediction(
+        s.before * gamma, f"every epoch: rate x gamma {number(gamma)}", {"gamma": gamma}
+    )
+
+
+KINDS = (
+    Kind(
+        "ExponentialLR",
+        ("exp",),
+        presets={"gamma": const(0.95)},
+        continuous=True,
+        simple=SimpleRule(_exponential_lr, reset=lambda p, g, base: base * p["gamma"] ** 0),
+    ),
+)

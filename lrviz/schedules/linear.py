@@ -1,0 +1,140 @@
+"""LinearLR, ConstantLR and PolynomialLR: a factor of the base rate that moves (or is held)
+for ``total_iters`` steps, then stays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lrviz.schedules.base import (
+    EPOCHS,
+    Kind,
+    Params,
+    Part,
+    Pitfall,
+    Prediction,
+    SimpleRule,
+    Step,
+)
+from lrviz.text import number
+
+
+def _linear_factor(p: Params, t: int) -> float:
+    start, end, total = p["start_factor"], p["end_factor"], p["total_iters"]
+    return float(start + (end - start) * min(total, t) / total)
+
+
+def _linear_lr(p: Params, s: Step) -> Prediction:
+    start, end, total = p["start_factor"], p["end_factor"], p["total_iters"]
+    if s.t > total:
+        return Prediction(s.before)
+    lr = s.before * (1.0 + (end - start) / (total * start + (s.t - 1) * (end - start)))
+    what = "warm-up" if end > start else "decay"
+    reason = (
+        f"linear {what}, step {s.t} of total_iters {total}: factor "
+        f"{number(_linear_factor(p, s.t - 1))} -> {number(_linear_factor(p, s.t))} of the base "
+        f"rate (start_factor {number(start)}, end_factor {number(end)})"
+    )
+    evidence: dict[str, Any] = {"step": s.t, "total_iters": total, "factor": _linear_factor(p, s.t)}
+    if s.t == total:
+        evidence["landmark"] = "end"
+    return Prediction(lr, reason, evidence)
+
+
+def _linear_pitfalls(part: Part) -> list[Pitfall]:
+    p, n = part.params, part.steps
+    if p["total_iters"] <= n:  # shorter than the run is a warm-up, not a pitfall
+        return []
+    reached = p["start_factor"] + (p["end_factor"] - p["start_factor"]) * n / p["total_iters"]
+    return [
+        Pitfall(
+            f"{part.who} total_iters={p['total_iters']} is longer than the {n} epochs it runs: "
+            f"the factor stops at {reached:.4g} instead of end_factor {p['end_factor']:.4g}"
+        )
+    ]
+
+
+def _constant_lr(p: Params, s: Step) -> Prediction:
+    factor, total = p["factor"], p["total_iters"]
+    if s.t != total:
+        return Prediction(s.before)
+    reason = (
+        f"epoch {s.t} reached total_iters {total}: the factor {number(factor)} ends, "
+        "rate x 1/factor"
+    )
+    return Prediction(s.before * (1.0 / factor), reason, {"factor": factor, "total_iters": total})
+
+
+def _polynomial_lr(p: Params, s: Step) -> Prediction:
+    total, power = p["total_iters"], p["power"]
+    if s.t > total:
+        return Prediction(s.before)
+    lr = s.before * ((1.0 - s.t / total) / (1.0 - (s.t - 1) / total)) ** power
+    reason = (
+        f"polynomial decay, step {s.t} of total_iters {total}: rate = base x "
+        f"(1 - {s.t}/{total})^{number(power)}"
+    )
+    evidence: dict[str, Any] = {"step": s.t, "total_iters": total, "power": power}
+    if s.t == total:
+        evidence["landmark"] = "end"
+    return Prediction(lr, reason, evidence)
+
+
+def _polynomial_pitfalls(part: Part) -> list[Pitfall]:
+    total, power, n = part.params["total_iters"], part.params["power"], part.steps
+    if total < n:
+        return [
+            Pitfall(
+                f"{part.who} total_iters={total} is shorter than the {n} epochs it runs: the "
+                f"rate reaches {'0' if power > 0 else 'its end'} at epoch {total} and stays "
+                f"there for the last {n - total} epochs"
+            )
+        ]
+    if total > n:
+        left = (1 - n / total) ** power
+        return [
+            Pitfall(
+                f"{part.who} total_iters={total} is longer than the {n} epochs it runs: the "
+                f"rate ends at {left:.0%} of the base rate instead of 0"
+            )
+        ]
+    return []
+
+
+KINDS = (
+    Kind(
+        "LinearLR",
+        ("linear",),
+        continuous=True,
+        simple=SimpleRule(
+            _linear_lr,
+            scale=lambda p, g: float(p["start_factor"]),
+            reset=lambda p, g, base: base * _linear_factor(p, 0),
+        ),
+        pitfalls=_linear_pitfalls,
+    ),
+    Kind(
+        "ConstantLR",
+        ("constant",),
+        simple=SimpleRule(
+            _constant_lr,
+            scale=lambda p, g: float(p["factor"]),
+            reset=lambda p, g, base: (
+                base * (p["factor"] + (p["total_iters"] <= 0) * (1 - p["factor"]))
+            ),
+        ),
+    ),
+    Kind(
+        "PolynomialLR",
+        ("poly",),
+        presets={"total_iters": EPOCHS},
+        continuous=True,
+        periods=("total_iters",),
+        simple=SimpleRule(
+            _polynomial_lr,
+            reset=lambda p, g, base: (
+                base * (1.0 - min(p["total_iters"], 0) / p["total_iters"]) ** p["power"]
+            ),
+        ),
+        pitfalls=_polynomial_pitfalls,
+    ),
+)
