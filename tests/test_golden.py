@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import require_reference_arithmetic
 from test_lesson import lesson
 
 from lrviz.comparison import compare
@@ -35,8 +36,12 @@ def test_default_run_matches_its_golden_trace(traces: dict[str, Trace], name: st
     assert traces[name].to_dict()["schedule"] == golden.to_dict()["schedule"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_golden_trace_is_the_lessons_loop(name: str) -> None:
+    """Bit for bit on the reference machine, where the golden was written; elsewhere
+    tests/test_lesson.py compares lrviz with the lesson live."""
+    require_reference_arithmetic()
     golden = Trace.load(GOLDEN / f"{name}-seed0.json")
     rows = lesson(0, name)
     assert [e.lr[0] for e in golden.epochs] == [r["lr"] for r in rows]

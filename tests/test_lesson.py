@@ -76,6 +76,7 @@ def lesson(seed: int, schedule: str = "plateau") -> list[dict[str, Any]]:
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 7, 12])
 @pytest.mark.parametrize("schedule", sorted(SCHEDULERS))
 def test_run_matches_the_lesson_loop_epoch_by_epoch(schedule: str, seed: int) -> None:
@@ -92,6 +93,7 @@ def test_run_matches_the_lesson_loop_epoch_by_epoch(schedule: str, seed: int) ->
     assert trace.final_lr[0] == expected[-1]["lr_after"]
 
 
+@pytest.mark.slow
 def test_seed_12_prints_the_lessons_table(runner: Any, tmp_path: Any) -> None:
     from lrviz.cli import main
 
@@ -104,6 +106,7 @@ def test_seed_12_prints_the_lessons_table(runner: Any, tmp_path: Any) -> None:
     assert "\n".join(lines) + "\n" == LESSON_TABLE
 
 
+@pytest.mark.slow
 def test_the_lesson_script_itself_prints_that_table_with_seed_12() -> None:
     rows = lesson(12)
     printed = "".join(

@@ -1,15 +1,24 @@
-"""Numbers the README states about the lesson's model over seeds 0-49."""
+"""Numbers the README states about the lesson's model over seeds 0-49.
+
+Measured bit for bit on the reference machine: seeds whose round-off grows chaotic (26,
+and others) reduce at other epochs where the BLAS gives other last bits, so the test
+skips, saying why, on such a machine."""
 
 from __future__ import annotations
 
 import math
 import statistics
 
+import pytest
+from conftest import require_reference_arithmetic
+
 from lrviz import training
 from lrviz.experiment import Experiment
 
 
+@pytest.mark.slow
 def test_fifty_seeds_mostly_predict_the_majority_class() -> None:
+    require_reference_arithmetic()
     traces = training.run(Experiment(seeds=tuple(range(50))))
     for label in ("step", "exp", "plateau"):
         runs = [t for t in traces if t.label == label]
