@@ -450,7 +450,7 @@ def check(
 
     Exit 0 when they match; 1 when they differ, printing the first divergence (field,
     epoch, group, both values, relative difference) and how many epochs differ; 2 when
-    a file is missing or not an lrviz.trace/1 trace, or an option is bad.
+    a file is missing or not an lrviz trace, or an option is bad.
     """
     from lrviz.comparison import compare
     from lrviz.trace import Trace

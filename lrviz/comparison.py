@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from lrviz.trace import Epoch, Trace, jsonable
+from lrviz.trace import Epoch, Trace
+from lrviz.tracefile import jsonable
 
 FIELDS = ("lr", "val_loss", "train_loss", "val_accuracy", "metric", "momentum")
 """Per-epoch fields :func:`compare` can compare. ``lr`` includes ``final_lr``."""
@@ -238,7 +239,7 @@ def close(actual: float, golden: float, rtol: float = RTOL, atol: float = ATOL) 
 
 
 class GoldenFileError(ValueError):
-    """A golden file exists but is not a readable ``lrviz.trace/1`` trace."""
+    """A golden file exists but is not a readable lrviz trace."""
 
 
 GoldenStatus = Literal["match", "mismatch", "missing", "regenerated"]
@@ -293,7 +294,7 @@ def check_golden(
 
     Raises:
         GoldenFileError: The golden file exists but is not a readable
-            ``lrviz.trace/1`` trace (and ``regen`` is off).
+            lrviz trace (and ``regen`` is off).
         ValueError: A bad option, as :func:`compare` says.
     """
     # Bad options fail before any file is touched, even when the golden is missing.

@@ -109,10 +109,10 @@ def schedulers_lines() -> list[str]:
     """``lrviz schedulers``: every supported schedule, its aliases and traits, and every
     constructor parameter with torch's default or lrviz's preset."""
     from lrviz.resolve import torch_defaults
-    from lrviz.schedules import KINDS
+    from lrviz.schedules import BUILDABLE
 
     lines = []
-    for kind in KINDS:
+    for kind in BUILDABLE:
         traits = [
             "steps on the metric" if kind.needs_metric else "",
             "moves every epoch" if kind.continuous else "",

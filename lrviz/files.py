@@ -14,9 +14,9 @@ def slug(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9.=-]+", "_", label).strip("_") or "schedule"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so that a failed
-    write leaves the old file whole.
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (UTF-8 with ``\\n`` line ends) or bytes to ``path`` through a
+    temporary file and a rename, so that a failed write leaves the old file whole.
 
     A symbolic link stays one: its target is replaced. What exists but is not a regular
     file (``/dev/stdout``, ``/dev/null``, a pipe) is written to directly, since a rename
@@ -26,9 +26,10 @@ def write_atomic(path: Path, text: str) -> None:
     """
     import tempfile  # here, not at the top: it costs ``lrviz --help`` 8 ms (shutil, bz2...)
 
+    data = text.encode("utf-8") if isinstance(text, str) else text
     if path.exists() and not path.is_file():
-        with path.open("w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with path.open("wb") as f:
+            f.write(data)
         return
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,8 +37,8 @@ def write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -1,65 +1,126 @@
-"""Recording a training loop: ``Recorder(optimizer, scheduler)``, one ``log`` per epoch.
+"""Recording a training loop: ``Recorder(optimizer, scheduler)``, then ``log`` once per epoch.
 
 ::
 
     rec = lrviz.Recorder(optimizer, scheduler)
     for epoch in range(epochs):
-        ...                                   # train, validate
-        scheduler.step()                      # or scheduler.step(val_loss)
-        rec.log(train_loss=loss, val_loss=val_loss)
+        for batch in loader:
+            ...                                   # forward, backward
+            optimizer.step()
+            scheduler.step()                      # per batch, or once per epoch below
+        rec.log(train_loss=loss, val_loss=val_loss)   # once per epoch, after its steps
     rec.trace.save("trace.json")
 
-Every trace lrviz makes is recorded this way, ``lrviz run``'s and ``lrviz simulate``'s
-included: the recorder reads the rates from ``optimizer.param_groups`` (the rates
-current at construction are epoch 1's, and the rates after each ``log``'s step are the
-next epoch's, SPEC §3), the momenta of schedules that cycle them, and the scheduler's
-state. It does no work beyond reading a few floats, so it costs nothing measurable in a
-real loop.
+The recorder sees what the scheduler saw: every call of ``scheduler.step(...)`` is
+recorded as it happens, with the rates before it (the rates the optimizer's updates
+used), the value it was given (the metric of ReduceLROnPlateau, in ``mode`` min or
+max, under any name; or the epoch of ``step(epoch)``), the momenta of schedules that
+cycle them, and the scheduler's state after it; calls of ``optimizer.step()`` are
+counted, so an update skipped by AMP's GradScaler, several updates per scheduler step
+(gradient accumulation, or a schedule stepped per epoch) and a scheduler stepped before
+its optimizer all show. ``log`` adds the epoch's losses and accuracy. ``step()`` records
+a training step at which the scheduler did not step (a schedule stepped per epoch, seen
+per batch; a rate set by hand).
+
+Neither object changes behaviour: the scheduler's class is swapped for a subclass that
+only adds the recording around ``step`` (so ``state_dict()``, pickling and
+``isinstance`` are as before), and ``optimizer.step`` is wrapped as torch's own
+schedulers wrap it. Every trace lrviz makes is recorded this way, ``lrviz run``'s and
+``lrviz simulate``'s included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import copyreg
+import functools
+import inspect
+import numbers
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from lrviz import schedules
-from lrviz.torchbridge import momenta, params_of, provenance, rates, state_of
-from lrviz.trace import Epoch, Trace
+from lrviz.torchbridge import momenta, params_of, provenance, rates
+from lrviz.trace import Epoch, Steps, Trace
 
 
 class Recorder:
-    """Records the rates, losses and scheduler state of a training loop.
+    """Records the rates, losses and scheduler steps of a training loop.
 
     Args:
         optimizer: The ``torch.optim.Optimizer`` whose rates the scheduler sets.
-        scheduler: The ``torch.optim.lr_scheduler`` instance (any class; lrviz explains
-            the ones it knows and reports the rest's changes as they are).
+        scheduler: The scheduler (any class with ``step``: lrviz explains the
+            ``torch.optim.lr_scheduler`` classes it knows by their rules, and shows the
+            others' changes as they are), or None for rates set by hand.
         experiment: Optional description of the run, stored as the trace's ``experiment``.
         label: Optional name of the schedule in reports (default: the scheduler's class
             name); a report needs one per schedule, e.g. for two StepLR variants.
+        every: ``"epoch"``: a trace of one step per epoch when the scheduler stepped once
+            an epoch, else of every step; ``"step"``: a trace of every step in any case.
+
+    Raises:
+        TypeError: ``optimizer`` has no ``param_groups``, or ``every`` is neither
+            "epoch" nor "step".
     """
 
     def __init__(
         self,
         optimizer: Any,
-        scheduler: Any,
-        experiment: dict[str, Any] | None = None,
+        scheduler: Any = None,
+        experiment: Mapping[str, Any] | None = None,
         label: str | None = None,
+        every: Literal["epoch", "step"] = "epoch",
     ) -> None:
+        if not hasattr(optimizer, "param_groups"):
+            raise TypeError(
+                f"optimizer must be a torch optimizer (with param_groups), got "
+                f"{type(optimizer).__name__}"
+            )
+        if every not in ("epoch", "step"):
+            raise TypeError(f"every must be 'epoch' or 'step', got {every!r}")
+        if label is not None and (not isinstance(label, str) or not label.strip()):
+            raise TypeError(f"label must be a non-empty string, got {label!r}")
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.experiment = experiment
         self.label = label
-        self._kind = schedules.for_scheduler(scheduler)
-        self._momentum = bool(getattr(scheduler, "cycle_momentum", False)) and bool(
-            self._kind and self._kind.cycles_momentum
+        self.every = every
+        self._kind = None if scheduler is None else schedules.for_scheduler(scheduler)
+        self._name = "none" if scheduler is None else _class_name(type(scheduler))
+        self._state_keys = () if self._kind is None else self._kind.state_keys
+        self._momentum = self._kind is not None and (
+            self._kind.cycles_momentum and bool(getattr(scheduler, "cycle_momentum", False))
         )
+        self._argument = _first_argument(scheduler)
+        self._settings = _settings(optimizer)
         self._initial = rates(optimizer)
-        self._current = self._initial
-        self._current_momentum = momenta(optimizer) if self._momentum else None
-        # Per log call, Epoch's fields after ``epoch``; the Epochs are built when the trace
-        # is asked for, which halves what a call adds to the training loop.
-        self._rows: list[tuple[Any, ...]] = []
+        self._epoch_start = self._initial
+        # One entry per step, row by row (columns are built when the trace is asked for).
+        self._lr: list[tuple[float, ...]] = []
+        self._epoch: list[float] = []
+        self._momenta: list[tuple[float, ...] | None] = []
+        self._metric: list[float | None] = []
+        self._state: list[tuple[Any, ...]] = []
+        self._updates: dict[int, int] = {}
+        self._unscheduled: list[int] = []
+        self._epochs: list[Epoch] = []
+        self._pending = 0  # optimizer updates since the last step
+        self._stepped = False  # a scheduler step since the last call of step()
+        self._explicit_epoch = False
+        self._steps_this_epoch = 0
+        if scheduler is not None:
+            _watch(scheduler, self)
+        _count_updates(optimizer, self)
+
+    # -- what the loop calls ------------------------------------------------------------
+
+    def step(self) -> None:
+        """Mark the end of a training step: when the scheduler did not step since the
+        last call, a step without one is recorded (with ``every="step"``, a schedule
+        stepped per epoch is then seen per batch; a rate set by hand, per step)."""
+        if not self._stepped:
+            self._record(rates(self.optimizer), None, None, scheduled=False)
+        self._stepped = False
 
     def log(
         self,
@@ -68,34 +129,82 @@ class Recorder:
         val_accuracy: Any = None,
         metric: Any = None,
     ) -> None:
-        """Record one epoch; call it once per epoch, after ``scheduler.step``.
+        """Record the end of an epoch, after its scheduler step(s).
 
-        Values may be floats or 0-dim tensors. ``metric`` is what you passed to
-        ``scheduler.step`` (defaults to ``val_loss`` for ReduceLROnPlateau).
+        Values may be floats or 0-dim tensors. ``metric`` is only needed when the
+        scheduler is not stepped with it (lrviz sees what ``scheduler.step`` gets).
         """
-        val = _float(val_loss)
-        if metric is None and self._kind is not None and self._kind.needs_metric:
-            metric_value = val
-        else:
-            metric_value = _float(metric)
-        self._rows.append(
-            (
-                self._current,
-                _float(train_loss),
-                val,
-                _float(val_accuracy),
-                metric_value,
-                self._current_momentum,
-                {} if self._kind is None else state_of(self._kind, self.scheduler),
+        stepped = self._steps_this_epoch
+        given = _float(metric)
+        last = len(self._lr) - 1
+        seen = self._metric[last] if stepped and last >= 0 else None
+        self._epochs.append(
+            Epoch(
+                epoch=len(self._epochs) + 1,
+                lr=self._epoch_start,
+                train_loss=_float(train_loss),
+                val_loss=_float(val_loss),
+                val_accuracy=_float(val_accuracy),
+                metric=seen if seen is not None else given,
+                step=len(self._lr),
             )
         )
-        self._current = rates(self.optimizer)
-        if self._momentum:
-            self._current_momentum = momenta(self.optimizer)
+        self._epoch_start = rates(self.optimizer)
+        self._steps_this_epoch = 0
 
-    def epochs(self) -> tuple[Epoch, ...]:
-        """The epochs recorded so far."""
-        return tuple(Epoch(k, *row) for k, row in enumerate(self._rows, start=1))
+    # -- what the scheduler and optimizer call --------------------------------------------
+
+    _before: tuple[tuple[float, ...], tuple[float, ...] | None]
+    _given: Any
+
+    def _scheduler_stepping(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Just before ``scheduler.step(*args, **kwargs)``."""
+        if args:
+            value = args[0]
+        elif self._argument in kwargs or "metrics" in kwargs:
+            value = kwargs.get(self._argument, kwargs.get("metrics"))
+        else:  # a scheduler of one's own may name its metric otherwise
+            value = next((v for k, v in kwargs.items() if k != "epoch"), None)
+        self._before = (rates(self.optimizer), momenta(self.optimizer) if self._momentum else None)
+        self._given = value
+
+    def _scheduler_stepped(self) -> None:
+        """Just after the scheduler stepped."""
+        lr, momentum = self._before
+        value = self._given
+        metric = _float(value) if self._argument == "metric" else None
+        epoch = _float(value) if self._argument == "epoch" and value is not None else None
+        self._record(lr, momentum, metric, scheduled=True, epoch=epoch)
+        self._stepped = True
+
+    def _updated(self) -> None:
+        """Just before an optimizer update."""
+        self._pending += 1
+
+    def _record(
+        self,
+        lr: tuple[float, ...],
+        momentum: tuple[float, ...] | None,
+        metric: float | None,
+        scheduled: bool,
+        epoch: float | None = None,
+    ) -> None:
+        k = len(self._lr) + 1
+        if self._pending != 1:
+            self._updates[k] = self._pending
+        self._pending = 0
+        if not scheduled:
+            self._unscheduled.append(k)
+        if epoch is not None:
+            self._explicit_epoch = True
+        self._lr.append(lr)
+        self._epoch.append(float(len(self._epochs) + 1) if epoch is None else epoch)
+        self._momenta.append(momentum)
+        self._metric.append(metric)
+        self._state.append(tuple(getattr(self.scheduler, key) for key in self._state_keys))
+        self._steps_this_epoch += 1
+
+    # -- the trace ------------------------------------------------------------------------
 
     def to_trace(
         self,
@@ -112,13 +221,16 @@ class Recorder:
                 from the scheduler, labelled with ``label``.
             explained: Derive its events (:func:`lrviz.explain`).
         """
+        per_epoch = self._one_step_per_epoch()
         trace = Trace(
             meta=provenance(source),
-            experiment=self.experiment,
+            experiment=None if self.experiment is None else dict(self.experiment),
             schedule=self._schedule() if schedule is None else schedule,
             initial_lr=self._initial,
-            epochs=self.epochs(),
-            final_lr=self._current,
+            epochs=self._epoch_rows() if per_epoch else tuple(self._epochs),
+            final_lr=rates(self.optimizer),
+            steps=None if per_epoch else self._steps(),
+            optimizer=self._settings,
         )
         if not explained:
             return trace
@@ -131,15 +243,219 @@ class Recorder:
         """The trace so far, with its events explained."""
         return self.to_trace()
 
+    def _one_step_per_epoch(self) -> bool:
+        """Whether every logged epoch had exactly one scheduler step, and nothing else."""
+        return (
+            self.every == "epoch"
+            and not self._unscheduled
+            and not self._explicit_epoch
+            and len(self._lr) == len(self._epochs)
+        )
+
+    def _epoch_rows(self) -> tuple[Epoch, ...]:
+        """The epochs of a trace of one step per epoch: each holds its step."""
+        columns = self._state_columns()
+        out = []
+        for k, e in enumerate(self._epochs):
+            out.append(
+                Epoch(
+                    epoch=e.epoch,
+                    lr=self._lr[k],
+                    train_loss=e.train_loss,
+                    val_loss=e.val_loss,
+                    val_accuracy=e.val_accuracy,
+                    metric=self._metric[k] if self._metric[k] is not None else e.metric,
+                    momentum=self._momenta[k],
+                    state={key: column[k] for key, column in columns.items()},
+                    updates=self._updates.get(k + 1),
+                )
+            )
+        return tuple(out)
+
+    def _state_columns(self) -> dict[str, list[Any]]:
+        """The scheduler's state after each step, key by key, with what only the live
+        scheduler can tell (LambdaLR's factors)."""
+        columns = {
+            key: [_plain(row[i]) for row in self._state] for i, key in enumerate(self._state_keys)
+        }
+        if self._kind is not None and self._kind.derived_state is not None and self._state:
+            columns.update(self._kind.derived_state(self.scheduler, columns))
+        return columns
+
+    def _steps(self) -> Steps:
+        groups = len(self._initial)
+        return Steps(
+            lr=tuple(tuple(row[g] for row in self._lr) for g in range(groups)),
+            epoch=tuple(self._epoch),
+            momentum=(
+                tuple(
+                    tuple(m[g] if m else float("nan") for m in self._momenta) for g in range(groups)
+                )
+                if self._momentum
+                else None
+            ),
+            metric=tuple(self._metric) if any(m is not None for m in self._metric) else None,
+            state={key: tuple(column) for key, column in self._state_columns().items()},
+            updates=dict(self._updates),
+            unscheduled=tuple(self._unscheduled),
+        )
+
     def _schedule(self) -> dict[str, Any]:
-        name = type(self.scheduler).__name__
-        try:
-            params = params_of(self.scheduler)
-        except ValueError:  # a scheduler lrviz has no rule for: its changes are external
-            params = {}
-        return {"name": name, "params": params} | (
+        params: Any = {}
+        if self._kind is not None:
+            try:
+                params = params_of(self.scheduler, self._kind)
+            except (ValueError, AttributeError, KeyError, TypeError):
+                params = {}  # torch moved an attribute: the rule cannot apply, changes show
+        else:
+            params = _described(self.scheduler)
+        return {"name": self._name, "params": params} | (
             {} if self.label is None else {"label": self.label}
         )
+
+
+# -- watching the scheduler and the optimizer ---------------------------------------------
+
+
+def _watch(scheduler: Any, recorder: Recorder) -> None:
+    """Swap the scheduler's class for a subclass whose ``step`` tells ``recorder``."""
+    base = type(scheduler)
+    ref = weakref.ref(recorder)
+
+    def step(self: Any, *args: Any, **kwargs: Any) -> Any:
+        rec = ref()
+        if rec is None:
+            return base.step(self, *args, **kwargs)
+        rec._scheduler_stepping(args, kwargs)
+        out = base.step(self, *args, **kwargs)
+        rec._scheduler_stepped()
+        return out
+
+    def __reduce_ex__(self: Any, protocol: Any) -> Any:
+        # Pickled and copied as the class it was, without the recording.
+        reduced = base.__reduce_ex__(self, protocol)  # type: ignore[call-arg]
+        if isinstance(reduced, tuple) and reduced[0] is getattr(copyreg, "__newobj__", None):
+            return (reduced[0], (base, *reduced[1][1:]), *reduced[2:])
+        return reduced
+
+    watched = type(
+        base.__name__,
+        (base,),
+        {
+            "step": functools.wraps(base.step)(step),
+            "__reduce_ex__": __reduce_ex__,
+            "__module__": base.__module__,
+            "__qualname__": base.__qualname__,
+        },
+    )
+    scheduler.__class__ = watched
+
+
+def _count_updates(optimizer: Any, recorder: Recorder) -> None:
+    """Wrap ``optimizer.step`` (on the instance, as torch's schedulers do) to count updates."""
+    original = optimizer.step
+    ref = weakref.ref(recorder)
+
+    @functools.wraps(original)
+    def step(*args: Any, **kwargs: Any) -> Any:
+        rec = ref()
+        if rec is not None:
+            rec._updated()
+        return original(*args, **kwargs)
+
+    optimizer.step = step
+
+
+def _first_argument(scheduler: Any) -> Literal["metric", "epoch"]:
+    """What the first argument of ``scheduler.step`` is: the metric (ReduceLROnPlateau,
+    and schedulers whose ``step`` names it otherwise), or torch's old ``epoch``."""
+    if scheduler is None:
+        return "epoch"
+    kind = schedules.for_scheduler(scheduler)
+    if kind is not None:
+        return "metric" if kind.needs_metric else "epoch"
+    try:
+        parameters = list(inspect.signature(type(scheduler).step).parameters)[1:]
+    except (TypeError, ValueError):
+        return "epoch"
+    return "epoch" if not parameters or parameters[0] == "epoch" else "metric"
+
+
+def _class_name(cls: type) -> str:
+    """torch's schedulers by their name; any other class by module and name, so that a
+    class of one's own called ``StepLR`` is not taken for torch's."""
+    import torch.optim.lr_scheduler as lr_scheduler
+
+    name: str = cls.__name__
+    if getattr(lr_scheduler, name, None) is cls:
+        return name
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+SCHEDULER_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
+"""Keys torch's schedulers add to param groups: the schedule's, not the optimizer's."""
+
+
+def _settings(optimizer: Any) -> dict[str, Any]:
+    """The optimizer's class and every param group's settings (not its parameters, nor
+    what schedulers keep there); ``lr`` is the rate the group had before any schedule."""
+    groups = []
+    for group in optimizer.param_groups:
+        settings = {
+            key: _plain(value)
+            for key, value in group.items()
+            if key != "params" and key not in SCHEDULER_KEYS
+        }
+        if "initial_lr" in group:
+            settings["lr"] = _plain(group["initial_lr"])
+        groups.append(settings)
+    return {"name": type(optimizer).__name__, "groups": groups}
+
+
+def _described(scheduler: Any) -> dict[str, Any]:
+    """What can be said of a scheduler lrviz has no rule for: its functions by name
+    (LambdaLR's ``lr_lambda``), its numbers as they are."""
+    out: dict[str, Any] = {}
+    for key, value in vars(scheduler).items():
+        if key.startswith("_") or key in ("optimizer", "base_lrs", "last_epoch"):
+            continue
+        if isinstance(value, bool | str | numbers.Real) or value is None:
+            out[key] = _plain(value)
+        elif isinstance(value, list | tuple) and all(callable(v) for v in value):
+            out[key] = [describe_function(v) for v in value]
+        elif callable(value):
+            out[key] = describe_function(value)
+    return out
+
+
+def describe_function(fn: Callable[..., Any]) -> str:
+    """A function in words: its qualified name, or a ``functools.partial``'s function and
+    keywords (``_get_cosine_schedule_with_warmup_lr_lambda(num_warmup_steps=100, ...)``)."""
+    if isinstance(fn, functools.partial):
+        keywords = ", ".join(f"{k}={v!r}" for k, v in fn.keywords.items())
+        arguments = ", ".join([*(repr(a) for a in fn.args), *([keywords] if keywords else [])])
+        return f"{describe_function(fn.func)}({arguments})"
+    name = str(getattr(fn, "__qualname__", None) or type(fn).__qualname__)
+    module = getattr(fn, "__module__", None)
+    return f"{module}.{name}" if module and module != "builtins" else name
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: numbers, strings, bools, None, lists; 0-dim tensors as
+    numbers; anything else by its ``repr``."""
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return _plain(item())
+        except (TypeError, ValueError, RuntimeError):
+            pass
+    return repr(value)
 
 
 def _float(value: Any) -> float | None:

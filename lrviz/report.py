@@ -30,7 +30,8 @@ from lrviz.files import slug
 from lrviz.progress import Progress
 from lrviz.seeds import format_seeds
 from lrviz.text import count, some
-from lrviz.trace import Trace, jsonable
+from lrviz.trace import Trace
+from lrviz.tracefile import jsonable
 
 if TYPE_CHECKING:
     import jinja2
@@ -395,6 +396,7 @@ def run_summary(traces: Sequence[Trace]) -> dict[str, Any]:
         "seeds": sorted(seeds),
         "seed_text": format_seeds(sorted(seeds)).replace("-", "\N{EN DASH}").replace(",", ", "),
         "meta": first.meta,
+        "optimizer": first.optimizer,
         "schedules": [
             {"label": g.label, "name": g.name, "params": g.traces[0].params}
             for g in bands.groups(traces)

@@ -49,7 +49,7 @@ def parse_spec(text: str) -> ScheduleSpec:
     if not isinstance(text, str):
         raise TypeError(f"a schedule SPEC must be a string such as 'step', got {short_repr(text)}")
     name, _, rest = text.partition(":")
-    kind = schedules.lookup(name)
+    kind = buildable(name)
     params: dict[str, Any] = {}
     for item in _split_top_level(rest):
         key, sep, raw = item.partition("=")
@@ -87,13 +87,28 @@ def spec_from_table(table: Mapping[str, Any], where: str = "schedule") -> Schedu
         raise ValueError(f"{where} has no 'name'; give a schedule class name or alias")
     if not isinstance(table["name"], str):
         raise ValueError(f"{where}: name must be a string, got {table['name']!r}")
-    kind = schedules.lookup(table["name"])
+    kind = buildable(table["name"])
     label = table.get("label")
     if label is not None and (not isinstance(label, str) or not label.strip()):
         raise ValueError(f"{where}: label must be a non-empty string, got {label!r}")
     params = {k: v for k, v in table.items() if k not in ("name", "label")}
     spec = make_spec(kind, params, "")
     return ScheduleSpec(spec.kind, spec.params, label or default_label(spec, table["name"]))
+
+
+def buildable(name: str) -> Kind:
+    """The registry entry of a schedule a SPEC can build.
+
+    Raises:
+        ValueError: No such schedule, or one that takes Python functions.
+    """
+    kind = schedules.lookup(name)
+    if kind.functional:
+        raise ValueError(
+            f"{kind.name} takes Python functions, which a SPEC cannot hold; record your loop "
+            "with lrviz.Recorder to see it explained"
+        )
+    return kind
 
 
 def make_spec(kind: Kind, params: Mapping[str, Any], label: str) -> ScheduleSpec:

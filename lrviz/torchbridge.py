@@ -131,7 +131,7 @@ def state_of(kind: Kind, scheduler: Any) -> dict[str, Any]:
     return {key: _plain(getattr(scheduler, key)) for key in kind.state_keys}
 
 
-def params_of(scheduler: Any) -> dict[str, Any]:
+def params_of(scheduler: Any, kind: Kind | None = None) -> dict[str, Any]:
     """The constructor arguments of a live torch scheduler, as :func:`lrviz.resolve.resolve`
     gives them.
 
@@ -140,12 +140,16 @@ def params_of(scheduler: Any) -> dict[str, Any]:
     composites keep their children. Values torch stores derived (OneCycleLR's
     ``pct_start``, ``div_factor``) are rounded to 12 significant digits.
 
+    Args:
+        scheduler: The scheduler.
+        kind: Its registry entry, if known (else found from its class).
+
     Raises:
         ValueError: Not a scheduler lrviz knows.
     """
     from lrviz.resolve import torch_defaults
 
-    kind = schedules.for_scheduler(scheduler)
+    kind = kind or schedules.for_scheduler(scheduler)
     if kind is None:
         raise ValueError(f"lrviz has no rule for {type(scheduler).__qualname__}")
     if kind.reader is not None:

@@ -1,33 +1,27 @@
-"""The trace: every epoch of one schedule's run, as plain data, and its JSON form.
+"""The trace: every scheduler step of one schedule's run, as plain data.
 
-A trace file follows schema ``lrviz.trace/1`` (SPEC §3): 1-based epochs, ``lr`` holds
-the rates applied during the epoch (one per param group), ``state`` is the
-scheduler's state after that epoch's step, ``final_lr`` the rate after the last step.
-The JSON is strict (non-finite floats become the strings "NaN", "Infinity",
-"-Infinity") and carries no timestamps or paths, so the same inputs give the same
-bytes.
+A trace (SPEC §3) holds, for each scheduler step, the rate of every param group
+before the step (the rate the optimizer updates before it used), the epoch it belongs
+to, momenta of schedules that cycle them, the metric ``step`` was given, and the
+scheduler's state after it; and, for each epoch, its losses and accuracy. A trace of
+one scheduler step per epoch (every trace ``lrviz run`` makes) keeps everything in
+its epochs; a step-resolution trace (schedules stepped per batch) keeps its steps in
+:class:`Steps`, column by column. The file format is :mod:`lrviz.tracefile`'s.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal
 
 from lrviz.__about__ import __version__
-from lrviz.text import count, short_repr
-
-SCHEMA = "lrviz.trace/1"
 
 EventKind = Literal["reduce", "increase", "held", "external"]
 EVENT_KINDS: tuple[EventKind, ...] = ("reduce", "increase", "held", "external")
-
-_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 @dataclass(frozen=True)
@@ -36,13 +30,17 @@ class Epoch:
 
     Attributes:
         epoch: 1-based epoch number.
-        lr: Rates applied during this epoch, one per param group.
+        lr: Rates applied during this epoch, one per param group (in a step-resolution
+            trace: the rates of its first step).
         train_loss: Training loss of this epoch (None when nothing was trained).
         val_loss: Validation loss after this epoch's optimizer step.
         val_accuracy: Validation accuracy after this epoch's optimizer step.
-        metric: The value passed to ``scheduler.step`` (ReduceLROnPlateau only).
+        metric: The value passed to ``scheduler.step`` at the epoch's end, if any.
         momentum: Momentum (or Adam's beta1) per group, for schedules that vary it.
         state: The scheduler's state after this epoch's step.
+        step: In a step-resolution trace, the epoch's last step (None otherwise).
+        updates: Optimizer updates in this epoch, when not one (a per-epoch trace of a
+            loop that updates per batch).
     """
 
     epoch: int
@@ -53,14 +51,66 @@ class Epoch:
     metric: float | None = None
     momentum: tuple[float, ...] | None = None
     state: Mapping[str, Any] = field(default_factory=dict)
+    step: int | None = None
+    updates: int | None = None
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Every step of a step-resolution trace, column by column (one entry per step).
+
+    A step is one scheduler step, with the optimizer updates made since the one before;
+    a loop whose scheduler did not step at a recorded step (``Recorder.step()``) has a
+    step without one.
+
+    Attributes:
+        lr: ``lr[g][k]``: the rate of param group g before step k+1's scheduler step,
+            the rate its optimizer updates used.
+        epoch: The epoch step k+1 belongs to: whole epochs from 1, or what the loop
+            passed to ``scheduler.step(epoch)`` (``epoch + i/iters``).
+        momentum: ``momentum[g][k]``, for schedules that cycle it.
+        metric: The value ``scheduler.step`` was given at step k+1, if any.
+        state: The scheduler's state after step k+1, key by key.
+        updates: Steps with other than one optimizer update before them (0: the update
+            was skipped, e.g. by AMP's GradScaler; 2+: several, e.g. a schedule stepped
+            per epoch): step -> updates.
+        unscheduled: Steps at which the scheduler did not step (recorded by hand).
+        early: Steps whose scheduler step came before their optimizer update, which then
+            used the new rate (torch's "lr_scheduler.step() before optimizer.step()").
+    """
+
+    lr: tuple[tuple[float, ...], ...]
+    epoch: tuple[float, ...]
+    momentum: tuple[tuple[float, ...], ...] | None = None
+    metric: tuple[float | None, ...] | None = None
+    state: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    updates: Mapping[int, int] = field(default_factory=dict)
+    unscheduled: tuple[int, ...] = ()
+    early: tuple[int, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """The number of steps."""
+        return len(self.epoch)
 
 
 @dataclass(frozen=True)
 class Event:
-    """Why the rate of one param group changed (or was held) at one epoch's step.
+    """Why the rate of one param group changed (or was held) at one step.
 
-    An event at epoch k means epoch k's scheduler step decided it: epoch k+1 (or
-    the trace's ``final_lr``) carries ``lr_after``.
+    An event at step k means step k's scheduler step decided it: step k+1 (or the
+    trace's ``final_lr``) carries ``lr_after``. In a trace of one step per epoch the
+    step is the epoch.
+
+    Attributes:
+        epoch: The epoch of the step.
+        group: The param group.
+        kind: reduce, increase, held or external.
+        lr_before: The rate before the step.
+        lr_after: The rate after it.
+        reason: Why, in words.
+        evidence: The numbers behind the reason.
+        step: The step, in a step-resolution trace (None otherwise).
     """
 
     epoch: int
@@ -70,6 +120,12 @@ class Event:
     lr_after: float
     reason: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    step: int | None = None
+
+    @property
+    def at(self) -> int:
+        """The step of the event (the epoch in a trace of one step per epoch)."""
+        return self.epoch if self.step is None else self.step
 
 
 @dataclass(frozen=True)
@@ -78,12 +134,16 @@ class Trace:
 
     Attributes:
         meta: ``lrviz`` and ``torch`` versions and ``source`` (run, simulate, record).
-        experiment: What was trained (dataset, epochs, seed, optimizer), or None.
+        experiment: What was trained (dataset, epochs, seed, model), or None.
         schedule: ``{"name": torch class name, "params": every constructor argument}``.
         initial_lr: The rate of each param group before the first step.
         epochs: One record per epoch, in order.
         final_lr: The rate of each group after the last step.
         events: The explained rate changes (see :mod:`lrviz.explanation`).
+        steps: The steps of a step-resolution trace; None when there was one scheduler
+            step per epoch, which the epochs then hold.
+        optimizer: The optimizer's class and every param group's settings, when known:
+            ``{"name": "SGD", "groups": [{"lr": 0.1, "momentum": 0.9, ...}, ...]}``.
     """
 
     meta: Mapping[str, Any]
@@ -93,6 +153,8 @@ class Trace:
     epochs: tuple[Epoch, ...]
     final_lr: tuple[float, ...]
     events: tuple[Event, ...] = ()
+    steps: Steps | None = None
+    optimizer: Mapping[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -116,6 +178,21 @@ class Trace:
         return str(self.schedule.get("label", self.name))
 
     @property
+    def groups(self) -> int:
+        """The number of param groups."""
+        return len(self.initial_lr)
+
+    @property
+    def per_step(self) -> bool:
+        """Whether the trace holds its steps apart from its epochs (step resolution)."""
+        return self.steps is not None
+
+    @property
+    def step_count(self) -> int:
+        """The number of steps (of epochs, in a trace of one step per epoch)."""
+        return len(self.epochs) if self.steps is None else self.steps.count
+
+    @property
     def diverged_epoch(self) -> int | None:
         """The first epoch whose training or validation loss is not finite, if any."""
         for e in self.epochs:
@@ -125,8 +202,47 @@ class Trace:
         return None
 
     def rates(self, group: int = 0) -> list[float]:
-        """Rates of one group: the ones applied in each epoch, then ``final_lr``."""
+        """Rates of one group: before each step, then ``final_lr``."""
+        if self.steps is not None:
+            return [*self.steps.lr[group], self.final_lr[group]]
         return [e.lr[group] for e in self.epochs] + [self.final_lr[group]]
+
+    def step_epochs(self) -> list[float]:
+        """The epoch each step belongs to."""
+        if self.steps is not None:
+            return list(self.steps.epoch)
+        return [float(e.epoch) for e in self.epochs]
+
+    def step_metrics(self) -> list[float | None]:
+        """The value ``scheduler.step`` was given at each step (None where none)."""
+        if self.steps is None:
+            return [e.metric for e in self.epochs]
+        if self.steps.metric is None:
+            return [None] * self.steps.count
+        return list(self.steps.metric)
+
+    def momenta(self, group: int = 0) -> list[float] | None:
+        """Momentum of one group before each step, for schedules that cycle it."""
+        if self.steps is not None:
+            return None if self.steps.momentum is None else list(self.steps.momentum[group])
+        if not self.epochs or any(e.momentum is None for e in self.epochs):
+            return None
+        return [e.momentum[group] for e in self.epochs if e.momentum is not None]
+
+    def state_column(self, key: str) -> list[Any]:
+        """One key of the scheduler's state after each step (None where not recorded)."""
+        if self.steps is not None:
+            return list(self.steps.state.get(key, (None,) * self.steps.count))
+        return [e.state.get(key) for e in self.epochs]
+
+    def updates(self) -> list[int]:
+        """Optimizer updates before each step (1 each unless recorded otherwise)."""
+        if self.steps is not None:
+            out = [1] * self.steps.count
+            for step, n in self.steps.updates.items():
+                out[step - 1] = n
+            return out
+        return [1 if e.updates is None else e.updates for e in self.epochs]
 
     def with_events(self, events: Sequence[Event]) -> Trace:
         """A copy of this trace carrying ``events``."""
@@ -134,104 +250,47 @@ class Trace:
 
     def to_dict(self) -> dict[str, Any]:
         """The trace as JSON-ready plain data (non-finite floats as strings)."""
-        return {
-            "schema": SCHEMA,
-            "meta": dict(self.meta),
-            "experiment": None if self.experiment is None else dict(self.experiment),
-            "schedule": dict(self.schedule),
-            "initial_lr": list(self.initial_lr),
-            "epochs": [_epoch_to_dict(e) for e in self.epochs],
-            "final_lr": list(self.final_lr),
-            "events": [_event_to_dict(e) for e in self.events],
-        }
+        from lrviz.tracefile import to_dict
+
+        return to_dict(self)
 
     def to_json(self) -> str:
-        """Strict, deterministic JSON text: one line per epoch and per event.
+        """Strict, deterministic JSON text (:mod:`lrviz.tracefile`)."""
+        from lrviz.tracefile import to_json
 
-        A line per record reads and diffs well, and lets ``json`` use its C encoder
-        (indenting every value falls back to pure Python, three times slower).
-        """
-        parts = []
-        for key, value in self.to_dict().items():
-            if key in ("epochs", "events") and value:
-                rows = ",\n".join(f"  {_compact(row)}" for row in value)
-                parts.append(f' "{key}": [\n{rows}\n ]')
-            else:
-                parts.append(f" {_compact(key)}: {_compact(value)}")
-        return "{\n" + ",\n".join(parts) + "\n}\n"
+        return to_json(self)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the trace to ``path`` atomically (all or nothing)."""
-        from lrviz.files import write_atomic
+        """Write the trace to ``path`` atomically (all or nothing); gzip-compressed when
+        the name ends in ``.gz``."""
+        from lrviz.tracefile import save
 
-        write_atomic(Path(path), self.to_json())
+        save(self, path)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Trace:
-        """Build a trace from plain data, as :meth:`to_dict` returns it.
-
-        Every field is checked: epochs numbered 1, 2, ..., n; one rate per param group
-        in ``lr``, ``momentum`` and ``final_lr``; numbers where numbers belong.
+        """Build a trace from plain data, as :meth:`to_dict` returns it (or a
+        ``lrviz.trace/1`` file's), every field checked.
 
         Raises:
-            ValueError: The data is not an ``lrviz.trace/1`` trace, or a field is
-                malformed (the message names it).
+            ValueError: The data is not an lrviz trace, or a field is malformed (the
+                message names it).
         """
-        if not isinstance(data, Mapping) or "schema" not in data:
-            raise ValueError(f"not an lrviz trace (no 'schema' key; expected {SCHEMA!r})")
-        if data["schema"] != SCHEMA:
-            raise ValueError(f"unsupported trace schema {data['schema']!r}; expected {SCHEMA!r}")
-        try:
-            data = _decode(data)
-        except RecursionError:
-            raise ValueError(f"malformed {SCHEMA} trace: nested too deeply") from None
-        try:
-            meta = _object(_key(data, "meta"), "meta")
-            experiment = _key(data, "experiment")
-            if experiment is not None:
-                experiment = _object(experiment, "experiment")
-            schedule = _schedule(_key(data, "schedule"))
-            initial_lr = _floats(_key(data, "initial_lr"), "initial_lr")
-            if not initial_lr:
-                raise ValueError("initial_lr is empty; it needs one rate per param group")
-            epochs = _epochs(_key(data, "epochs"), len(initial_lr))
-            final_lr = _rates(_key(data, "final_lr"), "final_lr", len(initial_lr))
-            events = _events(data.get("events", []), len(epochs), len(initial_lr))
-        except ValueError as exc:
-            raise ValueError(f"malformed {SCHEMA} trace: {exc}") from exc
-        return cls(
-            meta=meta,
-            experiment=experiment,
-            schedule=schedule,
-            initial_lr=initial_lr,
-            epochs=epochs,
-            final_lr=final_lr,
-            events=events,
-        )
+        from lrviz.tracefile import from_dict
+
+        return from_dict(data)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Trace:
-        """Read a trace file.
+        """Read a trace file (JSON, or gzip-compressed JSON).
 
         Raises:
-            ValueError: The file is missing, not strict JSON, or not an ``lrviz.trace/1``
-                trace; the message names the file.
+            ValueError: The file is missing, too large, not strict JSON, or not an
+                lrviz trace; the message names the file.
         """
-        name = os.fspath(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read trace {name!r}: {exc}") from exc
-        try:
-            data = json.loads(text, parse_constant=_reject_constant)
-        except RecursionError:
-            raise ValueError(f"{name!r} is nested too deeply to be a trace") from None
-        except ValueError as exc:  # JSONDecodeError, a bare NaN, an integer too long to read
-            raise ValueError(f"{name!r} is not JSON: {exc}") from exc
-        try:
-            return cls.from_dict(data)
-        except ValueError as exc:
-            raise ValueError(f"{name!r}: {exc}") from exc
+        from lrviz.tracefile import load
+
+        return load(path)
 
     @classmethod
     def from_rates(
@@ -284,30 +343,6 @@ class Trace:
         )
 
 
-def _epoch_to_dict(e: Epoch) -> dict[str, Any]:
-    out: dict[str, Any] = {"epoch": e.epoch, "lr": list(e.lr)}
-    for key in ("train_loss", "val_loss", "val_accuracy", "metric"):
-        value = getattr(e, key)
-        if value is not None:
-            out[key] = value
-    if e.momentum is not None:
-        out["momentum"] = list(e.momentum)
-    out["state"] = dict(e.state)
-    return out
-
-
-def _event_to_dict(e: Event) -> dict[str, Any]:
-    return {
-        "epoch": e.epoch,
-        "group": e.group,
-        "kind": e.kind,
-        "lr_before": e.lr_before,
-        "lr_after": e.lr_after,
-        "reason": e.reason,
-        "evidence": dict(e.evidence),
-    }
-
-
 def _rate_row(value: Any) -> tuple[float, ...]:
     """One entry of :meth:`Trace.from_rates`: a number, or one number per group."""
     if isinstance(value, numbers.Real):
@@ -317,184 +352,3 @@ def _rate_row(value: Any) -> tuple[float, ...]:
         if all(isinstance(v, numbers.Real) for v in row):
             return tuple(float(v) for v in row)
     raise TypeError(f"a rate must be a number or a list of numbers (one per group), got {value!r}")
-
-
-def _reject_constant(name: str) -> Any:
-    """``parse_constant`` for :func:`json.loads`: strict JSON has no bare NaN or Infinity."""
-    raise ValueError(f'bare {name} is not strict JSON; a trace writes it as the string "{name}"')
-
-
-def _key(d: Mapping[str, Any], key: str, where: str = "") -> Any:
-    """``d[key]``, or a ValueError naming the missing key (``where`` prefixes it)."""
-    if key not in d:
-        raise ValueError(f"{where}missing key {key!r}")
-    return d[key]
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    """A copy of ``value`` if it is a JSON object, else a ValueError naming ``what``."""
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{what} must be an object, got {short_repr(value)}")
-    return dict(value)
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    """``value`` as a list if it is a JSON array, else a ValueError naming ``what``."""
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{what} must be a list, got {short_repr(value)}")
-    return list(value)
-
-
-def _int(value: Any, what: str) -> int:
-    """``value`` if it is a whole number (not a bool), else a ValueError naming ``what``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{what} must be a whole number, got {short_repr(value)}")
-    return value
-
-
-def _text(value: Any, what: str) -> str:
-    """``value`` if it is a non-empty string, else a ValueError naming ``what``."""
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a non-empty string, got {short_repr(value)}")
-    return value
-
-
-def _float(value: Any, what: str) -> float:
-    """``value`` as a float if it is a real number (not a bool, not a string).
-
-    Non-finite numbers arrive here already decoded from their string names.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} must be a number, got {short_repr(value)}")
-    try:
-        return float(value)
-    except OverflowError:
-        raise ValueError(f"{what} is too large for a float: {short_repr(value)}") from None
-
-
-def _opt_float(value: Any, what: str) -> float | None:
-    """Like :func:`_float`, but None (JSON null) stays None."""
-    return None if value is None else _float(value, what)
-
-
-def _floats(values: Any, what: str) -> tuple[float, ...]:
-    """A list of real numbers, each checked by :func:`_float`."""
-    return tuple(_float(v, f"{what}[{i}]") for i, v in enumerate(_list(values, what)))
-
-
-def _rates(values: Any, what: str, groups: int) -> tuple[float, ...]:
-    """A list of real numbers with exactly one per param group."""
-    rates = _floats(values, what)
-    if len(rates) != groups:
-        raise ValueError(
-            f"{what} has {count(len(rates), 'value')} but the trace has "
-            f"{count(groups, 'param group')}"
-        )
-    return rates
-
-
-def _schedule(value: Any) -> dict[str, Any]:
-    """The schedule: an object with a ``name``, maybe a ``label`` and ``params``."""
-    schedule = _object(value, "schedule")
-    _text(_key(schedule, "name", "schedule: "), "schedule name")
-    if "label" in schedule:
-        _text(schedule["label"], "schedule label")
-    if "params" in schedule:
-        _object(schedule["params"], "schedule params")
-    return schedule
-
-
-def _epochs(value: Any, groups: int) -> tuple[Epoch, ...]:
-    """The epochs: a non-empty list of objects numbered 1, 2, ..., n in order."""
-    items = _list(value, "epochs")
-    if not items:
-        raise ValueError("epochs is empty; a trace has at least 1 epoch")
-    return tuple(_epoch(item, k, groups) for k, item in enumerate(items, start=1))
-
-
-def _epoch(value: Any, k: int, groups: int) -> Epoch:
-    """Item ``k`` (1-based) of the epochs, which must be epoch ``k``."""
-    d = _object(value, f"epochs item {k}")
-    number = _int(_key(d, "epoch", f"epochs item {k}: "), f"epochs item {k}: epoch")
-    if number != k:
-        raise ValueError(
-            f"epochs item {k} is epoch {number}; epochs must be numbered 1, 2, 3, ... in order"
-        )
-    where = f"epoch {k}: "
-    momentum = d.get("momentum")
-    return Epoch(
-        epoch=k,
-        lr=_rates(_key(d, "lr", where), f"{where}lr", groups),
-        train_loss=_opt_float(d.get("train_loss"), f"{where}train_loss"),
-        val_loss=_opt_float(d.get("val_loss"), f"{where}val_loss"),
-        val_accuracy=_opt_float(d.get("val_accuracy"), f"{where}val_accuracy"),
-        metric=_opt_float(d.get("metric"), f"{where}metric"),
-        momentum=None if momentum is None else _rates(momentum, f"{where}momentum", groups),
-        state=_object(d.get("state", {}), f"{where}state"),
-    )
-
-
-def _events(value: Any, epochs: int, groups: int) -> tuple[Event, ...]:
-    """The events: a list of objects, each at an epoch and a group of the trace."""
-    items = _list(value, "events")
-    return tuple(_event(item, i, epochs, groups) for i, item in enumerate(items, start=1))
-
-
-def _event(value: Any, i: int, epochs: int, groups: int) -> Event:
-    """Item ``i`` (1-based) of the events."""
-    where = f"events item {i}: "
-    d = _object(value, f"events item {i}")
-    epoch = _int(_key(d, "epoch", where), f"{where}epoch")
-    if not 1 <= epoch <= epochs:
-        raise ValueError(f"{where}epoch {epoch} is not one of the trace's epochs 1-{epochs}")
-    group = _int(_key(d, "group", where), f"{where}group")
-    if not 0 <= group < groups:
-        raise ValueError(f"{where}group {group} is not one of the trace's groups 0-{groups - 1}")
-    kind = _key(d, "kind", where)
-    if kind not in EVENT_KINDS:
-        raise ValueError(
-            f"{where}unknown event kind {short_repr(kind)}; expected one of {EVENT_KINDS}"
-        )
-    reason = _key(d, "reason", where)
-    if not isinstance(reason, str):
-        raise ValueError(f"{where}reason must be a string, got {short_repr(reason)}")
-    return Event(
-        epoch=epoch,
-        group=group,
-        kind=kind,
-        lr_before=_float(_key(d, "lr_before", where), f"{where}lr_before"),
-        lr_after=_float(_key(d, "lr_after", where), f"{where}lr_after"),
-        reason=reason,
-        evidence=_object(d.get("evidence", {}), f"{where}evidence"),
-    )
-
-
-def _compact(value: Any) -> str:
-    """One-line strict JSON; NaN and infinities (rare) become their string names."""
-    try:
-        return json.dumps(value, allow_nan=False, separators=(", ", ": "))
-    except ValueError:
-        return json.dumps(jsonable(value), allow_nan=False, separators=(", ", ": "))
-
-
-def jsonable(obj: Any) -> Any:
-    """``obj`` as the trace file holds it: tuples as lists, non-finite floats by their
-    strict-JSON string names. Equal for equal values, NaN included."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    return obj
-
-
-def _decode(obj: Any) -> Any:
-    """Inverse of :func:`jsonable` for the strings it writes."""
-    if isinstance(obj, str) and obj in _NON_FINITE:
-        return _NON_FINITE[obj]
-    if isinstance(obj, Mapping):
-        return {k: _decode(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_decode(v) for v in obj]
-    return obj

@@ -174,7 +174,6 @@ def describe(experiment: Experiment, seed: int) -> dict[str, Any]:
         "seed": seed,
         "model": MODEL,
         "loss": "CrossEntropyLoss",
-        "optimizer": {"name": "Adam", "lr": experiment.lr, "betas": [0.9, 0.999], "eps": 1e-8},
     }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lrviz import checks
-from lrviz.schedules import KINDS
+from lrviz.schedules import BUILDABLE
 
-SIMPLE = [k for k in KINDS if not k.composite]
+SIMPLE = [k for k in BUILDABLE if not k.composite]
 
 
 def test_as_rates_checks_every_rate() -> None:

@@ -160,7 +160,7 @@ def test_broken_golden_is_an_error_not_a_match(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"Error: {str(golden)!r}: malformed lrviz.trace/1 trace: "
+        f"Error: {str(golden)!r}: malformed lrviz.trace/2 trace: "
         "final_lr has 0 values but the trace has 1 param group"
     ]
 

@@ -27,7 +27,7 @@ def test_writes_index_figures_and_one_trace_per_schedule(runner: CliRunner, tmp_
     traces = sorted(p.name for p in (tmp_path / "traces").iterdir())
     assert traces == ["exp-seed0.json", "plateau-seed0.json", "step-seed0.json"]
     data = json.loads((tmp_path / "traces" / "step-seed0.json").read_text())
-    assert data["schema"] == "lrviz.trace/1"
+    assert data["schema"] == "lrviz.trace/2"
     assert data["schedule"]["params"] == {"step_size": 30, "gamma": 0.1}
     assert len(data["epochs"]) == 12
     assert f"Report: {tmp_path / 'index.html'}" in result.stdout

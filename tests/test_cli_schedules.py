@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from lrviz.cli import main
 from lrviz.resolve import torch_defaults
-from lrviz.schedules import KINDS
+from lrviz.schedules import BUILDABLE
 from lrviz.simulation import simulate
 from lrviz.trace import Event, Trace
 
@@ -68,10 +68,14 @@ def test_explain_warns_about_pitfalls_and_never_changed(runner: CliRunner, tmp_p
     assert result.stderr.startswith("Warning: step: StepLR never fires")
 
 
-def test_explain_external_changes_of_an_unknown_schedule(runner: CliRunner, tmp_path: Path) -> None:
-    trace = replace(simulate("exp", epochs=2), schedule={"name": "LambdaLR", "params": {}})
+def test_explain_lists_the_changes_of_an_unknown_schedule(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    trace = replace(simulate("exp", epochs=2), schedule={"name": "mine.Decay", "params": {}})
     result = runner.invoke(main, ["explain", saved(tmp_path, trace)])
-    assert "external  0.1 -> 0.095  no rule known for LambdaLR" in result.stdout
+    assert "reduce    0.1 -> 0.095  mine.Decay set it (lrviz has no rule for mine.Decay" in (
+        result.stdout
+    )
 
 
 @pytest.mark.parametrize(
@@ -106,8 +110,8 @@ def test_schedulers_lists_every_kind_with_torch_defaults(runner: CliRunner) -> N
             sections[line.split()[0]] = [line]
         else:
             sections[header.split()[0]].append(line)
-    assert list(sections) == [k.name for k in KINDS]
-    for kind in KINDS:
+    assert list(sections) == [k.name for k in BUILDABLE]
+    for kind in BUILDABLE:
         header, *rows = sections[kind.name]
         assert all(alias in header for alias in kind.aliases)
         assert [row.split()[0] for row in rows] == list(torch_defaults(kind))

@@ -7,11 +7,11 @@ import re
 import pytest
 
 from lrviz.resolve import resolve
-from lrviz.schedules import KINDS
+from lrviz.schedules import BUILDABLE
 from lrviz.simulation import check
 from lrviz.spec import parse_spec
 
-SIMPLE = [k for k in KINDS if not k.composite]
+SIMPLE = [k for k in BUILDABLE if not k.composite]
 
 
 @pytest.mark.parametrize(

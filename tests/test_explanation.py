@@ -150,13 +150,19 @@ def test_plateau_cooldown_nan_and_external() -> None:
     assert kinds(external) == [(1, "external")]
 
 
-def test_unknown_schedule_and_missing_parameters_are_external_not_errors() -> None:
-    events = explain(make_trace("LambdaLR", {}, [1, 0.5, 0.5]))
-    assert kinds(events) == [(1, "external")]
-    assert events[0].reason.startswith("no rule known for LambdaLR")
-    events = explain(make_trace("MultiStepLR", {"gamma": 0.1}, [1, 0.1]))
-    assert kinds(events) == [(1, "external")]
-    assert "cannot apply MultiStepLR's rule" in events[0].reason
+def test_schedules_without_a_rule_list_every_change_unchecked_not_as_failures() -> None:
+    events = explain(make_trace("mine.Schedule", {}, [1, 0.5, 0.5, 0.75]))
+    assert kinds(events) == [(1, "reduce"), (3, "increase")]
+    assert events[0].reason.startswith(
+        "mine.Schedule set it (lrviz has no rule for mine.Schedule to check it by): the rate "
+        "changed from 1 to 0.5"
+    )
+    assert all(e.evidence["unchecked"] for e in events)
+    # A known schedule whose parameters (or recorded factors) are missing: the same.
+    for name, params in (("MultiStepLR", {"gamma": 0.1}), ("LambdaLR", {})):
+        events = explain(make_trace(name, params, [1, 0.1]))
+        assert kinds(events) == [(1, "reduce")] and events[0].evidence["unchecked"]
+        assert "lrviz cannot apply its rule to these parameters: KeyError(" in events[0].reason
 
 
 # -- hand-built traces of the other schedules --------------------------------------------
@@ -197,8 +203,8 @@ def test_warm_restarts_with_a_t_mult_below_1_are_not_explained_rather_than_hang(
         "CosineAnnealingWarmRestarts", {"T_0": 2, "T_mult": 0, "eta_min": 0.0}, [1.0, 0.5, 1.0]
     )
     events = explain(trace)
-    assert all(e.kind != "reduce" or "T_mult" not in e.reason for e in events)
-    assert any("T_0 and T_mult must be >= 1, got 2 and 0" in e.reason for e in events)
+    assert [e.evidence["unchecked"] for e in events] == [True, True]
+    assert all("T_0 and T_mult must be >= 1, got 2 and 0" in e.reason for e in events)
 
 
 def test_warm_restarts_name_the_cycle() -> None:
@@ -218,6 +224,7 @@ def test_warm_restarts_name_the_cycle() -> None:
         == "warm restart: cycle 2 of 4 epochs (T_i x T_mult 2) begins at the base rate"
     )
     assert events[5].evidence == {
+        "phase": "cosine annealing, cycle 3",
         "cycle": 3,
         "T_cur": 0,
         "T_i": 8,

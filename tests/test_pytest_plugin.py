@@ -230,7 +230,7 @@ def test_unreadable_golden_fails_and_regen_repairs_it(pytester: pytest.Pytester)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*unsupported trace schema 'lrviz.trace/0'; expected 'lrviz.trace/1'",
+            "*unsupported trace schema 'lrviz.trace/0'; this lrviz reads lrviz.trace/1 and*",
             "rerun with --lrviz-regen to rewrite the golden trace",
         ]
     )

@@ -1,4 +1,5 @@
-"""The schedule registry: every numeric torch scheduler, found by name or alias."""
+"""The schedule registry: every torch scheduler, found by name or alias, and by its class
+itself for a live scheduler."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import pytest
 import torch.optim.lr_scheduler as lr_scheduler
 
 from lrviz import schedules
-from lrviz.schedules import KINDS, lookup
-
-SIMPLE = [k for k in KINDS if not k.composite]
+from lrviz.optim import Adam
+from lrviz.schedules import BUILDABLE, KINDS, for_scheduler, lookup
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
@@ -37,11 +37,28 @@ def test_aliases_are_the_spec_list() -> None:
     }
 
 
-def test_every_numeric_torch_scheduler_is_supported() -> None:
+def test_every_torch_scheduler_is_known_and_every_numeric_one_buildable() -> None:
     public = {
         name
         for name in lr_scheduler.__all__
         if inspect.isclass(getattr(lr_scheduler, name)) and name != "LRScheduler"
     }
+    assert public == {k.name for k in KINDS}
     # LambdaLR and MultiplicativeLR take Python functions, not numbers.
-    assert public - {k.name for k in KINDS} == {"LambdaLR", "MultiplicativeLR"}
+    assert public - {k.name for k in BUILDABLE} == {"LambdaLR", "MultiplicativeLR"}
+
+
+def test_a_live_scheduler_is_known_by_its_class_not_its_name() -> None:
+    optimizer = Adam([], [0.1])
+
+    class StepLR(lr_scheduler.StepLR):  # a subclass of one's own, under torch's name
+        pass
+
+    assert for_scheduler(lr_scheduler.StepLR(optimizer, 3)) is lookup("step")
+    assert for_scheduler(StepLR(optimizer, 3)) is None
+
+    class Schedule:  # not even a torch scheduler
+        def step(self) -> None:
+            pass
+
+    assert for_scheduler(Schedule()) is None

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from lrviz.schedules import KINDS
+from lrviz.schedules import BUILDABLE
 from lrviz.spec import parse_spec, parse_value, spec_from_table
 
-SIMPLE = [k for k in KINDS if not k.composite]
+SIMPLE = [k for k in BUILDABLE if not k.composite]
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch.optim.lr_scheduler as lr_scheduler
 
 from lrviz.resolve import resolve
-from lrviz.schedules import KINDS
+from lrviz.schedules import BUILDABLE
 from lrviz.spec import parse_spec
 from lrviz.torchbridge import build
 
-SIMPLE = [k for k in KINDS if not k.composite]
+SIMPLE = [k for k in BUILDABLE if not k.composite]
 
 
 def test_build_composites_on_one_optimizer() -> None:

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from lrviz.trace import SCHEMA, Epoch, Event, Trace
+from lrviz.trace import Epoch, Event, Trace
+from lrviz.tracefile import SCHEMA
 
 
 def make_trace(**changes: object) -> Trace:
@@ -93,7 +94,7 @@ def test_no_timestamps_or_paths_in_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "content, message",
     [
-        ('{"schema": "lrviz.trace/2"}', "unsupported trace schema 'lrviz.trace/2'"),
+        ('{"schema": "lrviz.trace/3"}', "unsupported trace schema 'lrviz.trace/3'"),
         ('{"epochs": []}', "not an lrviz trace"),
         ("[1, 2]", "not an lrviz trace"),
         ("{not json", "is not JSON"),
@@ -145,7 +146,7 @@ def _renumber(*numbers: int) -> Callable[[dict[str, Any]], None]:
 MALFORMED = {
     "epoch-infinity": (
         _set("epochs", 0, "epoch", value="Infinity"),
-        "epochs item 1: epoch must be a whole number, got inf",
+        "epochs item 1: epoch must be a whole number, got 'Infinity'",
     ),
     "epoch-bool": (
         _set("epochs", 0, "epoch", value=True),
@@ -166,7 +167,10 @@ MALFORMED = {
     ),
     "epochs-string": (_set("epochs", value="abc"), "epochs must be a list, got 'abc'"),
     "epochs-object": (_set("epochs", value={"a": 1}), "epochs must be a list, got an object"),
-    "epochs-empty": (_set("epochs", value=[]), "epochs is empty"),
+    "epochs-empty": (
+        _set("epochs", value=[]),
+        "events item 1: the trace has no steps for an event to be at",
+    ),
     "epochs-reversed": (
         _renumber(3, 2, 1),
         "epochs item 1 is epoch 3; epochs must be numbered 1, 2, 3, ... in order",
@@ -236,7 +240,7 @@ MALFORMED = {
     "events-null": (_set("events", value=None), "events must be a list, got null"),
     "event-epoch-infinity": (
         _set("events", 0, "epoch", value="Infinity"),
-        "events item 1: epoch must be a whole number, got inf",
+        "events item 1: epoch must be a whole number, got 'Infinity'",
     ),
     "event-epoch-outside": (
         _set("events", 0, "epoch", value=4),
@@ -264,7 +268,7 @@ def test_malformed_traces_are_rejected_with_one_clear_line(
     with pytest.raises(ValueError, match=re.escape(message)) as raised:
         Trace.load(path)
     text = str(raised.value)
-    assert text.startswith(f"{str(path)!r}: malformed lrviz.trace/1 trace: ")
+    assert text.startswith(f"{str(path)!r}: malformed lrviz.trace/2 trace: ")
     assert "\n" not in text
 
 

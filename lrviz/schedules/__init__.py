@@ -14,13 +14,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lrviz.schedules import composite, cosine, cyclic, exponential, linear, plateau, step
+from lrviz.schedules import (
+    composite,
+    cosine,
+    cyclic,
+    exponential,
+    functional,
+    linear,
+    plateau,
+    step,
+)
 from lrviz.schedules.base import Kind
 
 if TYPE_CHECKING:
     from lrviz.trace import Trace
 
-__all__ = ["KINDS", "Kind", "find", "kind_of", "lookup"]
+__all__ = ["BUILDABLE", "KINDS", "Kind", "find", "for_scheduler", "kind_of", "lookup"]
 
 KINDS: tuple[Kind, ...] = (
     *step.KINDS,
@@ -30,8 +39,13 @@ KINDS: tuple[Kind, ...] = (
     *cyclic.KINDS,
     *linear.KINDS,
     *composite.KINDS,
+    *functional.KINDS,
 )
-"""Every numeric ``torch.optim.lr_scheduler`` class lrviz drives and explains."""
+"""Every ``torch.optim.lr_scheduler`` class lrviz explains."""
+
+BUILDABLE: tuple[Kind, ...] = tuple(k for k in KINDS if not k.functional)
+"""The schedules a SPEC can build: all but those of Python functions (LambdaLR,
+MultiplicativeLR), which lrviz explains when recorded."""
 
 
 def _lookup_table() -> dict[str, Kind]:
@@ -59,7 +73,7 @@ def lookup(name: str) -> Kind:
     kind = find(name)
     if kind is None:
         known = ", ".join(
-            f"{k.name} ({'/'.join(k.aliases)})" if k.aliases else k.name for k in KINDS
+            f"{k.name} ({'/'.join(k.aliases)})" if k.aliases else k.name for k in BUILDABLE
         )
         raise ValueError(f"unknown schedule {name!r}; choose one of: {known}")
     return kind

@@ -10,7 +10,7 @@ file, as timm keeps one file per scheduler family.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -93,8 +93,34 @@ class Prediction:
     held: bool = False
 
 
-Rule = Callable[["Trace", int], list[Prediction]]
-"""A schedule's rule over a whole trace: (trace, group) -> one prediction per step."""
+@dataclass(frozen=True)
+class Timeline:
+    """One param group's scheduler steps, as a rule sees them: plain data, no torch.
+
+    Attributes:
+        params: The schedule's parameters.
+        group: The param group.
+        initial: The group's rate before the first step.
+        before: The rate observed before each scheduler step.
+        metrics: The value each scheduler step was given (ReduceLROnPlateau's metric).
+        state: The scheduler's recorded state after each step, key by key (a rule that
+            needs what only the live scheduler knew, such as LambdaLR's factors).
+        unit: How messages count the steps: "epoch" (one step per epoch) or "step".
+        metric_name: What the metric was, for messages ("val_loss", "the metric").
+    """
+
+    params: Params
+    group: int
+    initial: float
+    before: Sequence[float]
+    metrics: Sequence[float | None] = ()
+    state: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    unit: str = "epoch"
+    metric_name: str = "the metric"
+
+
+Rule = Callable[[Timeline], list[Prediction]]
+"""A schedule's rule over its steps: one prediction per scheduler step."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +135,7 @@ class Step:
         group: The param group.
         alone: The rate before the step is this schedule's own (False inside
             ChainedScheduler, where the other children scale it too).
+        unit: How messages count the steps: "epoch" or "step".
     """
 
     t: int
@@ -116,6 +143,7 @@ class Step:
     base: float
     group: int
     alone: bool = True
+    unit: str = "epoch"
 
 
 StepRule = Callable[[Params, Step], Prediction]
@@ -148,10 +176,11 @@ class SimpleRule:
     chainable: bool = True
 
 
-def steps_of(trace: Trace, group: int, base: float) -> list[Step]:
-    """One :class:`Step` per scheduler step of a trace: step k is torch's ``last_epoch`` k."""
+def steps_of(timeline: Timeline, base: float) -> list[Step]:
+    """One :class:`Step` per scheduler step: step k is torch's ``last_epoch`` k."""
     return [
-        Step(t, before, base, group) for t, before in enumerate(trace.rates(group)[:-1], start=1)
+        Step(t, before, base, timeline.group, unit=timeline.unit)
+        for t, before in enumerate(timeline.before, start=1)
     ]
 
 
@@ -160,16 +189,16 @@ def base_of(initial: float, scale: float) -> float:
     return initial / scale if scale else math.nan
 
 
-def run_simple(rule: SimpleRule, trace: Trace, group: int) -> list[Prediction]:
-    """A per-step rule applied to every step of a trace."""
-    base = base_of(trace.initial_lr[group], rule.scale(trace.params, group))
-    return [rule.step(trace.params, s) for s in steps_of(trace, group, base)]
+def run_simple(rule: SimpleRule, timeline: Timeline) -> list[Prediction]:
+    """A per-step rule applied to every scheduler step."""
+    base = base_of(timeline.initial, rule.scale(timeline.params, timeline.group))
+    return [rule.step(timeline.params, s) for s in steps_of(timeline, base)]
 
 
 def closed_form(
     name: str,
     rate: Callable[[Params, int, int, float], float],
-    describe: Callable[[Params, int, int], tuple[str, dict[str, Any]]],
+    describe: Callable[[Params, int, int, str], tuple[str, dict[str, Any]]],
     turns: bool,
 ) -> StepRule:
     """A rule for a schedule that sets the rate from its formula, not the current rate.
@@ -177,14 +206,14 @@ def closed_form(
     Args:
         name: The class name, for the reason.
         rate: ``(params, t, group, base) -> rate`` after step t (torch's arithmetic).
-        describe: ``(params, t, group) -> (reason, evidence)`` for step t.
+        describe: ``(params, t, group, unit) -> (reason, evidence)`` for step t.
         turns: Mark peaks and troughs (from the formula's neighbours) as landmarks.
     """
 
     def rule(p: Params, s: Step) -> Prediction:
         lr = rate(p, s.t, s.group, s.base)
         previous = rate(p, s.t - 1, s.group, s.base)
-        reason, evidence = describe(p, s.t, s.group)
+        reason, evidence = describe(p, s.t, s.group, s.unit)
         if turns and "landmark" not in evidence:
             following = rate(p, s.t + 1, s.group, s.base)
             if previous < lr > following:
@@ -266,7 +295,8 @@ class Kind:
         needs_metric: ``step`` takes the monitored metric (ReduceLROnPlateau).
         presets: lrviz's defaults for arguments torch requires or the lesson sets.
         state_keys: Scheduler attributes recorded as each step's ``state``.
-        continuous: Moves the rate at every step (summarised by milestones).
+        continuous: Moves the rate at every step (summarised by milestones); None: it
+            depends on the schedule's functions, so the rates tell.
         cycles_momentum: Cycles momentum (Adam's beta1) when ``cycle_momentum`` is true.
         composite: Holds child schedules in ``schedulers``.
         child: May be a child of a composite.
@@ -282,6 +312,10 @@ class Kind:
         pitfalls: The schedule's own pitfall check.
         reader: Reads a live scheduler's constructor arguments back, where torch keeps
             them under other names; None reads the attributes named like the arguments.
+        functional: Takes Python functions (LambdaLR, MultiplicativeLR): recorded and
+            explained, not built from a SPEC.
+        derived_state: State only the live scheduler can tell, read once the steps are
+            recorded: ``(scheduler, state columns) -> more state columns``.
         derived: Arguments torch sets from others (CyclicLR's ``scale_mode`` from
             ``mode``): ``params -> {argument: value}``, recorded as torch uses them.
         segments: A composite's split of the steps: ``(params, steps) -> steps each
@@ -293,7 +327,7 @@ class Kind:
     needs_metric: bool = False
     presets: Mapping[str, Preset] = field(default_factory=dict)
     state_keys: tuple[str, ...] = ("last_epoch",)
-    continuous: bool = False
+    continuous: bool | None = False
     cycles_momentum: bool = False
     composite: bool = False
     child: bool = True
@@ -306,3 +340,5 @@ class Kind:
     reader: Callable[[Any], dict[str, Any]] | None = None
     derived: Callable[[Params], dict[str, Any]] | None = None
     segments: Callable[[Params, int], list[int]] | None = None
+    functional: bool = False
+    derived_state: Callable[[Any, Mapping[str, Sequence[Any]]], dict[str, list[Any]]] | None = None

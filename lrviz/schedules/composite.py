@@ -15,6 +15,7 @@ from lrviz.schedules.base import (
     Prediction,
     SimpleRule,
     Step,
+    Timeline,
     base_of,
     same_rate,
     steps_of,
@@ -22,7 +23,7 @@ from lrviz.schedules.base import (
 from lrviz.text import number
 
 if TYPE_CHECKING:
-    from lrviz.trace import Trace
+    pass
 
 
 def child_rule(name: str) -> SimpleRule:
@@ -37,15 +38,15 @@ def child_rule(name: str) -> SimpleRule:
     return kind.simple
 
 
-def _sequential(trace: Trace, group: int) -> list[Prediction]:
+def _sequential(timeline: Timeline) -> list[Prediction]:
     """SequentialLR: child i runs from milestone i-1; at a milestone torch resets the new
     child to its closed form at step 0 (from the base rate), then steps it."""
-    children: list[Mapping[str, Any]] = trace.params["schedulers"]
-    marks: list[int] = list(trace.params["milestones"])
-    first = children[0]
-    base = base_of(trace.initial_lr[group], child_rule(first["name"]).scale(first["params"], group))
+    children: list[Mapping[str, Any]] = timeline.params["schedulers"]
+    marks: list[int] = list(timeline.params["milestones"])
+    first, group = children[0], timeline.group
+    base = base_of(timeline.initial, child_rule(first["name"]).scale(first["params"], group))
     out = []
-    for s in steps_of(trace, group, base):
+    for s in steps_of(timeline, base):
         index = bisect_right(marks, s.t)
         child = children[index]
         name, params, rule = child["name"], child["params"], child_rule(child["name"])
@@ -54,32 +55,33 @@ def _sequential(trace: Trace, group: int) -> list[Prediction]:
         if index and start == s.t:
             lr = rule.reset(params, group, base)
             reason = (
-                f"epoch {s.t} is SequentialLR milestone {index} of {marks}: switches to schedule "
-                f"{index + 1}, {name}, which starts at {number(lr)}"
+                f"{s.unit} {s.t} is SequentialLR milestone {index} of {marks}: switches to "
+                f"schedule {index + 1}, {name}, which starts at {number(lr)}"
             )
             out.append(Prediction(lr, reason, {**where, "milestone": s.t, "landmark": "switch"}))
             continue
-        inner = rule.step(params, Step(s.t - start, s.before, base, group))
+        inner = rule.step(params, Step(s.t - start, s.before, base, group, unit=s.unit))
         told = None if inner.reason is None else f"{name} (schedule {index + 1}): {inner.reason}"
         out.append(Prediction(inner.lr, told, {**where, **inner.evidence}))
     return out
 
 
-def _chained(trace: Trace, group: int) -> list[Prediction]:
+def _chained(timeline: Timeline) -> list[Prediction]:
     """ChainedScheduler: every child steps in turn, each from the rate the previous set."""
-    children: list[Mapping[str, Any]] = trace.params["schedulers"]
+    children: list[Mapping[str, Any]] = timeline.params["schedulers"]
+    group = timeline.group
     scale = 1.0
     for child in children:
         rule = child_rule(child["name"])
         own = rule.scale(child["params"], group)
         scale = scale * own if rule.chainable else own
-    base = base_of(trace.initial_lr[group], scale)
+    base = base_of(timeline.initial, scale)
     out = []
-    for s in steps_of(trace, group, base):
+    for s in steps_of(timeline, base):
         lr, reasons, parts = s.before, [], []
         for child in children:
             inner = child_rule(child["name"]).step(
-                child["params"], Step(s.t, lr, base, group, False)
+                child["params"], Step(s.t, lr, base, group, False, s.unit)
             )
             if inner.reason is not None and not same_rate(inner.lr, lr):
                 reasons.append(f"{child['name']}: {inner.reason}")

@@ -30,9 +30,10 @@ def _cosine_lr(p: Params, s: Step) -> Prediction:
             s.before - eta_min
         ) + eta_min
     evidence: dict[str, Any] = {"T_max": period, "eta_min": eta_min, "position": t}
+    evidence["phase"] = "cosine annealing" if t <= period else "cosine past T_max"
     formula = f"rate = eta_min + (base - eta_min)(1 + cos(pi x {t}/{period}))/2"
     if t <= period:
-        reason = f"cosine annealing, epoch {t} of T_max {period}: {formula}"
+        reason = f"cosine annealing, {s.unit} {t} of T_max {period}: {formula}"
     else:
         reason = (
             f"past T_max {period}, the cosine goes on (period 2 x T_max), so the rate "
@@ -66,9 +67,10 @@ def _warm_rate(p: Params, t: int, group: int, base: float) -> float:
     return float(eta_min + (base - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2)
 
 
-def _warm_describe(p: Params, t: int, group: int) -> tuple[str, dict[str, Any]]:
+def _warm_describe(p: Params, t: int, group: int, unit: str) -> tuple[str, dict[str, Any]]:
     cycle, t_cur, t_i = _warm_position(p, t)
     evidence: dict[str, Any] = {
+        "phase": f"cosine annealing, cycle {cycle}",
         "cycle": cycle,
         "T_cur": t_cur,
         "T_i": t_i,
@@ -80,11 +82,11 @@ def _warm_describe(p: Params, t: int, group: int) -> tuple[str, dict[str, Any]]:
         evidence["landmark"] = "restart"
         longer = f" (T_i x T_mult {p['T_mult']})" if p["T_mult"] > 1 else ""
         return (
-            f"warm restart: cycle {cycle} of {t_i} epochs{longer} begins at the base rate",
+            f"warm restart: cycle {cycle} of {t_i} {unit}s{longer} begins at the base rate",
             evidence,
         )
     reason = (
-        f"cosine annealing in cycle {cycle}, epoch {t_cur} of {t_i}: rate = eta_min + "
+        f"cosine annealing in cycle {cycle}, {unit} {t_cur} of {t_i}: rate = eta_min + "
         f"(base - eta_min)(1 + cos(pi x {t_cur}/{t_i}))/2"
     )
     return reason, evidence

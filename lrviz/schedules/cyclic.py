@@ -50,7 +50,7 @@ def _cyclic_rate(p: Params, t: int, group: int, base: float) -> float:
     return float(low + (high - low) * scale * _cyclic_amplitude(p, t, cycle))
 
 
-def _cyclic_describe(p: Params, t: int, group: int) -> tuple[str, dict[str, Any]]:
+def _cyclic_describe(p: Params, t: int, group: int, unit: str) -> tuple[str, dict[str, Any]]:
     cycle, x, ratio, _ = _cyclic_position(p, t)
     up = p["step_size_up"]
     down = p["step_size_down"] if p["step_size_down"] is not None else up
@@ -74,6 +74,7 @@ def _cyclic_describe(p: Params, t: int, group: int) -> tuple[str, dict[str, Any]
             f"max_lr {number(high)}{scaled}"
         )
     return reason, {
+        "phase": f"cycle {cycle}, {'rising' if 0 < x <= ratio else 'falling'}",
         "cycle": cycle,
         "mode": p["mode"],
         "base_lr": low,
@@ -198,7 +199,7 @@ def _one_cycle_rate(p: Params, t: int, group: int, base: float) -> float:
     return _one_cycle_at(p, t, group)[0]
 
 
-def _one_cycle_describe(p: Params, t: int, group: int) -> tuple[str, dict[str, Any]]:
+def _one_cycle_describe(p: Params, t: int, group: int, unit: str) -> tuple[str, dict[str, Any]]:
     _, pct, index = _one_cycle_at(p, t, group)
     end_step, start_lr, end_lr, name = _one_cycle_phases(p, group)[index]
     reason = (
@@ -207,7 +208,12 @@ def _one_cycle_describe(p: Params, t: int, group: int) -> tuple[str, dict[str, A
     )
     if pct > 1:
         reason += "; past the cycle's last step, the formula runs on"
-    return reason, {"phase": index + 1, "pct": pct, "from": start_lr, "to": end_lr}
+    return reason, {
+        "phase": f"one-cycle {name}",
+        "pct": pct,
+        "from": start_lr,
+        "to": end_lr,
+    }
 
 
 def total_steps(p: Params) -> int:

@@ -9,7 +9,9 @@ from lrviz.text import number
 def _exponential_lr(p: Params, s: Step) -> Prediction:
     gamma = p["gamma"]
     return Prediction(
-        s.before * gamma, f"every epoch: rate x gamma {number(gamma)}", {"gamma": gamma}
+        s.before * gamma,
+        f"every {s.unit}: rate x gamma {number(gamma)}",
+        {"phase": "exponential decay", "gamma": gamma},
     )
 
 

@@ -34,7 +34,12 @@ def _linear_lr(p: Params, s: Step) -> Prediction:
         f"{number(_linear_factor(p, s.t - 1))} -> {number(_linear_factor(p, s.t))} of the base "
         f"rate (start_factor {number(start)}, end_factor {number(end)})"
     )
-    evidence: dict[str, Any] = {"step": s.t, "total_iters": total, "factor": _linear_factor(p, s.t)}
+    evidence: dict[str, Any] = {
+        "phase": f"linear {what}",
+        "step": s.t,
+        "total_iters": total,
+        "factor": _linear_factor(p, s.t),
+    }
     if s.t == total:
         evidence["landmark"] = "end"
     return Prediction(lr, reason, evidence)
@@ -58,7 +63,7 @@ def _constant_lr(p: Params, s: Step) -> Prediction:
     if s.t != total:
         return Prediction(s.before)
     reason = (
-        f"epoch {s.t} reached total_iters {total}: the factor {number(factor)} ends, "
+        f"{s.unit} {s.t} reached total_iters {total}: the factor {number(factor)} ends, "
         "rate x 1/factor"
     )
     return Prediction(s.before * (1.0 / factor), reason, {"factor": factor, "total_iters": total})
@@ -73,7 +78,12 @@ def _polynomial_lr(p: Params, s: Step) -> Prediction:
         f"polynomial decay, step {s.t} of total_iters {total}: rate = base x "
         f"(1 - {s.t}/{total})^{number(power)}"
     )
-    evidence: dict[str, Any] = {"step": s.t, "total_iters": total, "power": power}
+    evidence: dict[str, Any] = {
+        "phase": "polynomial decay",
+        "step": s.t,
+        "total_iters": total,
+        "power": power,
+    }
     if s.t == total:
         evidence["landmark"] = "end"
     return Prediction(lr, reason, evidence)

@@ -12,6 +12,7 @@ from lrviz.schedules.base import (
     Part,
     Pitfall,
     Prediction,
+    Timeline,
     const,
     group_value,
     same_rate,
@@ -21,16 +22,13 @@ from lrviz.text import number
 if TYPE_CHECKING:
     from lrviz.trace import Trace
 
-METRIC_FIELDS = ("val_loss", "val_accuracy", "train_loss")
-"""Epoch fields the metric may be: the reason names the one it was."""
 
-
-def _reduce_on_plateau(trace: Trace, group: int) -> list[Prediction]:
-    p = trace.params
+def _reduce_on_plateau(timeline: Timeline) -> list[Prediction]:
+    p = timeline.params
     mode, threshold, threshold_mode = p["mode"], p["threshold"], p["threshold_mode"]
     patience, cooldown, factor, eps = p["patience"], p["cooldown"], p["factor"], p["eps"]
-    min_lr = group_value(p["min_lr"], group)
-    name = metric_name(trace)
+    min_lr = group_value(p["min_lr"], timeline.group)
+    name, unit = timeline.metric_name, timeline.unit
     better = _is_better(mode, threshold_mode, threshold)
     best, best_epoch, num_bad, cooldown_counter = (
         (math.inf if mode == "min" else -math.inf),
@@ -39,9 +37,9 @@ def _reduce_on_plateau(trace: Trace, group: int) -> list[Prediction]:
         0,
     )
     out = []
-    for k, epoch in enumerate(trace.epochs, start=1):
-        before = epoch.lr[group]
-        current = math.nan if epoch.metric is None else epoch.metric
+    steps = zip(timeline.before, timeline.metrics, strict=True)
+    for k, (before, metric) in enumerate(steps, start=1):
+        current = math.nan if metric is None else metric
         if better(current, best):
             best, best_epoch, num_bad = current, k, 0
         else:
@@ -52,10 +50,10 @@ def _reduce_on_plateau(trace: Trace, group: int) -> list[Prediction]:
         if num_bad <= patience:
             out.append(Prediction(before))
             continue
-        since = f"on its best {number(best)} (epoch {best_epoch})" if best_epoch else "at all"
+        since = f"on its best {number(best)} ({unit} {best_epoch})" if best_epoch else "at all"
         rule = (
             f"{name} has not improved {since} by more than "
-            f"{_threshold_text(threshold_mode, threshold)} for {num_bad} epochs > "
+            f"{_threshold_text(threshold_mode, threshold)} for {num_bad} {unit}s > "
             f"patience {patience}"
         )
         evidence = {
@@ -73,7 +71,7 @@ def _reduce_on_plateau(trace: Trace, group: int) -> list[Prediction]:
             "eps": eps,
         }
         if cooldown:
-            rule += f"; then cooldown of {cooldown} epochs"
+            rule += f"; then cooldown of {cooldown} {unit}s"
         new = max(before * factor, min_lr)
         # A move by round-off only (0.01 x 0.1 floored at 0.001) is no reduction either.
         if before - new > eps and not same_rate(before, new):
@@ -89,17 +87,6 @@ def _reduce_on_plateau(trace: Trace, group: int) -> list[Prediction]:
             out.append(Prediction(before, held, evidence, held=True))
         cooldown_counter, num_bad = cooldown, 0
     return out
-
-
-def metric_name(trace: Trace) -> str:
-    """What the monitored metric was: the epoch field it equals every epoch (``val_loss``
-    in ``lrviz run``), else "the metric"."""
-    for field in METRIC_FIELDS:
-        if trace.epochs and all(
-            e.metric is not None and e.metric == getattr(e, field) for e in trace.epochs
-        ):
-            return field
-    return "the metric"
 
 
 def _is_better(mode: str, threshold_mode: str, threshold: float) -> Callable[[float, float], bool]:

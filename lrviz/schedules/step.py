@@ -22,7 +22,7 @@ def _step_lr(p: Params, s: Step) -> Prediction:
     step_size, gamma = p["step_size"], p["gamma"]
     if s.t % step_size:
         return Prediction(s.before)
-    reason = f"epoch {s.t} is a multiple of step_size {step_size}: rate x gamma {number(gamma)}"
+    reason = f"{s.unit} {s.t} is a multiple of step_size {step_size}: rate x gamma {number(gamma)}"
     return Prediction(s.before * gamma, reason, {"step_size": step_size, "gamma": gamma})
 
 
@@ -32,7 +32,7 @@ def _multistep_lr(p: Params, s: Step) -> Prediction:
     if not count:
         return Prediction(s.before)
     power = f"^{count} (listed {count} times)" if count > 1 else ""
-    reason = f"epoch {s.t} is a milestone of {marks}: rate x gamma {number(gamma)}{power}"
+    reason = f"{s.unit} {s.t} is a milestone of {marks}: rate x gamma {number(gamma)}{power}"
     return Prediction(s.before * gamma**count, reason, {"milestone": s.t, "gamma": gamma})
 
 
