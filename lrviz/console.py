@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lrviz import bands
-from lrviz.explanation import is_continuous, milestones, notable
+from lrviz.explanation import explain, is_continuous, milestones, notable, unit
 from lrviz.text import count
 from lrviz.trace import Event, Trace
 
@@ -71,37 +71,44 @@ def _seeds_line(group: bands.Group) -> str:
 
 
 def explanation_lines(trace: Trace, show_all: bool = False) -> list[str]:
-    """``lrviz explain``: a header, the milestones of schedules that move every epoch, one
-    line per event (only the notable ones unless ``show_all``), and a count of the rest."""
-    groups = len(trace.initial_lr)
+    """``lrviz explain``: a header, the milestones of schedules that move every step, one
+    line per event (only the notable ones unless ``show_all``), and a count of the rest.
+
+    In a step-resolution trace, events are at steps, and the every-step changes of a
+    schedule that moves every step are phases; ``show_all`` lists every step.
+    """
+    groups = trace.groups
+    words = unit(trace)
     seed = "" if trace.seed is None else f", seed {trace.seed}"
+    size = count(len(trace.epochs), "epoch")
+    if trace.per_step:
+        size = f"{count(trace.step_count, 'step')} in {size}"
     lines = [
-        f"{trace.label}: {trace.name} ({trace.meta.get('source', '?')}{seed}, "
-        f"{len(trace.epochs)} epochs, {count(groups, 'param group')})"
+        f"{trace.label}: {trace.name} ({trace.meta.get('source', '?')}{seed}, {size}, "
+        f"{count(groups, 'param group')})"
     ]
     continuous = is_continuous(trace)
     if continuous:
         for group in range(groups):
             marks = "; ".join(
-                f"{fraction:.0%} at epoch {epoch}" if epoch else f"{fraction:.0%} not reached"
-                for fraction, epoch in milestones(trace, group).items()
+                f"{fraction:.0%} at {words} {at}" if at else f"{fraction:.0%} not reached"
+                for fraction, at in milestones(trace, group).items()
             )
             lines.append(f"milestones{f' (group {group})' if groups > 1 else ''}: {marks}")
-    shown = list(trace.events) if show_all or not continuous else notable(trace)
-    lines += [_event_line(e, groups) for e in shown]
+    every = explain(trace, phases=False) if show_all and trace.per_step else list(trace.events)
+    shown = every if show_all or not continuous else notable(trace)
+    lines += [_event_line(e, groups, words) for e in shown]
     if not trace.events:
-        lines.append(f"the rate never changed in {len(trace.epochs)} epochs")
-    elif len(shown) < len(trace.events):
-        lines.append(
-            f"... {len(trace.events) - len(shown)} more every-epoch changes (--all lists them)"
-        )
+        lines.append(f"the rate never changed in {count(trace.step_count, words)}")
+    elif len(shown) < len(every):
+        lines.append(f"... {len(every) - len(shown)} more every-{words} changes (--all lists them)")
     return lines
 
 
-def _event_line(e: Event, groups: int) -> str:
+def _event_line(e: Event, groups: int, words: str) -> str:
     which = f" group {e.group}" if groups > 1 else ""
     return (
-        f"epoch {e.epoch:>4}{which}  {e.kind:<8}  {e.lr_before:.4g} -> {e.lr_after:.4g}  {e.reason}"
+        f"{words} {e.at:>4}{which}  {e.kind:<8}  {e.lr_before:.4g} -> {e.lr_after:.4g}  {e.reason}"
     )
 
 

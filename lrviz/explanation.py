@@ -56,9 +56,14 @@ LANDMARKS = ("held", "external")
 """Kinds of event always shown on their own."""
 
 
-def explain(trace: Trace) -> list[Event]:
-    """The events of a trace, ordered by step then group (phases, in a step-resolution
-    trace of a schedule that moves every step)."""
+def explain(trace: Trace, phases: bool = True) -> list[Event]:
+    """The events of a trace, ordered by step then group.
+
+    Args:
+        trace: The trace.
+        phases: In a step-resolution trace of a schedule that moves every step, join the
+            every-step changes into phases (False: one event per step).
+    """
     kind = schedules.kind_of(trace)
     events = []
     for group in range(trace.groups):
@@ -67,7 +72,7 @@ def explain(trace: Trace) -> list[Event]:
     if continuous:
         events = _mark_milestones(trace, events)
     events.sort(key=lambda e: (e.at, e.group))
-    if continuous and trace.per_step:
+    if phases and continuous and trace.per_step:
         events = _phases(trace, events)
     return events
 
@@ -211,7 +216,7 @@ def notable(trace: Trace) -> list[Event]:
     """The events worth a marker or a table row: all of them, except that for schedules
     that move every step only milestones, turning points, phases, ``held`` and
     ``external``."""
-    if not is_continuous(trace):
+    if trace.per_step or not is_continuous(trace):  # a step trace's events are phases
         return list(trace.events)
     return [
         e
@@ -225,13 +230,27 @@ def notable(trace: Trace) -> list[Event]:
 
 def first_step_at_or_below(trace: Trace, fraction: float, group: int = 0) -> int | None:
     """The step (the epoch, in a trace of one step per epoch) whose scheduler step first
-    brought the rate to <= fraction x initial, if any."""
-    target = fraction * trace.initial_lr[group]
+    brought the rate to <= fraction x its start, if any.
+
+    The start is the initial rate; for a schedule that first warms up above it (from 0,
+    say), the peak of that warm-up, and only steps after the peak count.
+    """
     rates = trace.rates(group)
-    for step, after in enumerate(rates[1:], start=1):
-        if after <= target:
+    start, first, _ = milestone_start(rates)
+    target = fraction * start
+    for step in range(first, len(rates)):
+        if rates[step] <= target:
             return step
     return None
+
+
+def milestone_start(rates: Sequence[float]) -> tuple[float, int, str]:
+    """What milestones count from: (rate, first step that counts, its name). The initial
+    rate; or, when the schedule rises above it first (a warm-up), its peak."""
+    peak = max(range(len(rates)), key=lambda k: (rates[k], -k))
+    if rates[peak] <= rates[0] * (1 + 1e-9):
+        return rates[0], 1, "the initial rate"
+    return rates[peak], peak + 1, "the peak rate"
 
 
 first_epoch_at_or_below = first_step_at_or_below
@@ -240,6 +259,7 @@ first_epoch_at_or_below = first_step_at_or_below
 def _mark_milestones(trace: Trace, events: list[Event]) -> list[Event]:
     """Add the 50/10/1% milestones to the events of schedules that move every step."""
     marks: dict[tuple[int, int], list[float]] = {}
+    names = {g: milestone_start(trace.rates(g))[2] for g in range(trace.groups)}
     for group in range(trace.groups):
         for fraction in MILESTONES:
             step = first_step_at_or_below(trace, fraction, group)
@@ -252,7 +272,7 @@ def _mark_milestones(trace: Trace, events: list[Event]) -> list[Event]:
             note = ", ".join(f"{f:.0%}" for f in fractions)
             e = replace(
                 e,
-                reason=f"{e.reason}; now at or below {note} of the initial rate",
+                reason=f"{e.reason}; now at or below {note} of {names[e.group]}",
                 evidence={**e.evidence, "milestones": fractions},
             )
         out.append(e)
@@ -325,9 +345,27 @@ def _phase(trace: Trace, run: list[Event]) -> Event:
 
 
 def _shape(run: list[Event]) -> str:
-    """A phase's name from its rates: linear or not, rising or falling."""
-    steps = [e.lr_after - e.lr_before for e in run]
-    linear = all(math.isclose(s, steps[0], rel_tol=1e-6, abs_tol=0.0) for s in steps)
-    if run[0].kind == "increase":
-        return "linear warm-up" if linear else "warm-up"
-    return "linear decay" if linear else "decay"
+    """A phase's name from its rates: linear, exponential, a half cosine, or just rising
+    or falling."""
+    rates = [run[0].lr_before, *(e.lr_after for e in run)]
+    rising = run[0].kind == "increase"
+    close = math.isclose
+    deltas = [b - a for a, b in pairwise(rates)]
+    if all(close(d, deltas[0], rel_tol=1e-6) for d in deltas):
+        return "linear warm-up" if rising else "linear decay"
+    if 0 not in rates and all(
+        close(b / a, rates[1] / rates[0], rel_tol=1e-6) for a, b in pairwise(rates)
+    ):
+        return "exponential warm-up" if rising else "exponential decay"
+    low, high, n = rates[-1], rates[0], len(rates) - 1
+    if not rising and all(
+        close(
+            r,
+            low + (high - low) * (1 + math.cos(math.pi * k / n)) / 2,
+            rel_tol=1e-6,
+            abs_tol=1e-12 * high,
+        )
+        for k, r in enumerate(rates)
+    ):
+        return "cosine decay"
+    return "warm-up" if rising else "decay"

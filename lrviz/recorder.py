@@ -335,7 +335,7 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
         # Pickled and copied as the class it was, without the recording.
         reduced = base.__reduce_ex__(self, protocol)  # type: ignore[call-arg]
         if isinstance(reduced, tuple) and reduced[0] is getattr(copyreg, "__newobj__", None):
-            return (reduced[0], (base, *reduced[1][1:]), *reduced[2:])
+            return (_new, (base, *reduced[1][1:]), *reduced[2:])
         return reduced
 
     watched = type(
@@ -349,6 +349,11 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
         },
     )
     scheduler.__class__ = watched
+
+
+def _new(cls: type, *args: Any) -> Any:
+    """A new instance of ``cls`` for pickle to fill in (``copyreg.__newobj__``'s work)."""
+    return cls.__new__(cls, *args)
 
 
 def _count_updates(optimizer: Any, recorder: Recorder) -> None:

@@ -267,7 +267,11 @@ def test_sequential_switch_and_chained_reasons() -> None:
         "epoch 2 is SequentialLR milestone 1 of [2]: switches to schedule 2, ExponentialLR, "
         "which starts at 1"
     )
-    assert events[1].reason == "ExponentialLR (schedule 2): every epoch: rate x gamma 0.5"
+    # The rate rose above its start, so milestones count from the peak: 0.5 is 50% of 1.
+    assert events[1].reason == (
+        "ExponentialLR (schedule 2): every epoch: rate x gamma 0.5; now at or below 50% of "
+        "the peak rate"
+    )
     assert is_continuous(trace)
     chained = {
         "schedulers": [
