@@ -173,7 +173,8 @@ class Recorder:
         lr, momentum = self._before
         value = self._given
         metric = _float(value) if self._argument == "metric" else None
-        epoch = _float(value) if self._argument == "epoch" and value is not None else None
+        # torch counts epochs from 0 (``step(epoch + i / iters)``); a trace from 1.
+        epoch = float(value) + 1 if self._argument == "epoch" and value is not None else None
         self._record(lr, momentum, metric, scheduled=True, epoch=epoch)
         self._stepped = True
 
@@ -249,6 +250,7 @@ class Recorder:
             self.every == "epoch"
             and not self._unscheduled
             and not self._explicit_epoch
+            and not self._early()
             and len(self._lr) == len(self._epochs)
         )
 
@@ -296,9 +298,23 @@ class Recorder:
             ),
             metric=tuple(self._metric) if any(m is not None for m in self._metric) else None,
             state={key: tuple(column) for key, column in self._state_columns().items()},
-            updates=dict(self._updates),
+            updates=self._updates_seen(),
             unscheduled=tuple(self._unscheduled),
+            early=tuple(range(1, len(self._lr) + 1)) if self._early() else (),
         )
+
+    def _early(self) -> bool:
+        """Whether the loop steps its scheduler before its optimizer: no update before the
+        first scheduler step, one before each later one, and one after the last (torch's
+        "lr_scheduler.step() before optimizer.step()"; an update skipped by AMP at the
+        first step leaves none after the last)."""
+        n = len(self._lr)
+        return n > 0 and self._pending == 1 and self._updates == {1: 0} and not self._unscheduled
+
+    def _updates_seen(self) -> dict[int, int]:
+        """Updates per step; in a loop that steps its scheduler first, each step's update
+        is the one after it."""
+        return {} if self._early() else dict(self._updates)
 
     def _schedule(self) -> dict[str, Any]:
         params: Any = {}
@@ -421,7 +437,7 @@ def _described(scheduler: Any) -> dict[str, Any]:
     """What can be said of a scheduler lrviz has no rule for: its functions by name
     (LambdaLR's ``lr_lambda``), its numbers as they are."""
     out: dict[str, Any] = {}
-    for key, value in vars(scheduler).items():
+    for key, value in vars(scheduler).items() if hasattr(scheduler, "__dict__") else ():
         if key.startswith("_") or key in ("optimizer", "base_lrs", "last_epoch"):
             continue
         if isinstance(value, bool | str | numbers.Real) or value is None:
