@@ -327,6 +327,7 @@ def train(
                     done.add(s)
                     metric = val_losses[-1][r] if runs[r].spec.kind.needs_metric else None
                     steppers[s].step(metric)
+                    steppers[s].end_epoch()
             if progress:
                 progress("training", epoch, experiment.epochs)
     traces = []

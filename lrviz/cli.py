@@ -477,7 +477,23 @@ def check(
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),
-    help="Scheduler steps. Default: the file's, else one per metric, else 100.",
+    help="Epochs. Default: the file's, else one per metric, else 100.",
+)
+@click.option(
+    "--steps-per-epoch",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="K",
+    help="Optimizer steps per epoch; the scheduler steps after each (ReduceLROnPlateau: "
+    "at each epoch's end). Presets count these steps. K > 1 gives a step-resolution trace.",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(["adam", "sgd", "adamw"]),
+    default="adam",
+    show_default=True,
+    help="The optimizer the schedule sets (sgd: momentum 0.9, for cycled momentum).",
 )
 @click.option("--lr", type=RATE, help="Initial rate of one param group (default 0.1).")
 @click.option("--lrs", metavar="X,Y,...", help="Initial rates, one param group each.")
@@ -505,6 +521,8 @@ def simulate(
     spec: ScheduleSpec | None,
     config: Path | None,
     epochs: int | None,
+    steps_per_epoch: int,
+    optimizer: str,
     lr: float | None,
     lrs: str | None,
     metrics: Path | None,
@@ -514,7 +532,8 @@ def simulate(
     """The trace of a schedule alone, without training.
 
     SPEC is NAME[:key=value,...], as for 'lrviz run -s'; or give -c FILE. The real torch
-    scheduler is stepped once per epoch on a dummy optimizer. Pitfall warnings go to stderr.
+    scheduler is stepped on an optimizer with nothing to update, once per epoch or once per
+    optimizer step (--steps-per-epoch). Pitfall warnings go to stderr.
     """
     from lrviz import simulation
     from lrviz.export import to_csv
@@ -533,7 +552,14 @@ def simulate(
         )
         values = None if metrics is None else simulation.read_metrics(metrics)
         steps = epochs if epochs is not None else settings.get("epochs")
-        trace = simulation.simulate(chosen, epochs=steps, lr=rates, metrics=values)
+        trace = simulation.simulate(
+            chosen,
+            epochs=steps,
+            lr=rates,
+            metrics=values,
+            steps_per_epoch=steps_per_epoch,
+            optimizer=optimizer,
+        )
     except (TypeError, ValueError) as exc:
         raise BadInput(str(exc)) from None
     csv = (fmt or ("csv" if out is not None and out.suffix.lower() == ".csv" else "json")) == "csv"

@@ -58,6 +58,8 @@ class Adam(torch.optim.Optimizer):
         # torch keeps the count in a float32 tensor and reads it back with .item().
         step = float(self._steps)
         for group in self.param_groups:
+            if not group["params"]:  # a rate holder: nothing to update, nothing to compute
+                continue
             beta1, beta2 = group["betas"]
             bias_correction1 = 1 - beta1**step
             bias_correction2 = 1 - beta2**step

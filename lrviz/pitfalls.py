@@ -52,18 +52,19 @@ def messages(traces: Sequence[Trace]) -> list[str]:
 
 
 def _parts(trace: Trace) -> Iterator[Part]:
-    epochs = len(trace.epochs)
+    unit = "step" if trace.per_step else "epoch"
+    steps = trace.step_count - (len(trace.steps.unscheduled) if trace.steps is not None else 0)
     children = trace.params.get("schedulers")
     if not isinstance(children, list):
-        yield Part(trace.name, trace.params, epochs, "", trace)
+        yield Part(trace.name, trace.params, steps, "", trace, unit=unit)
         return
     kind = schedules.kind_of(trace)
     if kind is None or kind.segments is None:
         return
     try:
-        lengths = kind.segments(trace.params, epochs)
+        lengths = kind.segments(trace.params, steps)
         for i, (child, length) in enumerate(zip(children, lengths, strict=True), start=1):
             where = f"{trace.name} schedule {i} of {len(children)}, "
-            yield Part(child["name"], child["params"], max(length, 0), where, trace, child=True)
+            yield Part(child["name"], child["params"], max(length, 0), where, trace, True, unit)
     except (KeyError, TypeError, ValueError):
         return

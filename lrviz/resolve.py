@@ -65,6 +65,8 @@ def resolve(spec: ScheduleSpec, epochs: int, lr: float | Sequence[float]) -> dic
         )
     annotations = torch_annotations(kind)
     for key, value in spec.params.items():
+        if key in kind.per_group and _is_list_of(_is_number)(value):
+            continue  # one per param group: torch checks the count when it is built
         _check_type(kind, key, value, annotations.get(key, ""))
     presets = {
         key: preset.value(epochs, rates)

@@ -19,51 +19,97 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from lrviz import checks
 from lrviz.recorder import Recorder
 from lrviz.schedules import Kind
 from lrviz.spec import ScheduleSpec, as_spec
 from lrviz.text import short_repr
-from lrviz.torchbridge import advance, build, check_rates
+from lrviz.torchbridge import advance, build, check_groups
 from lrviz.trace import Trace
+
+OPTIMIZERS = ("adam", "sgd", "adamw")
+"""Optimizers a simulation can drive: lrviz's Adam (torch's arithmetic, without torch's
+second-long first import), or torch's SGD (with momentum, for schedules that cycle it)
+and AdamW on a parameter that never gets a gradient."""
+
+
+def dummy_optimizer(name: str, lr: Sequence[float]) -> Any:
+    """An optimizer with one param group per rate and nothing to update.
+
+    Raises:
+        ValueError: Not one of :data:`OPTIMIZERS`.
+    """
+    if name == "adam":
+        from lrviz.optim import Adam
+
+        return Adam([], list(lr))
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    import torch
+
+    groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": r} for r in lr]
+    if name == "sgd":
+        return torch.optim.SGD(groups, lr=lr[0], momentum=0.9)
+    return torch.optim.AdamW(groups, lr=lr[0])
 
 
 class Stepper:
-    """A real scheduler on a dummy optimizer, stepped by hand one epoch at a time, and
-    recorded.
+    """A real scheduler on an optimizer with nothing to update, stepped by hand and
+    recorded: the loop of ``lrviz simulate`` and of the batched engine's rates.
 
     Args:
         kind: The schedule.
         params: Its resolved parameters.
         lr: The initial rate of each param group.
+        optimizer: One of :data:`OPTIMIZERS`.
+        every: The recorder's resolution (``"step"`` for several steps an epoch).
 
     Raises:
         ValueError: torch rejected a value.
     """
 
-    def __init__(self, kind: Kind, params: dict[str, Any], lr: Sequence[float]) -> None:
-        from lrviz.optim import Adam
-
+    def __init__(
+        self,
+        kind: Kind,
+        params: dict[str, Any],
+        lr: Sequence[float],
+        optimizer: str = "adam",
+        every: Literal["epoch", "step"] = "epoch",
+    ) -> None:
         self.kind = kind
-        self.optimizer = Adam([], list(lr))
+        self.optimizer = dummy_optimizer(optimizer, lr)
         self.scheduler = build(kind, params, self.optimizer)
-        self.recorder = Recorder(self.optimizer, self.scheduler)
-        self.epoch = 0
+        self.recorder = Recorder(self.optimizer, self.scheduler, every=every)
+        self.steps = 0
+        self.epoch = 1
 
-    def step(self, metric: float | None = None) -> None:
-        """One epoch: check the rates it trains with, step the optimizer (nothing to
-        update), step the scheduler (with ``metric`` if it takes one), record.
+    def step(self, metric: float | None = None, scheduler: bool = True) -> None:
+        """One training step: check the values the update uses, step the optimizer
+        (nothing to update), then the scheduler (with ``metric`` if it takes one), or,
+        with ``scheduler=False``, only mark the step.
 
         Raises:
-            ValueError: A negative or non-finite rate, or torch failed to step.
+            ValueError: A value no update may use, or torch failed to step.
         """
-        self.epoch += 1
-        check_rates(self.kind, self.optimizer, self.epoch)
+        when = f"at the end of {self._where()}" if self.steps else "to start with"
+        self.steps += 1
+        check_groups(self.kind, self.optimizer, when)
+        where = self._where()
         self.optimizer.step()
-        advance(self.kind, self.scheduler, self.epoch, metric)
-        self.recorder.log(metric=metric)
+        if scheduler:
+            advance(self.kind, self.scheduler, f"the end of {where}", metric)
+        else:
+            self.recorder.step()
+
+    def _where(self) -> str:
+        return f"step {self.steps}" if self.recorder.every == "step" else f"epoch {self.epoch}"
+
+    def end_epoch(self) -> None:
+        """The end of an epoch."""
+        self.recorder.log()
+        self.epoch += 1
 
 
 def check(kind: Kind, params: dict[str, Any], lr: float | Sequence[float], epochs: int = 0) -> None:
@@ -72,13 +118,14 @@ def check(kind: Kind, params: dict[str, Any], lr: float | Sequence[float], epoch
     so it reduces as often and as far as it ever can.
 
     Raises:
-        ValueError: torch rejected a value, failed while stepping, or set a rate an epoch
-            would train with that is negative or not finite. (The rate after the last
-            step trains nothing: a three-phase linear OneCycleLR ends below zero.)
+        ValueError: torch rejected a value, failed while stepping, or set a value an
+            update cannot use. (The rate after the last step trains nothing: a
+            three-phase linear OneCycleLR ends below zero.)
     """
     stepper = Stepper(kind, params, checks.rates(lr))
     for _ in range(epochs):
         stepper.step(1.0 if kind.needs_metric else None)
+        stepper.end_epoch()
 
 
 def simulate(
@@ -86,18 +133,28 @@ def simulate(
     epochs: int | None = None,
     lr: float | Sequence[float] = 0.1,
     metrics: Sequence[float] | None = None,
+    steps_per_epoch: int = 1,
+    optimizer: str = "adam",
 ) -> Trace:
-    """The explained trace of a schedule driven by torch on a dummy optimizer.
+    """The explained trace of a schedule driven by torch on an optimizer with nothing to
+    update.
 
     Args:
         spec: A schedule SPEC such as ``"step:step_size=10"``, or a parsed spec.
-        epochs: Scheduler steps (epochs); default: one per metric, else 100.
+        epochs: Epochs; default: one per metric, else 100.
         lr: The initial rate, or one rate per param group.
-        metrics: For ReduceLROnPlateau, one value per epoch (passed to ``step``).
+        metrics: For ReduceLROnPlateau, one value per epoch (passed to ``step`` at the
+            end of the epoch).
+        steps_per_epoch: Optimizer steps per epoch: a schedule that does not step on a
+            metric steps after each (presets count these steps: OneCycleLR's
+            ``total_steps`` is epochs x steps_per_epoch); 1 gives a trace of one step per
+            epoch.
+        optimizer: ``adam`` (default), ``sgd`` (momentum 0.9) or ``adamw``.
 
     Raises:
         TypeError: An argument of the wrong type (the message names it).
-        ValueError: A bad schedule, parameter, rate, epoch count or metric list.
+        ValueError: A bad schedule, parameter, rate, epoch count, metric list, or a value
+            the optimizer cannot take.
     """
     from lrviz.resolve import resolve
 
@@ -105,11 +162,19 @@ def simulate(
     kind = spec.kind
     initial = checks.rates(lr)
     epochs = (len(metrics) if metrics else 100) if epochs is None else checks.epochs(epochs)
-    params = resolve(spec, epochs, initial)
+    per_epoch = checks.epochs(steps_per_epoch, "steps_per_epoch")
+    scheduler_steps = epochs if kind.needs_metric else epochs * per_epoch
+    params = resolve(spec, scheduler_steps, initial)
     values = _check_metrics(spec, metrics, epochs)
-    stepper = Stepper(kind, params, initial)
+    stepper = Stepper(kind, params, initial, optimizer, "step" if per_epoch > 1 else "epoch")
     for epoch in range(epochs):
-        stepper.step(None if values is None else values[epoch])
+        for i in range(1, per_epoch + 1):
+            at_end = i == per_epoch
+            if values is None:
+                stepper.step()
+            else:  # ReduceLROnPlateau: stepped with the epoch's metric at its end
+                stepper.step(values[epoch] if at_end else None, scheduler=at_end)
+        stepper.end_epoch()
     schedule = {"name": kind.name, "label": spec.label or kind.name, "params": params}
     return stepper.recorder.to_trace(source="simulate", schedule=schedule)
 

@@ -8,10 +8,10 @@ this one imports torch, inside the functions that need it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from lrviz import checks, schedules
+from lrviz import schedules
 from lrviz.schedules.base import Kind
 
 
@@ -70,8 +70,14 @@ def build(kind: Kind, params: Mapping[str, Any], optimizer: Any) -> Any:
         raise ValueError(f"{kind.name} rejected {_format_params(params)}: {exc}") from exc
 
 
-def advance(kind: Kind, scheduler: Any, epoch: int, metric: float | None = None) -> None:
-    """One scheduler step at the end of ``epoch`` (with the metric if ``step`` takes one).
+def advance(kind: Kind, scheduler: Any, where: str, metric: float | None = None) -> None:
+    """One scheduler step (with the metric if ``step`` takes one).
+
+    Args:
+        kind: The schedule.
+        scheduler: Its torch scheduler.
+        where: When, for messages: "the end of epoch 3", "step 25".
+        metric: The value ``step`` takes, if any.
 
     Raises:
         ValueError: torch failed to step (e.g. OneCycleLR stepped past ``total_steps``).
@@ -82,19 +88,26 @@ def advance(kind: Kind, scheduler: Any, epoch: int, metric: float | None = None)
         else:
             scheduler.step()
     except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
-        raise ValueError(f"{kind.name} failed at the end of epoch {epoch}: {exc}") from exc
+        raise ValueError(f"{kind.name} failed at {where}: {exc}") from exc
 
 
-def check_rates(kind: Kind, optimizer: Any, epoch: int) -> None:
-    """The rates ``epoch`` (1-based) is about to train with must be finite and >= 0.
+def check_groups(kind: Kind, optimizer: Any, when: str) -> None:
+    """The rates (and momenta) the next update uses must be ones it can use: a rate
+    finite and >= 0, Adam's beta1 in [0, 1), SGD's momentum >= 0.
 
-    torch lets a schedule set any rate (gamma=-1, eta_min=-1, max_lr=nan): Adam would
-    then train with it, and the rate axis and explanations would be meaningless.
+    torch lets a schedule set any value (gamma=-1, eta_min=-1, max_lr=nan,
+    base_momentum=1): the optimizer would then train with it, divide by zero, or make
+    the rate axis and explanations meaningless.
+
+    Args:
+        kind: The schedule.
+        optimizer: The optimizer it sets.
+        when: When the values were set, for messages ("to start with", "at step 3").
 
     Raises:
-        ValueError: Naming the schedule, the rate and when it was set.
+        ValueError: Naming the schedule, the value and when it was set.
     """
-    when = "to start with" if epoch == 1 else f"at the end of epoch {epoch - 1}"
+    name = type(optimizer).__name__
     for group in optimizer.param_groups:
         rate = group["lr"]
         if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate >= 0):
@@ -102,28 +115,18 @@ def check_rates(kind: Kind, optimizer: Any, epoch: int) -> None:
                 f"{kind.name} sets the learning rate to {rate!r} {when}; "
                 "a rate must be a finite number >= 0"
             )
-
-
-def check(
-    kind: Kind, params: Mapping[str, Any], lr: float | Sequence[float], epochs: int = 0
-) -> None:
-    """Build the schedule on a dummy optimizer, and step it ``epochs`` times, so bad values
-    fail before any work. A schedule that steps on a metric gets one that never improves,
-    so it reduces as often and as far as it ever can.
-
-    Raises:
-        ValueError: torch rejected a value, failed while stepping, or set a rate an epoch
-            would train with that is negative or not finite. (The rate after the last
-            step trains nothing: a three-phase linear OneCycleLR ends below zero.)
-    """
-    from lrviz.optim import Adam
-
-    optimizer = Adam([], list(checks.rates(lr)))
-    scheduler = build(kind, params, optimizer)
-    for epoch in range(1, epochs + 1):
-        check_rates(kind, optimizer, epoch)
-        optimizer.step()
-        advance(kind, scheduler, epoch, 1.0 if kind.needs_metric else None)
+        if "betas" in group and not 0 <= group["betas"][0] < 1:
+            raise ValueError(
+                f"{kind.name} sets {name}'s beta1 to {group['betas'][0]!r} {when}; "
+                f"{name} needs 0 <= beta1 < 1 (base_momentum and max_momentum set it)"
+            )
+        if "momentum" in group and not (
+            math.isfinite(group["momentum"]) and group["momentum"] >= 0
+        ):
+            raise ValueError(
+                f"{kind.name} sets {name}'s momentum to {group['momentum']!r} {when}; "
+                "momentum must be a finite number >= 0"
+            )
 
 
 def state_of(kind: Kind, scheduler: Any) -> dict[str, Any]:

@@ -258,6 +258,7 @@ class Part:
         where: How to name it in a message ("SequentialLR schedule 2 of 2, "), or "".
         trace: The whole trace, for checks of rates and metrics.
         child: A composite's child (checks of the whole trace do not apply to it).
+        unit: What the trace counts: "epoch" (one step per epoch) or "step".
     """
 
     name: str
@@ -266,6 +267,7 @@ class Part:
     where: str
     trace: Trace
     child: bool = False
+    unit: str = "epoch"
 
     @property
     def who(self) -> str:
@@ -305,6 +307,8 @@ class Kind:
         periods: Arguments that must be whole numbers >= 1: torch divides by them, so
             0 would only fail (or loop on a modulo by zero) once stepped.
         milestones: Arguments that are lists of steps >= 1 in increasing order.
+        per_group: Arguments torch also takes as one number per param group, whatever
+            its annotation says (CyclicLR's ``base_momentum``).
         simple: The per-step rule of a metric-free schedule (composable).
         rule: The rule over a whole trace, for schedules that need more than one step
             at a time (ReduceLROnPlateau's metric history, composites' children);
@@ -334,6 +338,7 @@ class Kind:
     hidden: tuple[str, ...] = ()
     periods: tuple[str, ...] = ()
     milestones: tuple[str, ...] = ()
+    per_group: tuple[str, ...] = ()
     simple: SimpleRule | None = None
     rule: Rule | None = None
     pitfalls: Check = no_pitfalls

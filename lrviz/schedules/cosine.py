@@ -108,12 +108,12 @@ def _eta_min_floor(part: Part) -> list[Pitfall]:
 
 
 def _cosine_pitfalls(part: Part) -> list[Pitfall]:
-    period, n = part.params["T_max"], part.steps
+    period, n, unit = part.params["T_max"], part.steps, part.unit
     out = []
     if period < n:
         out.append(
             Pitfall(
-                f"{part.who} T_max={period} is shorter than the {n} epochs it runs: after epoch "
+                f"{part.who} T_max={period} is shorter than the {n} {unit}s it runs: after {unit} "
                 f"{period} the cosine goes on and the rate climbs back up (period 2 x T_max); "
                 f"T_max={n} anneals once"
             )
@@ -122,7 +122,7 @@ def _cosine_pitfalls(part: Part) -> list[Pitfall]:
         left = (1 + math.cos(math.pi * n / period)) / 2
         out.append(
             Pitfall(
-                f"{part.who} T_max={period} is longer than the {n} epochs it runs: the rate "
+                f"{part.who} T_max={period} is longer than the {n} {unit}s it runs: the rate "
                 f"stops {left:.0%} of the way from eta_min to the base rate instead of "
                 "reaching eta_min"
             )

@@ -92,7 +92,7 @@ def _cyclic_pitfalls(part: Part) -> list[Pitfall]:
     return [
         Pitfall(
             f"{part.who} one cycle takes {period:g} steps (step_size_up + step_size_down) "
-            f"but it runs {part.steps} epochs, so no cycle completes (torch counts these in "
+            f"but it runs {part.steps} {part.unit}s, so no cycle completes (torch counts these in "
             "batches; lrviz steps once per epoch)"
         )
     ]
@@ -146,6 +146,7 @@ CYCLIC = Kind(
     cycles_momentum=True,
     child=False,
     hidden=("scale_fn",),
+    per_group=("base_lr", "max_lr", "base_momentum", "max_momentum"),
     simple=SimpleRule(
         closed_form("CyclicLR", _cyclic_rate, _cyclic_describe, turns=True), chainable=False
     ),
@@ -228,7 +229,7 @@ def _one_cycle_pitfalls(part: Part) -> list[Pitfall]:
         return []
     return [
         Pitfall(
-            f"{part.who} total_steps={total} is longer than the {part.steps} epochs it runs: "
+            f"{part.who} total_steps={total} is longer than the {part.steps} {part.unit}s it runs: "
             "the cycle is cut short and the rate never anneals to its minimum"
         )
     ]
@@ -276,6 +277,7 @@ ONE_CYCLE = Kind(
     continuous=True,
     cycles_momentum=True,
     child=False,
+    per_group=("max_lr", "base_momentum", "max_momentum"),
     simple=SimpleRule(
         closed_form("OneCycleLR", _one_cycle_rate, _one_cycle_describe, turns=True),
         chainable=False,

@@ -52,8 +52,8 @@ def _linear_pitfalls(part: Part) -> list[Pitfall]:
     reached = p["start_factor"] + (p["end_factor"] - p["start_factor"]) * n / p["total_iters"]
     return [
         Pitfall(
-            f"{part.who} total_iters={p['total_iters']} is longer than the {n} epochs it runs: "
-            f"the factor stops at {reached:.4g} instead of end_factor {p['end_factor']:.4g}"
+            f"{part.who} total_iters={p['total_iters']} is longer than the {n} {part.unit}s it "
+            f"runs: the factor stops at {reached:.4g} instead of end_factor {p['end_factor']:.4g}"
         )
     ]
 
@@ -94,16 +94,16 @@ def _polynomial_pitfalls(part: Part) -> list[Pitfall]:
     if total < n:
         return [
             Pitfall(
-                f"{part.who} total_iters={total} is shorter than the {n} epochs it runs: the "
-                f"rate reaches {'0' if power > 0 else 'its end'} at epoch {total} and stays "
-                f"there for the last {n - total} epochs"
+                f"{part.who} total_iters={total} is shorter than the {n} {part.unit}s it runs: the "
+                f"rate reaches {'0' if power > 0 else 'its end'} at {part.unit} {total} and "
+                f"stays there for the last {n - total} {part.unit}s"
             )
         ]
     if total > n:
         left = (1 - n / total) ** power
         return [
             Pitfall(
-                f"{part.who} total_iters={total} is longer than the {n} epochs it runs: the "
+                f"{part.who} total_iters={total} is longer than the {n} {part.unit}s it runs: the "
                 f"rate ends at {left:.0%} of the base rate instead of 0"
             )
         ]

@@ -112,7 +112,7 @@ def _threshold_text(threshold_mode: str, threshold: float) -> str:
 
 
 def _pitfalls(part: Part) -> list[Pitfall]:
-    trace, p, n = part.trace, part.params, part.steps
+    trace, p, n, unit = part.trace, part.params, part.steps, part.unit
     patience, cooldown = p["patience"], p["cooldown"]
     out = []
     earliest = patience + 2
@@ -120,8 +120,8 @@ def _pitfalls(part: Part) -> list[Pitfall]:
         out.append(
             Pitfall(
                 f"ReduceLROnPlateau cannot reduce the rate in time: with patience={patience} "
-                f"the earliest reduction comes at the end of epoch {earliest}, and the run has "
-                f"{n} epochs"
+                f"the earliest reduction comes at the end of {unit} {earliest}, and the run has "
+                f"{n} {unit}s"
             )
         )
     elif cooldown and earliest + cooldown + patience + 1 >= n:
@@ -129,8 +129,8 @@ def _pitfalls(part: Part) -> list[Pitfall]:
             Pitfall(
                 "ReduceLROnPlateau can reduce the rate at most once: after a reduction, "
                 f"cooldown={cooldown} + patience={patience} mean the next comes "
-                f"{cooldown + patience + 1} epochs later at the earliest (epoch "
-                f"{earliest + cooldown + patience + 1}), after the {n} epochs run"
+                f"{cooldown + patience + 1} {unit}s later at the earliest ({unit} "
+                f"{earliest + cooldown + patience + 1}), after the {n} {unit}s run"
             )
         )
     for group, initial in enumerate(trace.initial_lr):
@@ -196,6 +196,7 @@ KINDS = (
         needs_metric=True,
         presets={"mode": const("min"), "factor": const(0.1), "patience": const(10)},
         state_keys=("best", "num_bad_epochs", "cooldown_counter"),
+        per_group=("min_lr",),
         child=False,
         rule=_reduce_on_plateau,
         pitfalls=_pitfalls,

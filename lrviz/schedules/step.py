@@ -42,8 +42,8 @@ def _step_never_fires(part: Part) -> list[Pitfall]:
         return []
     return [
         Pitfall(
-            f"{part.who} never fires: step_size={step_size} but it runs {n} epochs, so no "
-            "epoch trains at a reduced rate"
+            f"{part.who} never fires: step_size={step_size} but it runs {n} {part.unit}s, so "
+            f"no {part.unit} trains at a reduced rate"
         )
     ]
 
@@ -54,15 +54,15 @@ def _milestones_never_fire(part: Part) -> list[Pitfall]:
     if late and len(late) == len(marks):
         return [
             Pitfall(
-                f"{part.who} never fires: every milestone of {marks} is at or after epoch {n}, "
-                "the last it runs"
+                f"{part.who} never fires: every milestone of {marks} is at or after "
+                f"{part.unit} {n}, the last it runs"
             )
         ]
     if late:
         return [
             Pitfall(
-                f"{part.who} milestones {late} are at or after epoch {n}, the last it runs, so "
-                "they never take effect"
+                f"{part.who} milestones {late} are at or after {part.unit} {n}, the last it "
+                "runs, so they never take effect"
             )
         ]
     return []
