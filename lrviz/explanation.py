@@ -40,7 +40,15 @@ from itertools import pairwise
 from typing import Any
 
 from lrviz import schedules
-from lrviz.schedules.base import Kind, Prediction, Timeline, run_simple, same_rate
+from lrviz.schedules.base import (
+    FLOAT32_REL_TOL,
+    REL_TOL,
+    Kind,
+    Prediction,
+    Timeline,
+    run_simple,
+    same_rate,
+)
 from lrviz.text import number
 from lrviz.trace import Event, EventKind, Trace
 
@@ -98,6 +106,7 @@ def _group_events(trace: Trace, kind: Kind | None, group: int) -> list[Event]:
     scheduled = [k for k in range(trace.step_count) if k + 1 not in unscheduled]
     predictions, problem = _predict(trace, kind, group, scheduled)
     epochs = trace.step_epochs()
+    tolerance = rel_tol(trace, group)
     events: list[Event] = []
     j = 0
     for k, (before, after) in enumerate(pairwise(rates)):
@@ -116,7 +125,7 @@ def _group_events(trace: Trace, kind: Kind | None, group: int) -> list[Event]:
                 )
             )
 
-        changed = not same_rate(before, after)
+        changed = not same_rate(before, after, tolerance)
         if k + 1 in unscheduled:
             if changed:
                 event(
@@ -134,7 +143,7 @@ def _group_events(trace: Trace, kind: Kind | None, group: int) -> list[Event]:
                     f"{problem}: the rate changed from {number(before)} to {number(after)}",
                     {"unchecked": True},
                 )
-        elif not same_rate(p.lr, after):
+        elif not same_rate(p.lr, after, tolerance):
             reason = (
                 f"rate went from {number(before)} to {number(after)}, but {trace.name}'s rule "
                 f"gives {number(p.lr)}"
@@ -147,6 +156,14 @@ def _group_events(trace: Trace, kind: Kind | None, group: int) -> list[Event]:
         elif p.held and p.reason:
             event("held", p.reason, dict(p.evidence))
     return events
+
+
+def rel_tol(trace: Trace, group: int) -> float:
+    """How close a rule's rate must be to the one recorded: double precision, or float32
+    for a group whose rate torch kept in a float32 tensor."""
+    groups = (trace.optimizer or {}).get("groups", [])
+    dtype = groups[group].get("lr_dtype") if group < len(groups) else None
+    return FLOAT32_REL_TOL if dtype in ("float32", "float16", "bfloat16") else REL_TOL
 
 
 def _direction(before: float, after: float) -> EventKind:

@@ -429,6 +429,9 @@ def _settings(optimizer: Any) -> dict[str, Any]:
         }
         if "initial_lr" in group:
             settings["lr"] = _plain(group["initial_lr"])
+        dtype = getattr(group["lr"], "dtype", None)
+        if dtype is not None:  # torch computes a tensor rate in its own precision
+            settings["lr_dtype"] = str(dtype).removeprefix("torch.")
         groups.append(settings)
     return {"name": type(optimizer).__name__, "groups": groups}
 

@@ -292,9 +292,7 @@ def test_a_rate_set_by_hand_between_steps_is_external() -> None:
             optimizer.param_groups[0]["lr"] = 0.05
     rec.log()
     events = rec.trace.events
-    assert [(e.at, e.kind, e.lr_before, e.lr_after) for e in events] == [
-        (7, "external", 0.1, 0.05)
-    ]
+    assert [(e.at, e.kind, e.lr_before, e.lr_after) for e in events] == [(7, "external", 0.1, 0.05)]
 
 
 def test_skipped_updates_and_a_scheduler_stepped_first_are_told_apart() -> None:

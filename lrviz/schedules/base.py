@@ -27,11 +27,16 @@ REL_TOL = 1e-9
 """Rates closer than this (relative) are the same rate."""
 
 
-def same_rate(a: float, b: float) -> bool:
+FLOAT32_REL_TOL = 2.0**-21
+"""Rates torch keeps in float32 tensors (a group whose ``lr`` is a tensor) round to a few
+float32 ulps of the double-precision rule."""
+
+
+def same_rate(a: float, b: float, rel_tol: float = REL_TOL) -> bool:
     """Equal rates, allowing float round-off (and NaN equal to NaN)."""
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
-    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=0.0)
+    return math.isclose(a, b, rel_tol=rel_tol, abs_tol=0.0)
 
 
 def group_value(value: Any, group: int) -> Any:
@@ -136,6 +141,8 @@ class Step:
         alone: The rate before the step is this schedule's own (False inside
             ChainedScheduler, where the other children scale it too).
         unit: How messages count the steps: "epoch" or "step".
+        state: The scheduler's recorded state after the step, if any (torch's own
+            ``T_cur`` where a loop passed fractional epochs to ``step``).
     """
 
     t: int
@@ -144,6 +151,7 @@ class Step:
     group: int
     alone: bool = True
     unit: str = "epoch"
+    state: Mapping[str, Any] = field(default_factory=dict)
 
 
 StepRule = Callable[[Params, Step], Prediction]
@@ -153,7 +161,7 @@ def _unit(p: Params, group: int) -> float:
     return 1.0
 
 
-def _base_rate(p: Params, group: int, base: float) -> float:
+def _base_rate(p: Params, group: int, base: float, t: int) -> float:
     return base
 
 
@@ -165,23 +173,30 @@ class SimpleRule:
         step: The prediction for one step.
         scale: The rate right after construction, as a multiple of the base rate
             (recovers the base rate from a trace's ``initial_lr``).
-        reset: The rate SequentialLR sets when it switches to this schedule: torch's
-            closed form at step 0 (``(params, group, base) -> rate``).
+        closed: torch's closed form, the rate after step t from the base rate
+            (``(params, group, base, t) -> rate``): what SequentialLR sets when it
+            switches to this schedule (t = 0), and what torch computes when a loop
+            passes an epoch to ``step``.
         chainable: Computes the new rate from the current one (False: from the base).
     """
 
     step: StepRule
     scale: Callable[[Params, int], float] = _unit
-    reset: Callable[[Params, int, float], float] = _base_rate
+    closed: Callable[[Params, int, float, int], float] = _base_rate
     chainable: bool = True
 
 
 def steps_of(timeline: Timeline, base: float) -> list[Step]:
-    """One :class:`Step` per scheduler step: step k is torch's ``last_epoch`` k."""
-    return [
-        Step(t, before, base, timeline.group, unit=timeline.unit)
-        for t, before in enumerate(timeline.before, start=1)
-    ]
+    """One :class:`Step` per scheduler step: step k is torch's ``last_epoch`` k, or the
+    ``last_epoch`` recorded (a loop that passed epochs to ``step``)."""
+    keys = list(timeline.state)
+    counts = timeline.state.get("last_epoch")
+    out = []
+    for k, before in enumerate(timeline.before):
+        state = {key: timeline.state[key][k] for key in keys}
+        t = counts[k] if counts is not None and isinstance(counts[k], int) else k + 1
+        out.append(Step(t, before, base, timeline.group, unit=timeline.unit, state=state))
+    return out
 
 
 def base_of(initial: float, scale: float) -> float:
@@ -190,9 +205,20 @@ def base_of(initial: float, scale: float) -> float:
 
 
 def run_simple(rule: SimpleRule, timeline: Timeline) -> list[Prediction]:
-    """A per-step rule applied to every scheduler step."""
-    base = base_of(timeline.initial, rule.scale(timeline.params, timeline.group))
-    return [rule.step(timeline.params, s) for s in steps_of(timeline, base)]
+    """A per-step rule applied to every scheduler step; where the loop passed an epoch to
+    ``step`` (the count jumps), torch's closed form at that epoch."""
+    p, group = timeline.params, timeline.group
+    base = base_of(timeline.initial, rule.scale(p, group))
+    out, previous = [], 0
+    for s in steps_of(timeline, base):
+        if s.t == previous + 1 or not rule.chainable:  # a formula of t handles any t
+            out.append(rule.step(p, s))
+        else:
+            lr = rule.closed(p, group, base, s.t)
+            reason = f"{s.unit} {s.t} given to step(): torch's closed form there gives {number(lr)}"
+            out.append(Prediction(lr, reason, {"epoch_given": s.t}))
+        previous = s.t
+    return out
 
 
 def closed_form(

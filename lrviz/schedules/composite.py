@@ -53,7 +53,7 @@ def _sequential(timeline: Timeline) -> list[Prediction]:
         start = marks[index - 1] if index else 0
         where = {"scheduler": index, "name": name}
         if index and start == s.t:
-            lr = rule.reset(params, group, base)
+            lr = rule.closed(params, group, base, 0)
             reason = (
                 f"{s.unit} {s.t} is SequentialLR milestone {index} of {marks}: switches to "
                 f"schedule {index + 1}, {name}, which starts at {number(lr)}"
@@ -66,33 +66,42 @@ def _sequential(timeline: Timeline) -> list[Prediction]:
     return out
 
 
-def _chained(timeline: Timeline) -> list[Prediction]:
+def _chained_step(p: Params, s: Step) -> Prediction:
     """ChainedScheduler: every child steps in turn, each from the rate the previous set."""
-    children: list[Mapping[str, Any]] = timeline.params["schedulers"]
-    group = timeline.group
+    lr, reasons, parts = s.before, [], []
+    for child in p["schedulers"]:
+        inner = child_rule(child["name"]).step(
+            child["params"], Step(s.t, lr, s.base, s.group, False, s.unit)
+        )
+        if inner.reason is not None and not same_rate(inner.lr, lr):
+            reasons.append(f"{child['name']}: {inner.reason}")
+            parts.append({"scheduler": child["name"], **inner.evidence})
+        lr = inner.lr
+    landmark = next((part["landmark"] for part in parts if "landmark" in part), None)
+    evidence: dict[str, Any] = {"parts": parts}
+    if landmark:
+        evidence["landmark"] = landmark
+    return Prediction(lr, "; ".join(reasons) or None, evidence)
+
+
+def _chained_scale(p: Params, group: int) -> float:
+    """The first rate over the base rate: each child's start applied in turn."""
     scale = 1.0
-    for child in children:
+    for child in p["schedulers"]:
         rule = child_rule(child["name"])
         own = rule.scale(child["params"], group)
         scale = scale * own if rule.chainable else own
-    base = base_of(timeline.initial, scale)
-    out = []
-    for s in steps_of(timeline, base):
-        lr, reasons, parts = s.before, [], []
-        for child in children:
-            inner = child_rule(child["name"]).step(
-                child["params"], Step(s.t, lr, base, group, False, s.unit)
-            )
-            if inner.reason is not None and not same_rate(inner.lr, lr):
-                reasons.append(f"{child['name']}: {inner.reason}")
-                parts.append({"scheduler": child["name"], **inner.evidence})
-            lr = inner.lr
-        landmark = next((p["landmark"] for p in parts if "landmark" in p), None)
-        evidence: dict[str, Any] = {"parts": parts}
-        if landmark:
-            evidence["landmark"] = landmark
-        out.append(Prediction(lr, "; ".join(reasons) or None, evidence))
-    return out
+    return scale
+
+
+def _chained_closed(p: Params, group: int, base: float, t: int) -> float:
+    """Each child's closed form applied in turn."""
+    lr = base
+    for child in p["schedulers"]:
+        rule = child_rule(child["name"])
+        own = rule.closed(child["params"], group, base, t)
+        lr = lr * own / base if rule.chainable and base else own
+    return lr
 
 
 def _sequential_segments(p: Params, steps: int) -> list[int]:
@@ -130,7 +139,7 @@ KINDS = (
         composite=True,
         child=False,
         state_keys=(),
-        rule=_chained,
+        simple=SimpleRule(_chained_step, scale=_chained_scale, closed=_chained_closed),
         segments=lambda p, steps: [steps] * len(p["schedulers"]),
         reader=lambda s: {"schedulers": _children(s)},
     ),

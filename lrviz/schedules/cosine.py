@@ -92,6 +92,24 @@ def _warm_describe(p: Params, t: int, group: int, unit: str) -> tuple[str, dict[
     return reason, evidence
 
 
+_warm_formula = closed_form("CosineAnnealingWarmRestarts", _warm_rate, _warm_describe, turns=False)
+
+
+def _warm_step(p: Params, s: Step) -> Prediction:
+    """The formula at step t; where the loop passed fractional epochs to ``step``, torch's
+    own position in the cycle (``T_cur`` of ``T_i``), as recorded."""
+    t_cur, t_i = s.state.get("T_cur"), s.state.get("T_i")
+    if not isinstance(t_cur, float) or t_cur.is_integer() or not isinstance(t_i, int):
+        return _warm_formula(p, s)
+    eta_min = p["eta_min"]
+    lr = eta_min + (s.base - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+    reason = (
+        f"cosine annealing at T_cur {number(t_cur)} of T_i {t_i} (the epoch passed to step): "
+        f"rate = eta_min + (base - eta_min)(1 + cos(pi x {number(t_cur)}/{t_i}))/2"
+    )
+    return Prediction(lr, reason, {"phase": f"cosine annealing, T_i {t_i}", "T_cur": t_cur})
+
+
 def _eta_min_floor(part: Part) -> list[Pitfall]:
     """eta_min at or above a group's initial rate: annealing cannot lower it."""
     if part.child:
@@ -139,7 +157,9 @@ KINDS = (
         periods=("T_max",),
         simple=SimpleRule(
             _cosine_lr,
-            reset=lambda p, g, base: p["eta_min"] + (base - p["eta_min"]) * (1 + math.cos(0.0)) / 2,
+            closed=lambda p, g, base, t: (
+                p["eta_min"] + (base - p["eta_min"]) * (1 + math.cos(math.pi * t / p["T_max"])) / 2
+            ),
         ),
         pitfalls=_cosine_pitfalls,
     ),
@@ -150,8 +170,8 @@ KINDS = (
         state_keys=("last_epoch", "T_cur", "T_i"),
         continuous=True,
         simple=SimpleRule(
-            closed_form("CosineAnnealingWarmRestarts", _warm_rate, _warm_describe, turns=False),
-            reset=lambda p, g, base: _warm_rate(p, 0, g, base),
+            _warm_step,
+            closed=lambda p, g, base, t: _warm_rate(p, t, g, base),
             chainable=False,
         ),
         pitfalls=_eta_min_floor,

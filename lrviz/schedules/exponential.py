@@ -21,6 +21,6 @@ KINDS = (
         ("exp",),
         presets={"gamma": const(0.95)},
         continuous=True,
-        simple=SimpleRule(_exponential_lr, reset=lambda p, g, base: base * p["gamma"] ** 0),
+        simple=SimpleRule(_exponential_lr, closed=lambda p, g, base, t: base * p["gamma"] ** t),
     ),
 )

@@ -118,7 +118,7 @@ KINDS = (
         simple=SimpleRule(
             _linear_lr,
             scale=lambda p, g: float(p["start_factor"]),
-            reset=lambda p, g, base: base * _linear_factor(p, 0),
+            closed=lambda p, g, base, t: base * _linear_factor(p, t),
         ),
         pitfalls=_linear_pitfalls,
     ),
@@ -128,8 +128,8 @@ KINDS = (
         simple=SimpleRule(
             _constant_lr,
             scale=lambda p, g: float(p["factor"]),
-            reset=lambda p, g, base: (
-                base * (p["factor"] + (p["total_iters"] <= 0) * (1 - p["factor"]))
+            closed=lambda p, g, base, t: (
+                base * (p["factor"] + (t >= p["total_iters"]) * (1 - p["factor"]))
             ),
         ),
     ),
@@ -141,8 +141,8 @@ KINDS = (
         periods=("total_iters",),
         simple=SimpleRule(
             _polynomial_lr,
-            reset=lambda p, g, base: (
-                base * (1.0 - min(p["total_iters"], 0) / p["total_iters"]) ** p["power"]
+            closed=lambda p, g, base, t: (
+                base * (1.0 - min(p["total_iters"], t) / p["total_iters"]) ** p["power"]
             ),
         ),
         pitfalls=_polynomial_pitfalls,

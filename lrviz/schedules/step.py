@@ -75,7 +75,7 @@ KINDS = (
         presets={"step_size": const(30), "gamma": const(0.1)},
         periods=("step_size",),
         simple=SimpleRule(
-            _step_lr, reset=lambda p, g, base: base * p["gamma"] ** (0 // p["step_size"])
+            _step_lr, closed=lambda p, g, base, t: base * p["gamma"] ** (t // p["step_size"])
         ),
         pitfalls=_step_never_fires,
     ),
@@ -92,7 +92,9 @@ KINDS = (
         simple=SimpleRule(
             _multistep_lr,
             scale=lambda p, g: float(p["gamma"] ** list(p["milestones"]).count(0)),
-            reset=lambda p, g, base: base * p["gamma"] ** bisect_right(sorted(p["milestones"]), 0),
+            closed=lambda p, g, base, t: (
+                base * p["gamma"] ** bisect_right(sorted(p["milestones"]), t)
+            ),
         ),
         pitfalls=_milestones_never_fire,
         reader=lambda s: {"milestones": sorted(s.milestones.elements()), "gamma": s.gamma},
