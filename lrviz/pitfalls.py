@@ -22,7 +22,10 @@ __all__ = ["Pitfall", "find", "messages"]
 
 
 def find(trace: Trace) -> list[Pitfall]:
-    """The pitfalls of one trace (checks whose parameters are missing are skipped)."""
+    """The pitfalls of one trace (checks whose parameters are missing are skipped), then
+    how the loop misused it (:mod:`lrviz.misuse`)."""
+    from lrviz import misuse
+
     out: list[Pitfall] = []
     for part in _parts(trace):
         kind = schedules.find(part.name)
@@ -33,7 +36,7 @@ def find(trace: Trace) -> list[Pitfall]:
         except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError):
             # Traces recorded elsewhere may lack a parameter: a check that cannot run is silent.
             continue
-    return out
+    return out + misuse.find(trace)
 
 
 def messages(traces: Sequence[Trace]) -> list[str]:
@@ -54,9 +57,9 @@ def messages(traces: Sequence[Trace]) -> list[str]:
 def _parts(trace: Trace) -> Iterator[Part]:
     unit = "step" if trace.per_step else "epoch"
     steps = trace.step_count - (len(trace.steps.unscheduled) if trace.steps is not None else 0)
+    yield Part(trace.name, trace.params, steps, "", trace, unit=unit)
     children = trace.params.get("schedulers")
     if not isinstance(children, list):
-        yield Part(trace.name, trace.params, steps, "", trace, unit=unit)
         return
     kind = schedules.kind_of(trace)
     if kind is None or kind.segments is None:
@@ -65,6 +68,7 @@ def _parts(trace: Trace) -> Iterator[Part]:
         lengths = kind.segments(trace.params, steps)
         for i, (child, length) in enumerate(zip(children, lengths, strict=True), start=1):
             where = f"{trace.name} schedule {i} of {len(children)}, "
-            yield Part(child["name"], child["params"], max(length, 0), where, trace, True, unit)
+            if length > 0:  # a child that never runs has no horizon to check
+                yield Part(child["name"], child["params"], length, where, trace, True, unit)
     except (KeyError, TypeError, ValueError):
         return

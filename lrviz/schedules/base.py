@@ -335,6 +335,7 @@ class Kind:
         milestones: Arguments that are lists of steps >= 1 in increasing order.
         per_group: Arguments torch also takes as one number per param group, whatever
             its annotation says (CyclicLR's ``base_momentum``).
+        per_batch: Meant to be stepped after every batch (its steps count batches).
         simple: The per-step rule of a metric-free schedule (composable).
         rule: The rule over a whole trace, for schedules that need more than one step
             at a time (ReduceLROnPlateau's metric history, composites' children);
@@ -365,6 +366,7 @@ class Kind:
     periods: tuple[str, ...] = ()
     milestones: tuple[str, ...] = ()
     per_group: tuple[str, ...] = ()
+    per_batch: bool = False
     simple: SimpleRule | None = None
     rule: Rule | None = None
     pitfalls: Check = no_pitfalls

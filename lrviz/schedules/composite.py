@@ -12,6 +12,8 @@ from lrviz import schedules
 from lrviz.schedules.base import (
     Kind,
     Params,
+    Part,
+    Pitfall,
     Prediction,
     SimpleRule,
     Step,
@@ -112,7 +114,21 @@ def _sequential_segments(p: Params, steps: int) -> list[int]:
             f"SequentialLR needs one milestone fewer than schedulers: "
             f"{len(children)} schedulers, {len(milestones)} milestones {milestones}"
         )
-    return [b - a for a, b in pairwise([0, *milestones, steps])]
+    bounds = [min(m, steps) for m in (0, *milestones, steps)]
+    return [b - a for a, b in pairwise(bounds)]
+
+
+def _sequential_pitfalls(part: Part) -> list[Pitfall]:
+    """Milestones at or after the last step: the schedules after them never run."""
+    marks, children, n = list(part.params["milestones"]), part.params["schedulers"], part.steps
+    return [
+        Pitfall(
+            f"SequentialLR milestone {m} is at or after {part.unit} {n}, the last it runs: "
+            f"schedule {i + 2} of {len(children)}, {children[i + 1]['name']}, never runs"
+        )
+        for i, m in enumerate(marks)
+        if m >= n
+    ]
 
 
 def _children(scheduler: Any) -> list[dict[str, Any]]:
@@ -132,6 +148,7 @@ KINDS = (
         milestones=("milestones",),
         rule=_sequential,
         segments=_sequential_segments,
+        pitfalls=_sequential_pitfalls,
         reader=lambda s: {"schedulers": _children(s), "milestones": list(s._milestones)},
     ),
     Kind(

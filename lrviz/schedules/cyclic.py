@@ -147,6 +147,7 @@ CYCLIC = Kind(
     child=False,
     hidden=("scale_fn",),
     per_group=("base_lr", "max_lr", "base_momentum", "max_momentum"),
+    per_batch=True,
     simple=SimpleRule(
         closed_form("CyclicLR", _cyclic_rate, _cyclic_describe, turns=True), chainable=False
     ),
@@ -278,6 +279,7 @@ ONE_CYCLE = Kind(
     cycles_momentum=True,
     child=False,
     per_group=("max_lr", "base_momentum", "max_momentum"),
+    per_batch=True,
     simple=SimpleRule(
         closed_form("OneCycleLR", _one_cycle_rate, _one_cycle_describe, turns=True),
         chainable=False,

@@ -1,0 +1,149 @@
+"""Misuse of a schedule in the loop, caught from what was recorded (or simulated): each
+check fires on the loop that makes the mistake and stays silent on the loop that does not."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+
+import lrviz
+from lrviz import misuse
+from lrviz.optim import Adam
+from lrviz.pitfalls import find
+
+
+def messages(trace: lrviz.Trace) -> list[str]:
+    return [p.message for p in misuse.find(trace)]
+
+
+def loop(
+    make: Callable[[Any], Any],
+    steps: int = 12,
+    update: Callable[[int], bool] = lambda k: True,
+    scheduler_first: bool = False,
+    every: str = "step",
+) -> lrviz.Trace:
+    """A loop of one's own on a rate holder: ``update(k)`` says whether step k's optimizer
+    update happens (AMP skips some; accumulation does only every n-th)."""
+    optimizer = Adam([], [0.1, 0.01])
+    scheduler = make(optimizer)
+    rec = lrviz.Recorder(optimizer, scheduler, every=every)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's order warning, checked apart
+        for k in range(1, steps + 1):
+            if scheduler_first:
+                scheduler.step()
+            if update(k):
+                optimizer.step()
+            if not scheduler_first:
+                scheduler.step()
+    rec.log()
+    return rec.trace
+
+
+def linear(optimizer: Any) -> Any:
+    return torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=8)
+
+
+def test_a_right_loop_shows_no_misuse() -> None:
+    assert messages(loop(linear)) == []
+
+
+def test_updates_skipped_by_amp() -> None:
+    trace = loop(linear, update=lambda k: k not in (1, 2, 7))
+    (pitfall,) = misuse.find(trace)
+    assert pitfall.message.startswith("3 scheduler steps had no optimizer update before them")
+    assert "GradScaler" in pitfall.message and "the order is right" in pitfall.message
+    assert pitfall.detail == "step 1, step 2, step 7"
+
+
+def test_a_scheduler_stepped_per_micro_batch() -> None:
+    trace = loop(linear, steps=16, update=lambda k: k % 4 == 0)
+    (pitfall,) = misuse.find(trace)
+    assert pitfall.message.startswith("the scheduler stepped 4 times per optimizer update")
+    assert "gradient accumulation" in pitfall.message
+
+
+def test_a_scheduler_stepped_before_its_optimizer() -> None:
+    trace = loop(linear, scheduler_first=True)
+    assert messages(trace) == [
+        "the scheduler is stepped before the optimizer: every update used the rate of the step "
+        "after it, and the first rate (0.01, 0.001) was never used; call optimizer.step() "
+        "before scheduler.step()"
+    ]
+
+
+def warmup(step: int, warmup: int) -> float:
+    return min(1.0, step / warmup)
+
+
+def test_a_warm_up_whose_first_update_runs_at_zero() -> None:
+    schedule = functools.partial(warmup, warmup=4)
+    trace = loop(lambda o: torch.optim.lr_scheduler.LambdaLR(o, schedule))
+    assert messages(trace) == [
+        "the first optimizer update of group 0 ran at rate 0, so it changed nothing: a warm-up "
+        "that starts at 0 wastes its first step (start it at a small rate, e.g. LinearLR "
+        "start_factor > 0)",
+        "the first optimizer update of group 1 ran at rate 0, so it changed nothing: a warm-up "
+        "that starts at 0 wastes its first step (start it at a small rate, e.g. LinearLR "
+        "start_factor > 0)",
+    ]
+    # Stepped first, the loop never used the 0: no warning about it.
+    assert not any(
+        "rate 0" in m
+        for m in messages(
+            loop(lambda o: torch.optim.lr_scheduler.LambdaLR(o, schedule), scheduler_first=True)
+        )
+    )
+
+
+def test_a_per_batch_schedule_stepped_per_epoch() -> None:
+    optimizer = Adam([], [0.1])
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=40)
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for _ in range(4):
+        for _ in range(10):
+            optimizer.step()
+        scheduler.step()  # Lightning's default interval: "epoch"
+        rec.log()
+    trace = rec.trace
+    assert not trace.per_step and [e.updates for e in trace.epochs] == [10] * 4
+    assert messages(trace)[0].startswith(
+        "OneCycleLR is a per-batch schedule, but it was stepped once per epoch while each "
+        "epoch made 10 optimizer updates"
+    )
+
+
+def test_a_simulated_one_cycle_set_per_batch_but_stepped_per_epoch() -> None:
+    flat = lrviz.simulate("onecycle:epochs=10,steps_per_epoch=5", epochs=10)
+    assert any("set for 5 steps per epoch" in m for m in messages(flat))
+    right = lrviz.simulate("onecycle:epochs=10,steps_per_epoch=5", epochs=10, steps_per_epoch=5)
+    assert messages(right) == [] and [p.message for p in find(right)] == []
+
+
+@pytest.mark.parametrize("milestone", [10, 12])
+def test_a_sequential_milestone_at_or_past_the_end(milestone: int) -> None:
+    trace = lrviz.simulate(
+        f"SequentialLR:schedulers=['linear','cosine'],milestones=[{milestone}]", epochs=10
+    )
+    assert [p.message for p in find(trace)] == [
+        f"SequentialLR milestone {milestone} is at or after epoch 10, the last it runs: "
+        "schedule 2 of 2, CosineAnnealingLR, never runs"
+    ]
+
+
+def test_a_sequential_milestone_of_zero_is_refused() -> None:
+    with pytest.raises(ValueError, match="milestones must be a list of whole epochs >= 1"):
+        lrviz.simulate("SequentialLR:schedulers=['linear','cosine'],milestones=[0]", epochs=10)
+
+
+def test_onecycle_past_its_total_steps_is_refused_before_any_work() -> None:
+    with pytest.raises(
+        ValueError, match="OneCycleLR failed at the end of step 41: Tried to step 41"
+    ):
+        lrviz.simulate("onecycle:total_steps=40", epochs=5, steps_per_epoch=10)
