@@ -35,6 +35,7 @@ import copyreg
 import functools
 import inspect
 import numbers
+import operator
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -95,19 +96,21 @@ class Recorder:
         self._settings = _settings(optimizer)
         self._initial = rates(optimizer)
         self._epoch_start = self._initial
-        # One entry per step, row by row (columns are built when the trace is asked for).
-        self._lr: list[tuple[float, ...]] = []
-        self._epoch: list[float] = []
-        self._momenta: list[tuple[float, ...] | None] = []
-        self._metric: list[float | None] = []
-        self._state: list[tuple[Any, ...]] = []
+        self._groups = optimizer.param_groups
+        # Kept as cheaply as a step allows: rows of rates, and the rare things
+        # (metrics, epochs given to step(), updates other than one) by step number.
+        # Columns and floats are made when the trace is asked for.
+        self._lr: list[list[float]] = []
+        self._momenta: list[tuple[float, ...]] = []
+        self._state: list[Any] = []
+        self._state_of = operator.attrgetter(*self._state_keys) if self._state_keys else None
+        self._metrics: dict[int, Any] = {}
+        self._epochs_given: dict[int, float] = {}
         self._updates: dict[int, int] = {}
         self._unscheduled: list[int] = []
         self._epochs: list[Epoch] = []
         self._pending = 0  # optimizer updates since the last step
         self._stepped = False  # a scheduler step since the last call of step()
-        self._explicit_epoch = False
-        self._steps_this_epoch = 0
         if scheduler is not None:
             _watch(scheduler, self)
         _count_updates(optimizer, self)
@@ -119,7 +122,8 @@ class Recorder:
         last call, a step without one is recorded (with ``every="step"``, a schedule
         stepped per epoch is then seen per batch; a rate set by hand, per step)."""
         if not self._stepped:
-            self._record(rates(self.optimizer), None, None, scheduled=False)
+            self._unscheduled.append(len(self._lr) + 1)
+            self._record([float(g["lr"]) for g in self._groups], self._read_momenta())
         self._stepped = False
 
     def log(
@@ -134,10 +138,9 @@ class Recorder:
         Values may be floats or 0-dim tensors. ``metric`` is only needed when the
         scheduler is not stepped with it (lrviz sees what ``scheduler.step`` gets).
         """
-        stepped = self._steps_this_epoch
-        given = _float(metric)
-        last = len(self._lr) - 1
-        seen = self._metric[last] if stepped and last >= 0 else None
+        last = len(self._lr)
+        start = self._epochs[-1].step or 0 if self._epochs else 0
+        seen = self._metrics.get(last) if last > start else None
         self._epochs.append(
             Epoch(
                 epoch=len(self._epochs) + 1,
@@ -145,65 +148,55 @@ class Recorder:
                 train_loss=_float(train_loss),
                 val_loss=_float(val_loss),
                 val_accuracy=_float(val_accuracy),
-                metric=seen if seen is not None else given,
-                step=len(self._lr),
+                metric=_float(seen if seen is not None else metric),
+                step=last,
             )
         )
         self._epoch_start = rates(self.optimizer)
-        self._steps_this_epoch = 0
 
     # -- what the scheduler and optimizer call --------------------------------------------
 
-    _before: tuple[tuple[float, ...], tuple[float, ...] | None]
-    _given: Any
+    def _read_momenta(self) -> tuple[float, ...] | None:
+        return momenta(self.optimizer) if self._momentum else None
 
-    def _scheduler_stepping(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        """Just before ``scheduler.step(*args, **kwargs)``."""
+    def _scheduler_stepped(
+        self, lr: list[float], momentum: tuple[float, ...] | None, args: Any, kwargs: Any
+    ) -> None:
+        """Just after ``scheduler.step(*args, **kwargs)``; ``lr`` and ``momentum`` are what
+        the optimizer had just before."""
+        self._record(lr, momentum)
+        if args or kwargs:
+            self._given(len(self._lr), args, kwargs)
+        self._stepped = True
+
+    def _given(self, k: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """What step ``k`` was given: the metric, or torch's old epoch argument."""
         if args:
             value = args[0]
         elif self._argument in kwargs or "metrics" in kwargs:
             value = kwargs.get(self._argument, kwargs.get("metrics"))
         else:  # a scheduler of one's own may name its metric otherwise
-            value = next((v for k, v in kwargs.items() if k != "epoch"), None)
-        self._before = (rates(self.optimizer), momenta(self.optimizer) if self._momentum else None)
-        self._given = value
-
-    def _scheduler_stepped(self) -> None:
-        """Just after the scheduler stepped."""
-        lr, momentum = self._before
-        value = self._given
-        metric = _float(value) if self._argument == "metric" else None
-        # torch counts epochs from 0 (``step(epoch + i / iters)``); a trace from 1.
-        epoch = float(value) + 1 if self._argument == "epoch" and value is not None else None
-        self._record(lr, momentum, metric, scheduled=True, epoch=epoch)
-        self._stepped = True
+            value = next((v for key, v in kwargs.items() if key != "epoch"), None)
+        if value is None:
+            return
+        if self._argument == "metric":
+            self._metrics[k] = value
+        else:  # torch counts epochs from 0 (``step(epoch + i / iters)``); a trace from 1
+            self._epochs_given[k] = float(value) + 1
 
     def _updated(self) -> None:
         """Just before an optimizer update."""
         self._pending += 1
 
-    def _record(
-        self,
-        lr: tuple[float, ...],
-        momentum: tuple[float, ...] | None,
-        metric: float | None,
-        scheduled: bool,
-        epoch: float | None = None,
-    ) -> None:
-        k = len(self._lr) + 1
+    def _record(self, lr: list[float], momentum: tuple[float, ...] | None) -> None:
         if self._pending != 1:
-            self._updates[k] = self._pending
+            self._updates[len(self._lr) + 1] = self._pending
         self._pending = 0
-        if not scheduled:
-            self._unscheduled.append(k)
-        if epoch is not None:
-            self._explicit_epoch = True
         self._lr.append(lr)
-        self._epoch.append(float(len(self._epochs) + 1) if epoch is None else epoch)
-        self._momenta.append(momentum)
-        self._metric.append(metric)
-        self._state.append(tuple(getattr(self.scheduler, key) for key in self._state_keys))
-        self._steps_this_epoch += 1
+        if momentum is not None:
+            self._momenta.append(momentum)
+        if self._state_of is not None:
+            self._state.append(self._state_of(self.scheduler))
 
     # -- the trace ------------------------------------------------------------------------
 
@@ -249,25 +242,31 @@ class Recorder:
         return (
             self.every == "epoch"
             and not self._unscheduled
-            and not self._explicit_epoch
+            and not self._epochs_given
             and not self._early()
             and len(self._lr) == len(self._epochs)
+            and all(e.step == e.epoch for e in self._epochs)
         )
+
+    def _rates(self) -> list[tuple[float, ...]]:
+        return [tuple(row) for row in self._lr]
 
     def _epoch_rows(self) -> tuple[Epoch, ...]:
         """The epochs of a trace of one step per epoch: each holds its step."""
         columns = self._state_columns()
+        rows = self._rates()
         out = []
         for k, e in enumerate(self._epochs):
+            seen = self._metrics.get(k + 1)
             out.append(
                 Epoch(
                     epoch=e.epoch,
-                    lr=self._lr[k],
+                    lr=rows[k],
                     train_loss=e.train_loss,
                     val_loss=e.val_loss,
                     val_accuracy=e.val_accuracy,
-                    metric=self._metric[k] if self._metric[k] is not None else e.metric,
-                    momentum=self._momenta[k],
+                    metric=e.metric if seen is None else _float(seen),
+                    momentum=self._momenta[k] if self._momenta else None,
                     state={key: column[k] for key, column in columns.items()},
                     updates=self._updates.get(k + 1),
                 )
@@ -277,30 +276,37 @@ class Recorder:
     def _state_columns(self) -> dict[str, list[Any]]:
         """The scheduler's state after each step, key by key, with what only the live
         scheduler can tell (LambdaLR's factors)."""
-        columns = {
-            key: [_plain(row[i]) for row in self._state] for i, key in enumerate(self._state_keys)
-        }
+        rows = self._state if len(self._state_keys) > 1 else [(value,) for value in self._state]
+        columns = {key: [_plain(row[i]) for row in rows] for i, key in enumerate(self._state_keys)}
         if self._kind is not None and self._kind.derived_state is not None and self._state:
             columns.update(self._kind.derived_state(self.scheduler, columns))
         return columns
 
     def _steps(self) -> Steps:
+        from lrviz.tracefile import derived_step_epochs
+
         groups = len(self._initial)
+        n = len(self._lr)
+        epochs = derived_step_epochs(self._epochs, n)
+        for k, epoch in self._epochs_given.items():
+            epochs[k - 1] = epoch
+        metrics: list[float | None] = [None] * n
+        for k, value in self._metrics.items():
+            metrics[k - 1] = _float(value)
+        rows = self._rates()
         return Steps(
-            lr=tuple(tuple(row[g] for row in self._lr) for g in range(groups)),
-            epoch=tuple(self._epoch),
+            lr=tuple(tuple(row[g] for row in rows) for g in range(groups)),
+            epoch=tuple(epochs),
             momentum=(
-                tuple(
-                    tuple(m[g] if m else float("nan") for m in self._momenta) for g in range(groups)
-                )
-                if self._momentum
+                tuple(tuple(m[g] for m in self._momenta) for g in range(groups))
+                if self._momenta
                 else None
             ),
-            metric=tuple(self._metric) if any(m is not None for m in self._metric) else None,
+            metric=tuple(metrics) if self._metrics else None,
             state={key: tuple(column) for key, column in self._state_columns().items()},
             updates=self._updates_seen(),
             unscheduled=tuple(self._unscheduled),
-            early=tuple(range(1, len(self._lr) + 1)) if self._early() else (),
+            early=tuple(range(1, n + 1)) if self._early() else (),
         )
 
     def _early(self) -> bool:
@@ -342,9 +348,10 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
         rec = ref()
         if rec is None:
             return base.step(self, *args, **kwargs)
-        rec._scheduler_stepping(args, kwargs)
+        lr = [float(g["lr"]) for g in rec._groups]
+        momentum = rec._read_momenta()
         out = base.step(self, *args, **kwargs)
-        rec._scheduler_stepped()
+        rec._scheduler_stepped(lr, momentum, args, kwargs)
         return out
 
     def __reduce_ex__(self: Any, protocol: Any) -> Any:

@@ -36,6 +36,7 @@ import math
 import numbers
 import os
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,7 @@ def save(trace: Trace, path: str | os.PathLike[str]) -> None:
     target = Path(path)
     text = to_json(trace)
     if target.suffix == ".gz":
-        write_atomic(target, gzip.compress(text.encode("utf-8"), mtime=0))
+        write_atomic(target, gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
     else:
         write_atomic(target, text)
 
@@ -134,7 +135,7 @@ def _steps_to_dict(steps: Steps, epochs: Sequence[Epoch]) -> dict[str, Any]:
     if steps.metric is not None:
         out["metric"] = list(steps.metric)
     if steps.state:
-        out["state"] = {key: list(column) for key, column in steps.state.items()}
+        out["state"] = {key: _column(column) for key, column in steps.state.items()}
     if steps.updates:
         out["updates"] = [[step, n] for step, n in sorted(steps.updates.items())]
     if steps.unscheduled:
@@ -142,6 +143,22 @@ def _steps_to_dict(steps: Steps, epochs: Sequence[Epoch]) -> dict[str, Any]:
     if steps.early:
         out["early"] = list(steps.early)
     return out
+
+
+def _column(values: Sequence[Any]) -> Any:
+    """A state column: whole numbers counting up by one (``last_epoch``) as
+    ``{"range": [first, count]}``, anything else as a list."""
+    first = values[0] if values else None
+    if (
+        len(values) > 2
+        and isinstance(first, int)
+        and not isinstance(first, bool)
+        and all(type(v) is int for v in values)
+        and values[-1] - first == len(values) - 1
+        and all(b - a == 1 for a, b in pairwise(values))
+    ):
+        return {"range": [first, len(values)]}
+    return list(values)
 
 
 def derived_step_epochs(epochs: Sequence[Epoch], steps: int) -> list[float]:
@@ -449,9 +466,14 @@ def _steps(value: Any, groups: int, epochs: Sequence[Epoch]) -> Steps:
     n = _int(_key(d, "count", "steps: "), "steps count", 0)
 
     def column(raw: Any, what: str, cell: Any) -> tuple[Any, ...]:
+        if isinstance(raw, Mapping) and "range" in raw:
+            first, length = _list(raw["range"], f"{what} range")[:2]
+            raw = list(range(_int(first, f"{what} range start"), first + _int(length, what, 0)))
         items = _list(raw, what)
         if len(items) != n:
             raise ValueError(f"{what} has {count(len(items), 'value')}, not one per step ({n})")
+        if cell is _float and all(type(v) is float for v in items):
+            return tuple(items)  # the usual case, checked at C speed
         return tuple(cell(v, f"{what}[{i}]") for i, v in enumerate(items))
 
     def per_group(raw: Any, what: str) -> tuple[tuple[float, ...], ...]:

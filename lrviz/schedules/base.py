@@ -189,13 +189,14 @@ class SimpleRule:
 def steps_of(timeline: Timeline, base: float) -> list[Step]:
     """One :class:`Step` per scheduler step: step k is torch's ``last_epoch`` k, or the
     ``last_epoch`` recorded (a loop that passed epochs to ``step``)."""
-    keys = list(timeline.state)
+    keys = [key for key in timeline.state if key != "last_epoch"]
     counts = timeline.state.get("last_epoch")
+    group, unit = timeline.group, timeline.unit
     out = []
     for k, before in enumerate(timeline.before):
-        state = {key: timeline.state[key][k] for key in keys}
+        state = {key: timeline.state[key][k] for key in keys} if keys else {}
         t = counts[k] if counts is not None and isinstance(counts[k], int) else k + 1
-        out.append(Step(t, before, base, timeline.group, unit=timeline.unit, state=state))
+        out.append(Step(t, before, base, group, True, unit, state))
     return out
 
 
@@ -236,12 +237,24 @@ def closed_form(
         turns: Mark peaks and troughs (from the formula's neighbours) as landmarks.
     """
 
+    # Steps come in order: each rate is needed three times (as the step's, the next
+    # step's previous and the one before's following), so the last few are kept.
+    cache: dict[tuple[int, int, int, float], float] = {}
+
+    def at(p: Params, t: int, group: int, base: float) -> float:
+        key = (id(p), t, group, base)
+        if key not in cache:
+            if len(cache) > 16:
+                cache.clear()
+            cache[key] = rate(p, t, group, base)
+        return cache[key]
+
     def rule(p: Params, s: Step) -> Prediction:
-        lr = rate(p, s.t, s.group, s.base)
-        previous = rate(p, s.t - 1, s.group, s.base)
+        lr = at(p, s.t, s.group, s.base)
+        previous = at(p, s.t - 1, s.group, s.base)
         reason, evidence = describe(p, s.t, s.group, s.unit)
         if turns and "landmark" not in evidence:
-            following = rate(p, s.t + 1, s.group, s.base)
+            following = at(p, s.t + 1, s.group, s.base)
             if previous < lr > following:
                 evidence["landmark"] = "peak"
                 reason += f"; peak at {number(lr)}"

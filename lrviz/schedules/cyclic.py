@@ -181,9 +181,25 @@ def _one_cycle_phases(p: Params, group: int) -> list[tuple[float, float, float, 
     ]
 
 
+_PHASES: dict[tuple[int, int], tuple[Params, list[tuple[float, float, float, str]]]] = {}
+"""The phases of the last few parameter sets, by identity: a million steps ask for them a
+million times."""
+
+
+def _phases_of(p: Params, group: int) -> list[tuple[float, float, float, str]]:
+    known = _PHASES.get((id(p), group))
+    if known is not None and known[0] is p:
+        return known[1]
+    if len(_PHASES) > 16:
+        _PHASES.clear()
+    phases = _one_cycle_phases(p, group)
+    _PHASES[(id(p), group)] = (p, phases)
+    return phases
+
+
 def _one_cycle_at(p: Params, t: int, group: int) -> tuple[float, float, int]:
     """(rate, pct, phase index) after step t."""
-    phases = _one_cycle_phases(p, group)
+    phases = _phases_of(p, group)
     start_step = 0.0
     for i, (end_step, start_lr, end_lr, _) in enumerate(phases):
         if t <= end_step or i == len(phases) - 1:
@@ -203,7 +219,7 @@ def _one_cycle_rate(p: Params, t: int, group: int, base: float) -> float:
 
 def _one_cycle_describe(p: Params, t: int, group: int, unit: str) -> tuple[str, dict[str, Any]]:
     _, pct, index = _one_cycle_at(p, t, group)
-    end_step, start_lr, end_lr, name = _one_cycle_phases(p, group)[index]
+    end_step, start_lr, end_lr, name = _phases_of(p, group)[index]
     reason = (
         f"one-cycle {name} (phase {index + 1}, to step {number(end_step)}): {pct:.0%} of the "
         f"way from {number(start_lr)} to {number(end_lr)} ({p['anneal_strategy']})"
