@@ -188,6 +188,7 @@ def _predict(
         state={key: [column[k] for k in scheduled] for key, column in state.items()},
         unit=unit(trace),
         metric_name=metric_name(trace),
+        base=base_rate(trace, group),
     )
     try:
         if kind.rule is not None:
@@ -202,6 +203,13 @@ def _predict(
             f"{trace.name} set it (lrviz cannot apply its rule to these parameters: {exc!r})",
         )
     return predictions, ""
+
+
+def base_rate(trace: Trace, group: int) -> float | None:
+    """A group's base rate, the rate its optimizer had before any schedule, if recorded."""
+    groups = (trace.optimizer or {}).get("groups", [])
+    rate = groups[group].get("lr") if group < len(groups) else None
+    return float(rate) if isinstance(rate, int | float) and not isinstance(rate, bool) else None
 
 
 def _state_keys(trace: Trace) -> list[str]:

@@ -119,8 +119,7 @@ def _rate_zero(trace: Trace) -> list[Pitfall]:
             out.append(
                 Pitfall(
                     f"the first optimizer update{which} ran at rate 0, so it changed nothing: "
-                    "a warm-up that starts at 0 wastes its first step (start it at a small "
-                    "rate, e.g. LinearLR start_factor > 0)"
+                    "a warm-up that starts at 0 wastes its first step; start it above 0"
                 )
             )
     return out

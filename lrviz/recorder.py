@@ -88,6 +88,10 @@ class Recorder:
         self.every = every
         self._kind = None if scheduler is None else schedules.for_scheduler(scheduler)
         self._name = "none" if scheduler is None else _class_name(type(scheduler))
+        recognised = None if scheduler is None else schedules.recognise(scheduler)
+        self._params = None if recognised is None else recognised[1]
+        if recognised is not None:  # a framework's schedule, by its own name
+            self._kind, self._name = recognised[0], recognised[0].name
         self._state_keys = () if self._kind is None else self._kind.state_keys
         self._momentum = self._kind is not None and (
             self._kind.cycles_momentum and bool(getattr(scheduler, "cycle_momentum", False))
@@ -324,7 +328,9 @@ class Recorder:
 
     def _schedule(self) -> dict[str, Any]:
         params: Any = {}
-        if self._kind is not None:
+        if self._params is not None:
+            params = self._params
+        elif self._kind is not None:
             try:
                 params = params_of(self.scheduler, self._kind)
             except (ValueError, AttributeError, KeyError, TypeError):

@@ -24,9 +24,7 @@ _NOT_PARAMETERS = frozenset({"self", "optimizer", "last_epoch", "verbose"})
 def torch_defaults(kind: Kind) -> dict[str, Any]:
     """Constructor arguments of the torch class and their defaults (``inspect.Parameter.empty``
     for required ones), in signature order."""
-    from lrviz.torchbridge import torch_class
-
-    signature = inspect.signature(torch_class(kind).__init__)
+    signature = _signature(kind)
     return {
         name: p.default
         for name, p in signature.parameters.items()
@@ -36,13 +34,17 @@ def torch_defaults(kind: Kind) -> dict[str, Any]:
 
 def torch_annotations(kind: Kind) -> dict[str, str]:
     """The type annotations of the torch class's arguments, as text (empty if torch has none)."""
-    from lrviz.torchbridge import torch_class
-
-    signature = inspect.signature(torch_class(kind).__init__)
+    signature = _signature(kind)
     return {
         name: p.annotation if isinstance(p.annotation, str) else ""
         for name, p in signature.parameters.items()
     }
+
+
+def _signature(kind: Kind) -> inspect.Signature:
+    from lrviz.torchbridge import constructor
+
+    return inspect.signature(constructor(kind))
 
 
 def resolve(spec: ScheduleSpec, epochs: int, lr: float | Sequence[float]) -> dict[str, Any]:

@@ -49,6 +49,9 @@ def parse_spec(text: str) -> ScheduleSpec:
     if not isinstance(text, str):
         raise TypeError(f"a schedule SPEC must be a string such as 'step', got {short_repr(text)}")
     name, _, rest = text.partition(":")
+    if name.strip().lower() in schedules.FAMILIES:  # hf:cosine:num_warmup_steps=100
+        sub, _, rest = rest.partition(":")
+        name = f"{name}:{sub}"
     kind = buildable(name)
     params: dict[str, Any] = {}
     for item in _split_top_level(rest):
@@ -102,6 +105,10 @@ def buildable(name: str) -> Kind:
     Raises:
         ValueError: No such schedule, or one that takes Python functions.
     """
+    family, colon, _ = name.strip().partition(":")
+    why = schedules.FAMILIES.get(family.lower()) if colon else None
+    if why:
+        raise ValueError(why)
     kind = schedules.lookup(name)
     if kind.functional:
         raise ValueError(

@@ -16,11 +16,22 @@ from lrviz.schedules.base import Kind
 
 
 def torch_class(kind: Kind) -> type[Any]:
-    """The ``torch.optim.lr_scheduler`` class of a registry entry."""
+    """The ``torch.optim.lr_scheduler`` class of a registry entry (a framework schedule's
+    is the class its builder returns, LambdaLR)."""
     import torch.optim.lr_scheduler as lr_scheduler
 
-    cls: type[Any] = getattr(lr_scheduler, kind.name)
+    cls: type[Any] = getattr(lr_scheduler, "LambdaLR" if kind.factory else kind.name)
     return cls
+
+
+def constructor(kind: Kind) -> Any:
+    """What builds a schedule from an optimizer and its arguments: the torch class, or a
+    framework's function.
+
+    Raises:
+        ValueError: The framework is not installed (naming the extra that installs it).
+    """
+    return kind.factory() if kind.factory is not None else torch_class(kind)
 
 
 def provenance(source: str) -> dict[str, str]:
@@ -64,8 +75,9 @@ def build(kind: Kind, params: Mapping[str, Any], optimizer: Any) -> Any:
             build(schedules.lookup(child["name"]), child["params"], optimizer)
             for child in params["schedulers"]
         ]
+    make = constructor(kind)
     try:
-        return torch_class(kind)(optimizer=optimizer, **args)
+        return make(optimizer=optimizer, **args)
     except (ValueError, TypeError, KeyError, ZeroDivisionError, OverflowError) as exc:
         raise ValueError(f"{kind.name} rejected {_format_params(params)}: {exc}") from exc
 

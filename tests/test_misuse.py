@@ -87,11 +87,9 @@ def test_a_warm_up_whose_first_update_runs_at_zero() -> None:
     trace = loop(lambda o: torch.optim.lr_scheduler.LambdaLR(o, schedule))
     assert messages(trace) == [
         "the first optimizer update of group 0 ran at rate 0, so it changed nothing: a warm-up "
-        "that starts at 0 wastes its first step (start it at a small rate, e.g. LinearLR "
-        "start_factor > 0)",
+        "that starts at 0 wastes its first step; start it above 0",
         "the first optimizer update of group 1 ran at rate 0, so it changed nothing: a warm-up "
-        "that starts at 0 wastes its first step (start it at a small rate, e.g. LinearLR "
-        "start_factor > 0)",
+        "that starts at 0 wastes its first step; start it above 0",
     ]
     # Stepped first, the loop never used the 0: no warning about it.
     assert not any(

@@ -188,7 +188,7 @@ def test_misuse_is_an_error_without_plugin_frames(
     pytester: pytest.Pytester, call: str, message: str
 ) -> None:
     pytester.makepyfile(
-        test_misuse=f"""
+        test_bad_call=f"""
         def test_it(lr_trace_regression):
             lr_trace_regression.{call}
         """
@@ -198,7 +198,7 @@ def test_misuse_is_an_error_without_plugin_frames(
     result.stdout.fnmatch_lines([f"E *{message}*"])
     # The traceback ends at the test's call: no frame of the plugin or of lrviz.
     result.stdout.no_fnmatch_line("*lrviz/*.py:*")
-    assert not (pytester.path / "test_misuse").exists()
+    assert not (pytester.path / "test_bad_call").exists()
 
 
 def test_one_golden_per_check(pytester: pytest.Pytester) -> None:

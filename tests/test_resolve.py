@@ -10,11 +10,11 @@ import torch.optim.lr_scheduler as lr_scheduler
 
 from lrviz import schedules
 from lrviz.resolve import resolve
-from lrviz.schedules import BUILDABLE
+from lrviz.schedules import TORCH
 from lrviz.simulation import check
 from lrviz.spec import ScheduleSpec, parse_spec
 
-SIMPLE = [k for k in BUILDABLE if not k.composite]
+SIMPLE = [k for k in TORCH if not k.functional and not k.composite]
 
 
 @pytest.mark.parametrize("kind", SIMPLE, ids=[k.name for k in SIMPLE])

@@ -10,10 +10,10 @@ import torch.optim.lr_scheduler as lr_scheduler
 
 from lrviz import schedules
 from lrviz.optim import Adam
-from lrviz.schedules import BUILDABLE, KINDS, for_scheduler, lookup
+from lrviz.schedules import BUILDABLE, KINDS, TORCH, for_scheduler, lookup
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
+@pytest.mark.parametrize("kind", TORCH, ids=[k.name for k in TORCH])
 def test_every_kind_is_a_torch_scheduler_found_by_any_case(kind: schedules.Kind) -> None:
     assert inspect.isclass(getattr(lr_scheduler, kind.name))
     for name in (kind.name, kind.name.upper(), kind.name.lower(), *kind.aliases):
@@ -43,9 +43,24 @@ def test_every_torch_scheduler_is_known_and_every_numeric_one_buildable() -> Non
         for name in lr_scheduler.__all__
         if inspect.isclass(getattr(lr_scheduler, name)) and name != "LRScheduler"
     }
-    assert public == {k.name for k in KINDS}
+    assert public == {k.name for k in TORCH}
     # LambdaLR and MultiplicativeLR take Python functions, not numbers.
     assert public - {k.name for k in BUILDABLE} == {"LambdaLR", "MultiplicativeLR"}
+    assert {k.name for k in KINDS} - public == {
+        "hf:" + name
+        for name in (
+            "linear",
+            "cosine",
+            "cosine_with_restarts",
+            "polynomial",
+            "constant",
+            "constant_with_warmup",
+            "inverse_sqrt",
+            "cosine_with_min_lr",
+            "cosine_warmup_with_min_lr",
+            "warmup_stable_decay",
+        )
+    }
 
 
 def test_a_live_scheduler_is_known_by_its_class_not_its_name() -> None:

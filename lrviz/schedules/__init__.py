@@ -20,6 +20,7 @@ from lrviz.schedules import (
     cyclic,
     exponential,
     functional,
+    hf,
     linear,
     plateau,
     step,
@@ -29,7 +30,17 @@ from lrviz.schedules.base import Kind
 if TYPE_CHECKING:
     from lrviz.trace import Trace
 
-__all__ = ["BUILDABLE", "KINDS", "Kind", "find", "for_scheduler", "kind_of", "lookup"]
+__all__ = [
+    "BUILDABLE",
+    "KINDS",
+    "TORCH",
+    "Kind",
+    "find",
+    "for_scheduler",
+    "kind_of",
+    "lookup",
+    "recognise",
+]
 
 KINDS: tuple[Kind, ...] = (
     *step.KINDS,
@@ -40,12 +51,16 @@ KINDS: tuple[Kind, ...] = (
     *linear.KINDS,
     *composite.KINDS,
     *functional.KINDS,
+    *hf.KINDS,
 )
 """Every ``torch.optim.lr_scheduler`` class lrviz explains."""
 
 BUILDABLE: tuple[Kind, ...] = tuple(k for k in KINDS if not k.functional)
 """The schedules a SPEC can build: all but those of Python functions (LambdaLR,
 MultiplicativeLR), which lrviz explains when recorded."""
+
+TORCH: tuple[Kind, ...] = tuple(k for k in KINDS if k.factory is None)
+"""The ``torch.optim.lr_scheduler`` classes (the rest are frameworks' schedules)."""
 
 
 def _lookup_table() -> dict[str, Kind]:
@@ -83,6 +98,20 @@ def kind_of(trace: Trace) -> Kind | None:
     """The registry entry of a trace's schedule, or None for a scheduler lrviz has no
     rule for (its changes are then reported as they are)."""
     return find(trace.name)
+
+
+FAMILIES = {
+    "hf": "",
+    "timm": "timm schedules are not supported yet: timm needs torchvision, which does not "
+    "load beside the CPU torch lrviz is tested with",
+}
+"""Prefixes of framework schedules (``hf:cosine``): "" where supported, else why not."""
+
+
+def recognise(scheduler: Any) -> tuple[Kind, dict[str, Any]] | None:
+    """A framework's schedule that a live scheduler is (a HuggingFace LambdaLR), with its
+    arguments, or None."""
+    return hf.recognise(scheduler)
 
 
 def for_scheduler(scheduler: Any) -> Kind | None:

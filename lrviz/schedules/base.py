@@ -112,6 +112,8 @@ class Timeline:
             needs what only the live scheduler knew, such as LambdaLR's factors).
         unit: How messages count the steps: "epoch" (one step per epoch) or "step".
         metric_name: What the metric was, for messages ("val_loss", "the metric").
+        base: The group's base rate (the rate the optimizer had before any schedule),
+            where the trace recorded it.
     """
 
     params: Params
@@ -122,6 +124,7 @@ class Timeline:
     state: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     unit: str = "epoch"
     metric_name: str = "the metric"
+    base: float | None = None
 
 
 Rule = Callable[[Timeline], list[Prediction]]
@@ -356,6 +359,10 @@ class Kind:
         pitfalls: The schedule's own pitfall check.
         reader: Reads a live scheduler's constructor arguments back, where torch keeps
             them under other names; None reads the attributes named like the arguments.
+        factory: What builds it when not a torch class of its own name: ``() -> the
+            function or class`` (a framework's; it imports the library, and raises
+            ValueError saying which extra to install when the library is missing).
+        library: The library and extra it needs, for ``lrviz schedulers`` ("" for torch).
         functional: Takes Python functions (LambdaLR, MultiplicativeLR): recorded and
             explained, not built from a SPEC.
         derived_state: State only the live scheduler can tell, read once the steps are
@@ -386,5 +393,7 @@ class Kind:
     reader: Callable[[Any], dict[str, Any]] | None = None
     derived: Callable[[Params], dict[str, Any]] | None = None
     segments: Callable[[Params, int], list[int]] | None = None
+    factory: Callable[[], Callable[..., Any]] | None = None
+    library: str = ""
     functional: bool = False
     derived_state: Callable[[Any, Mapping[str, Sequence[Any]]], dict[str, list[Any]]] | None = None

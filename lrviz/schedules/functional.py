@@ -17,7 +17,7 @@ from lrviz.schedules.base import Kind, Prediction, Timeline, group_value
 from lrviz.text import number
 
 
-def _factors(scheduler: Any, state: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+def factors(scheduler: Any, state: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
     """Each function's value at every recorded step (torch's ``last_epoch`` then)."""
     functions = scheduler.lr_lambdas
     return {"factor": [[float(f(t)) for f in functions] for t in state["last_epoch"]]}
@@ -77,7 +77,7 @@ KINDS = (
         functional=True,
         rule=_lambda_rule,
         reader=_read,
-        derived_state=_factors,
+        derived_state=factors,
     ),
     Kind(
         "MultiplicativeLR",
@@ -86,6 +86,6 @@ KINDS = (
         functional=True,
         rule=_multiplicative_rule,
         reader=_read,
-        derived_state=_factors,
+        derived_state=factors,
     ),
 )
