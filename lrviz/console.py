@@ -122,21 +122,31 @@ def schedulers_lines() -> list[str]:
     for kind in BUILDABLE:
         traits = [
             "steps on the metric" if kind.needs_metric else "",
-            "moves every epoch" if kind.continuous else "",
+            "moves every step" if kind.continuous else "",
             "cycles momentum" if kind.cycles_momentum else "",
+            "stepped per batch" if kind.per_batch else "",
             "children in schedulers=[...]; not inside another composite" if kind.composite else "",
+            f"needs {kind.library}" if kind.library else "",
         ]
         aliases = f"  aliases: {', '.join(kind.aliases)}" if kind.aliases else ""
         notes = "; ".join(t for t in traits if t)
         lines.append(f"{kind.name}{aliases}" + (f"  [{notes}]" if notes else ""))
-        for name, default in torch_defaults(kind).items():
+        owner = "library" if kind.library else "torch"
+        try:
+            defaults = torch_defaults(kind)
+        except ValueError:  # the framework is not installed: its parameters are its own
+            lines.append("    (install the library to see its parameters)")
+            continue
+        for name, default in defaults.items():
             preset = kind.presets.get(name)
-            torch_value = "required" if default is inspect.Parameter.empty else repr(default)
+            their = "required" if default is inspect.Parameter.empty else repr(default)
             if preset is not None:
-                source = f"lrviz preset (torch: {torch_value})"
+                source = f"lrviz preset ({owner}: {their})"
                 value = preset.text
             else:
-                source = "torch default" if default is not inspect.Parameter.empty else "required"
+                source = (
+                    f"{owner} default" if default is not inspect.Parameter.empty else "required"
+                )
                 value = "" if default is inspect.Parameter.empty else repr(default)
-            lines.append(f"    {name:<16} {value:<24} {source}")
+            lines.append(f"    {name:<18} {value:<24} {source}")
     return lines

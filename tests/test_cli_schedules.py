@@ -120,11 +120,15 @@ def test_schedulers_lists_every_kind_with_torch_defaults(runner: CliRunner) -> N
                 assert row.split()[1] == kind.presets[name].text.split()[0]
                 assert "lrviz preset" in row
             elif default is not inspect.Parameter.empty:
-                assert row.split()[1] == repr(default) and row.endswith("torch default")
+                owner = "library" if kind.library else "torch"
+                assert row.split()[1] == repr(default) and row.endswith(f"{owner} default")
             else:
                 assert row.endswith("required")
-    assert "    T_max            epochs                   lrviz preset (torch: required)" in text
-    assert "    threshold_mode   'rel'                    torch default" in text
+    assert "    T_max              epochs                   lrviz preset (torch: required)" in text
+    assert "    threshold_mode     'rel'                    torch default" in text
+    assert (
+        "    num_warmup_steps   0                        lrviz preset (library: required)" in text
+    )
     assert "ReduceLROnPlateau  aliases: plateau  [steps on the metric]" in text
 
 
