@@ -311,7 +311,7 @@ def schedule_detail(trace: Trace, index: int = 0) -> Figure:
     """One schedule: LR with the monitored metric; for ReduceLROnPlateau also the
     best-so-far value and the bad-epoch count against patience."""
     kind = schedules.kind_of(trace)
-    plateau = kind is not None and kind.needs_metric
+    plateau = kind is not None and kind.needs_metric and not trace.per_step
     with _style():
         if plateau:
             fig, (ax, ax_bad) = _figure(4.2, rows=2, twin=True, height_ratios=[3, 1.2])
