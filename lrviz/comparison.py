@@ -57,6 +57,8 @@ class Divergence:
         golden: The golden value (None where the golden trace has none).
         rel_diff: ``|actual - golden| / |golden|`` for two finite numbers (inf when
             the golden value is 0), else None.
+        step: In a step-resolution comparison, the 1-based step (``steps``: the first
+            step only one trace has); ``epoch`` is then the step's epoch.
     """
 
     field: str
@@ -65,6 +67,7 @@ class Divergence:
     actual: Any
     golden: Any
     rel_diff: float | None = None
+    step: int | None = None
 
     def describe(self) -> str:
         """One line for people: where, both values, and how far apart."""
@@ -74,14 +77,17 @@ class Divergence:
             return f"schedule name: actual {self.actual!r}, golden {self.golden!r}"
         if self.field == "groups":
             return f"number of param groups: actual {self.actual}, golden {self.golden}"
-        if self.field == "epochs":
+        if self.field in ("epochs", "steps"):
             longer = "actual" if self.actual > self.golden else "golden"
+            first = self.epoch if self.field == "epochs" else self.step
             return (
-                f"number of epochs: actual {self.actual}, golden {self.golden} "
-                f"(epochs {self.epoch}-{max(self.actual, self.golden)} only in {longer})"
+                f"number of {self.field}: actual {self.actual}, golden {self.golden} "
+                f"({self.field} {first}-{max(self.actual, self.golden)} only in {longer})"
             )
         where = "final_lr (after the last step)" if self.field == "final_lr" else self.field
-        if self.epoch is not None:
+        if self.step is not None:
+            where = f"step {self.step} (epoch {self.epoch}), {where}"
+        elif self.epoch is not None:
             where = f"epoch {self.epoch}, {where}"
         if self.group is not None:
             where += f" of group {self.group}"
@@ -104,6 +110,8 @@ class Comparison:
         rtol: The relative tolerance used.
         atol: The absolute tolerance used.
         unrecorded: Fields asked for that neither trace records, so not compared.
+        unit: What ``epochs`` and ``differing_epochs`` count: "epoch", or "step" when
+            either trace has step resolution (rates then compared step by step).
     """
 
     divergences: tuple[Divergence, ...]
@@ -113,6 +121,7 @@ class Comparison:
     rtol: float
     atol: float
     unrecorded: tuple[str, ...] = ()
+    unit: str = "epoch"
 
     @property
     def ok(self) -> bool:
@@ -134,12 +143,12 @@ class Comparison:
         if self.unrecorded:
             compared += f"; neither trace records {', '.join(self.unrecorded)}"
         if self.ok:
-            return f"traces match: {self.epochs} epochs, {compared}"
+            return f"traces match: {self.epochs} {self.unit}s, {compared}"
         first = self.divergences[0]
         lines = ["traces differ", f"  first divergence: {first.describe()}"]
         if self.differing_epochs:
             lines[0] += (
-                f" in {len(self.differing_epochs)} of {self.epochs} epochs"
+                f" in {len(self.differing_epochs)} of {self.epochs} {self.unit}s"
                 f" ({_ranges(self.differing_epochs)})"
             )
         # After a schedule difference, the first epoch whose values differ is what one
@@ -199,6 +208,8 @@ def compare(
     chosen = tuple(n for n in chosen if n not in unrecorded)
 
     found = _schedule_divergences(actual, golden)
+    if actual.per_step or golden.per_step:
+        return _compare_steps(actual, golden, chosen, rtol, atol, unrecorded, found)
     differing: list[int] = []
     for k, (a, g) in enumerate(zip(actual.epochs, golden.epochs, strict=False), start=1):
         at_k = [
@@ -226,6 +237,87 @@ def compare(
         atol=atol,
         unrecorded=unrecorded,
     )
+
+
+STEP_FIELDS = ("lr", "momentum")
+"""Fields a step-resolution trace has at every step; the others it has per epoch."""
+
+
+def _compare_steps(
+    actual: Trace,
+    golden: Trace,
+    chosen: tuple[str, ...],
+    rtol: float,
+    atol: float,
+    unrecorded: tuple[str, ...],
+    found: list[Divergence],
+) -> Comparison:
+    """Step by step for the rates (and momenta), epoch by epoch for the rest: the rates of
+    a million steps are compared at once (NumPy), their first divergence reported."""
+    n_actual, n_golden = actual.step_count, golden.step_count
+    common = min(n_actual, n_golden)
+    epochs = actual.step_epochs()
+    differing: set[int] = set()
+    at_steps: list[Divergence] = []
+    for name in (n for n in chosen if n in STEP_FIELDS):
+        for group in range(min(actual.groups, golden.groups)):
+            a, g = _step_column(actual, name, group), _step_column(golden, name, group)
+            if a is None or g is None:
+                if a is not g:  # one trace records it, the other does not
+                    shown = ("recorded" if a else None, "recorded" if g else None)
+                    at_steps.append(Divergence(name, None, group, *shown))
+                continue
+            bad = _far(a[:common], g[:common], rtol, atol)
+            if bad:
+                k = bad[0]
+                at_steps.append(
+                    Divergence(
+                        name, math.floor(epochs[k]), group, a[k], g[k], _rel_diff(a[k], g[k]), k + 1
+                    )
+                )
+                differing.update(k + 1 for k in bad)
+    at_epochs = [
+        d
+        for k, (a_epoch, g_epoch) in enumerate(zip(actual.epochs, golden.epochs, strict=False), 1)
+        for name in chosen
+        if name not in STEP_FIELDS
+        for d in _divergences(name, k, _values(a_epoch, name), _values(g_epoch, name), rtol, atol)
+    ]
+    found += sorted(at_steps + at_epochs, key=lambda d: (d.epoch or 0, d.step or 0))
+    if n_actual != n_golden:
+        found.append(Divergence("steps", None, None, n_actual, n_golden, step=common + 1))
+        differing.update(range(common + 1, max(n_actual, n_golden) + 1))
+    elif "lr" in chosen:
+        found += _divergences("final_lr", None, actual.final_lr, golden.final_lr, rtol, atol)
+    return Comparison(
+        divergences=tuple(found),
+        differing_epochs=tuple(sorted(differing)),
+        epochs=max(n_actual, n_golden),
+        fields=chosen,
+        rtol=rtol,
+        atol=atol,
+        unrecorded=unrecorded,
+        unit="step",
+    )
+
+
+def _step_column(trace: Trace, name: str, group: int) -> list[float] | None:
+    if name == "lr":
+        return trace.rates(group)[:-1]
+    return trace.momenta(group)
+
+
+def _far(actual: list[float], golden: list[float], rtol: float, atol: float) -> list[int]:
+    """The indices where two columns of numbers are not :func:`close`."""
+    if actual == golden:  # the usual case, at C speed (NaN is only equal to itself here)
+        return []
+    import numpy as np
+
+    a, g = np.asarray(actual, dtype=float), np.asarray(golden, dtype=float)
+    finite = np.isfinite(a) & np.isfinite(g)
+    near = np.abs(a - g) <= atol + rtol * np.abs(g)
+    same = (a == g) | (np.isnan(a) & np.isnan(g))
+    return [int(k) for k in np.flatnonzero(~np.where(finite, near, same))]
 
 
 def close(actual: float, golden: float, rtol: float = RTOL, atol: float = ATOL) -> bool:
@@ -413,7 +505,7 @@ def _schedule_divergences(actual: Trace, golden: Trace) -> list[Divergence]:
 
 def _whole_trace(d: Divergence) -> bool:
     """Whether ``d`` is about the trace as a whole rather than the values of one epoch."""
-    return d.epoch is None or d.field == "epochs"
+    return (d.epoch is None and d.step is None) or d.field in ("epochs", "steps")
 
 
 def _param_diff(actual: Mapping[str, Any], golden: Mapping[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from lrviz.comparison import (
     compare,
     obtained_path,
 )
+from lrviz.simulation import simulate
 from lrviz.trace import Epoch, Trace
 
 NAN, INF = math.nan, math.inf
@@ -533,3 +535,41 @@ def test_bad_options_fail_before_any_file_is_written(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="rtol must be"):
         check_golden(make(), golden, rtol=-1.0)
     assert not golden.exists()
+
+
+# --- step-resolution traces -------------------------------------------------------------
+
+
+def step_trace(spec: str = "onecycle", **options: Any) -> Trace:
+    return simulate(spec, epochs=5, steps_per_epoch=10, lr=[0.1, 0.01], **options)
+
+
+def test_step_traces_compare_step_by_step() -> None:
+    golden = step_trace()
+    assert compare(step_trace(), golden).report() == (
+        "traces match: 50 steps, compared lr with rtol=1e-06, atol=0"
+    )
+    lr = [list(column) for column in golden.steps.lr]  # type: ignore[union-attr]
+    lr[1][23] *= 1.001
+    actual = replace(golden, steps=replace(golden.steps, lr=tuple(map(tuple, lr))))
+    result = compare(actual, golden)
+    first = result.first_divergence
+    assert first is not None and (first.field, first.step, first.epoch, first.group) == (
+        "lr",
+        24,
+        3,
+        1,
+    )
+    assert result.differing_epochs == (24,) and result.unit == "step"
+    assert result.report().splitlines()[:2] == [
+        "traces differ in 1 of 50 steps (24)",
+        f"  first divergence: step 24 (epoch 3), lr of group 1: actual {lr[1][23]!r}, golden "
+        f"{golden.steps.lr[1][23]!r} (relative difference 0.001)",  # type: ignore[union-attr]
+    ]
+
+
+def test_a_step_trace_of_another_length_differs_in_its_steps() -> None:
+    longer = simulate("onecycle:total_steps=60", epochs=6, steps_per_epoch=10)
+    result = compare(longer, simulate("onecycle:total_steps=60", epochs=5, steps_per_epoch=10))
+    assert any(d.field == "steps" and d.step == 51 for d in result.divergences)
+    assert "number of steps: actual 60, golden 50 (steps 51-60 only in actual)" in result.report()
