@@ -594,6 +594,46 @@ def _floats(text: str) -> list[float]:
         raise ValueError(f"--lrs must be numbers separated by commas, got {text!r}") from None
 
 
+@main.command("export")
+@click.argument("trace_file", metavar="TRACE", type=PATH)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    help="CSV (default; also for FILE ending in .csv) or a JSON list of rows.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=PathType(allow_dash=True),
+    metavar="FILE",
+    help="Write the table here (atomically) instead of to stdout ('-' is stdout).",
+)
+def export_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
+    """A trace as one flat table: a row per step (step-resolution traces) or per epoch,
+    with step, epoch, lr (lr_0, lr_1, ... with several groups), momentum, and the losses
+    and metrics the trace has."""
+    from lrviz import export
+    from lrviz.files import write_atomic
+    from lrviz.trace import Trace
+
+    try:
+        trace = Trace.load(trace_file)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    as_json = (
+        fmt or ("json" if out is not None and out.suffix.lower() == ".json" else "csv")
+    ) == "json"
+    text = export.to_json(trace) if as_json else export.to_csv(trace)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomic(out, text)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc}") from None
+
+
 @main.command("explain")
 @click.argument("trace_file", metavar="TRACE", type=PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")

@@ -100,8 +100,7 @@ class Stepper:
         self.optimizer.step()
         if scheduler:
             advance(self.kind, self.scheduler, f"the end of {where}", metric)
-        else:
-            self.recorder.step()
+        self.recorder.step()  # the end of a training step, with or without a scheduler step
 
     def _where(self) -> str:
         return f"step {self.steps}" if self.recorder.every == "step" else f"epoch {self.epoch}"
