@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,34 @@ def epochs(value: Any, what: str = "epochs") -> int:
     if value <= 0:
         raise ValueError(f"{what} must be a whole number > 0, got {value}")
     return int(value)
+
+
+STEP_BYTES = 1024
+"""What one recorded step costs, at most, while a trace is recorded, explained and
+written (its rates, state and JSON text; measured about 600 bytes for two groups)."""
+
+
+def memory() -> int:
+    """The machine's memory in bytes (8 GiB where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def steps_fit(steps: int, what: str) -> int:
+    """``steps`` recorded steps fit in half this machine's memory.
+
+    Raises:
+        ValueError: They would not, with the estimate, before any work.
+    """
+    most = memory() // 2 // STEP_BYTES
+    if steps > most:
+        raise ValueError(
+            f"{what} asks for {steps:,} recorded steps, about {steps * STEP_BYTES / 2**30:,.0f} "
+            f"GiB; this machine has {memory() / 2**30:.0f} GiB, room for {most:,}"
+        )
+    return steps
 
 
 def lr(value: Any, what: str = "lr") -> float:

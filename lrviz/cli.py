@@ -659,10 +659,11 @@ def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     trace = stored.with_events(explain(stored))
-    if trace.to_json() != stored.to_json():
+    difference = _console().events_difference(stored.events, trace.events)
+    if difference:
         click.echo(
-            f"Warning: {trace_file} stores {len(stored.events)} events, lrviz derives "
-            f"{len(trace.events)} now; showing the derived ones",
+            f"Warning: {trace_file} stores other events than lrviz derives now ({difference}); "
+            "showing the derived ones",
             err=True,
         )
     _warn_pitfalls([trace])

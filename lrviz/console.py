@@ -112,6 +112,23 @@ def _event_line(e: Event, groups: int, words: str) -> str:
     )
 
 
+def events_difference(stored: Sequence[Event], derived: Sequence[Event]) -> str:
+    """How a trace's stored events differ from those derived now, in a few words ("" when
+    they do not): the counts, or the first event that differs."""
+    from lrviz.tracefile import jsonable
+
+    if len(stored) != len(derived):
+        return f"it stores {len(stored)} events, lrviz derives {len(derived)}"
+    for s, d in zip(stored, derived, strict=True):
+        if jsonable(vars(s)) != jsonable(vars(d)):
+            where = f"step {d.at}" if d.step is not None else f"epoch {d.at}"
+            return (
+                f"at {where}, group {d.group}: it stores {s.kind} {s.lr_before:.4g} -> "
+                f"{s.lr_after:.4g} ({s.reason[:60]}), lrviz derives {d.kind} ({d.reason[:60]})"
+            )
+    return ""
+
+
 def schedulers_lines() -> list[str]:
     """``lrviz schedulers``: every supported schedule, its aliases and traits, and every
     constructor parameter with torch's default or lrviz's preset."""

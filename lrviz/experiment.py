@@ -27,12 +27,11 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from lrviz import checks
 from lrviz.data import DATASETS
-from lrviz.files import slug
+from lrviz.files import same_file_name, slug
 from lrviz.seeds import check_seeds
 from lrviz.spec import ScheduleSpec, parse_spec, spec_from_table
 
@@ -75,13 +74,15 @@ class Experiment:
         check_seeds(self.seeds)
         if not self.schedules:
             raise ValueError("need at least one schedule")
+        runs = len(self.seeds) * len(self.schedules)
+        checks.steps_fit(self.epochs * runs, f"{self.epochs:,} epochs of {runs:,} runs")
         for k, spec in enumerate(self.schedules):
             for earlier in self.schedules[:k]:
                 if earlier.label == spec.label:
                     raise ValueError(
                         f"schedule {spec.label!r} is given twice; each schedule needs its own label"
                     )
-                if slug(earlier.label) == slug(spec.label):
+                if same_file_name(earlier.label, spec.label):
                     raise ValueError(
                         f"schedules {earlier.label!r} and {spec.label!r} would share the file "
                         f"name {slug(spec.label)!r}; label one of them otherwise"
@@ -89,6 +90,9 @@ class Experiment:
 
 
 # -- experiment files ------------------------------------------------------------------
+
+MAX_BYTES = 1 << 20
+"""The largest experiment file read (1 MiB): a few dozen lines is a large one."""
 
 EXPERIMENT_KEYS = ("dataset", "epochs", "lr", "seeds")
 """Keys of the ``[experiment]`` table."""
@@ -119,12 +123,9 @@ def load(path: str | os.PathLike[str]) -> ConfigFile:
         ValueError: Unreadable file, bad TOML, an unknown key or a bad value; the
             message names the file.
     """
-    source = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # an editor's BOM is no TOML
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read config {source!r}: {exc}") from exc
-    return parse(text, source)
+    from lrviz.files import read_text
+
+    return parse(read_text(path, "config", MAX_BYTES), os.fspath(path))
 
 
 def parse(text: str, source: str = "config") -> ConfigFile:

@@ -3,15 +3,131 @@ or nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
 from pathlib import Path
 
+MAX_SLUG = 100
+"""Characters of a label kept in a file name (file systems allow 255 bytes a name)."""
+
+_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?", re.IGNORECASE)
+"""Names Windows keeps for devices, whatever their extension."""
+
 
 def slug(label: str) -> str:
-    """A file-name-safe version of a schedule label (for its trace and figure files)."""
-    return re.sub(r"[^A-Za-z0-9.=-]+", "_", label).strip("_") or "schedule"
+    """A file name for a schedule label (its trace and figure files): letters, digits and
+    ``.=-`` only, never hidden (no leading dot), never a Windows device name, at most
+    :data:`MAX_SLUG` characters. A label that loses most of itself on the way (one in
+    another script) or is cut keeps a short hash of itself, so such labels stay apart.
+    Labels whose names still meet, in any case, are refused where they are given
+    (:func:`same_file_name`)."""
+    safe = re.sub(r"[^A-Za-z0-9.=-]+", "_", label).strip("_.-")
+    if len(safe) > MAX_SLUG or len(safe) * 2 < len(label.strip()):
+        digest = hashlib.sha1(label.encode("utf-8")).hexdigest()[:8]
+        safe = f"{safe[: MAX_SLUG - 9].rstrip('_.-')}-{digest}".lstrip("-")
+    if not safe:
+        safe = "schedule"
+    if _RESERVED.fullmatch(safe):
+        safe += "_"
+    return safe
+
+
+def same_file_name(a: str, b: str) -> bool:
+    """Whether two labels give the same file name, on a file system that ignores case
+    (macOS's and Windows' do)."""
+    return slug(a).lower() == slug(b).lower()
+
+
+def check_folder_target(out: Path) -> None:
+    """Whether a report can go to ``out``, found before any work: the folder, or the
+    nearest existing folder above it, must be a folder lrviz can write in; and it must
+    not be what no one means (the file system's root, the root of a git checkout).
+
+    Raises:
+        ValueError: Naming the path and what is wrong.
+    """
+    import tempfile  # here, not at the top: it costs ``lrviz --help`` 8 ms
+
+    shown = str(out)
+    if out.is_symlink() and not out.exists():
+        raise ValueError(
+            f"output folder {shown!r} is a symbolic link to {os.readlink(out)!r}, which "
+            "does not exist"
+        )
+    resolved = out.resolve()
+    if resolved == Path(resolved.anchor):
+        raise ValueError(
+            f"output folder {shown!r} is the file system's root; give a folder of its own "
+            "(e.g. -o reports)"
+        )
+    if (resolved / ".git").exists():
+        raise ValueError(
+            f"output folder {shown!r} is the root of a git checkout; give a folder of its "
+            "own inside it (e.g. -o reports)"
+        )
+    existing = resolved
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"output folder {shown!r} cannot be made: {str(existing)!r} is a file")
+    try:
+        Path(tempfile.mkdtemp(prefix=".lrviz-probe-", dir=existing)).rmdir()
+    except OSError as exc:
+        raise ValueError(
+            f"output folder {shown!r} cannot be written: {exc.strerror or exc} ({str(existing)!r})"
+        ) from None
+
+
+def read_text(path: str | os.PathLike[str], what: str, limit: int, starts: str = "") -> str:
+    """The UTF-8 text of a file (gunzipped if compressed), read up to ``limit`` bytes, so
+    that ``/dev/zero`` or a huge file is an error, not a machine out of memory.
+
+    Args:
+        path: The file.
+        what: What it should be, for messages ("trace", "config").
+        limit: The most bytes to read (after decompression).
+        starts: What the text must start with (after white space), checked on the
+            first bytes, before the rest is read.
+
+    Raises:
+        ValueError: Unreadable, larger than ``limit``, not UTF-8 or not starting as it
+            must; naming the file.
+    """
+    import zlib
+
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as raw:
+            data = raw.read(min(limit + 1, 1 << 16))
+            _check_start(data, what, name, starts)
+            if len(data) < limit + 1:
+                data += raw.read(limit + 1 - len(data))
+        if data[:2] == b"\x1f\x8b":  # gzip's magic number
+            unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = unzip.decompress(data, limit + 1)
+            _check_start(data[: 1 << 16], what, name, starts)
+    except (OSError, zlib.error) as exc:
+        raise ValueError(f"cannot read {what} {name!r}: {exc}") from exc
+    if len(data) > limit:
+        raise ValueError(
+            f"{what} file {name!r} is larger than the {limit >> 20} MiB lrviz reads of one"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"cannot read {what} {name!r}: not UTF-8 text ({exc})") from exc
+
+
+def _check_start(head: bytes, what: str, name: str, starts: str) -> None:
+    if not starts or head[:2] == b"\x1f\x8b":
+        return
+    text = head.lstrip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if text and not text.startswith(starts.encode()):
+        raise ValueError(
+            f"{name!r} is not JSON: an lrviz {what} starts with {starts!r}, this with {text[:8]!r}"
+        )
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:

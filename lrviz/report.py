@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from lrviz import bands, schedules
 from lrviz.__about__ import __version__
 from lrviz.explanation import first_epoch_at_or_below, is_continuous, milestones, notable
-from lrviz.files import slug
+from lrviz.files import check_folder_target, same_file_name, slug
 from lrviz.progress import Progress
 from lrviz.seeds import format_seeds
 from lrviz.text import count, some
@@ -121,6 +121,7 @@ def check_output_folder(out: Path) -> None:
     Raises:
         ValueError: Saying which.
     """
+    check_folder_target(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"output path {str(out)!r} is a file; give a folder (-o DIR)")
     if not any((out / name).exists() for name in (*SUBDIRS, "index.html")):
@@ -182,8 +183,8 @@ def check_labels(traces: Sequence[Trace]) -> None:
         seeds[trace.label].add(trace.seed)
     files: dict[str, str] = {}
     for label in seen:
-        other = files.setdefault(slug(label), label)
-        if other != label:
+        other = files.setdefault(slug(label).lower(), label)
+        if other != label and same_file_name(other, label):
             raise ValueError(
                 f"labels {other!r} and {label!r} give the same file name {slug(label)!r}; "
                 "rename one"

@@ -18,14 +18,13 @@ import math
 import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 from lrviz import checks
 from lrviz.recorder import Recorder
 from lrviz.schedules import Kind
 from lrviz.spec import ScheduleSpec, as_spec
-from lrviz.text import short_repr
+from lrviz.text import count, short_repr
 from lrviz.torchbridge import advance, build, check_groups
 from lrviz.trace import Trace
 
@@ -162,6 +161,7 @@ def simulate(
     initial = checks.rates(lr)
     epochs = (len(metrics) if metrics else 100) if epochs is None else checks.epochs(epochs)
     per_epoch = checks.epochs(steps_per_epoch, "steps_per_epoch")
+    checks.steps_fit(epochs * per_epoch, f"{epochs:,} epochs of {count(per_epoch, 'step')}")
     scheduler_steps = epochs if kind.needs_metric else epochs * per_epoch
     params = resolve(spec, scheduler_steps, initial)
     values = _check_metrics(spec, metrics, epochs)
@@ -195,6 +195,9 @@ def _check_metrics(
 
 # -- metrics files ---------------------------------------------------------------------
 
+MAX_METRICS_BYTES = 64 << 20
+"""The largest metrics file read (64 MiB: millions of values)."""
+
 
 def read_metrics(path: str | os.PathLike[str]) -> list[float]:
     """Metric values from a JSON list or a one-column CSV (an optional header line).
@@ -205,11 +208,10 @@ def read_metrics(path: str | os.PathLike[str]) -> list[float]:
     Raises:
         ValueError: Unreadable file, not a list of numbers, or more than one column.
     """
+    from lrviz.files import read_text
+
     name = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # a spreadsheet's BOM is no value
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read metrics {name!r}: {exc}") from exc
+    text = read_text(path, "metrics", MAX_METRICS_BYTES)
     if text.lstrip().startswith("["):
         return _json_metrics(text, name)
     return _csv_metrics(text, name)

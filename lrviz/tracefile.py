@@ -30,7 +30,6 @@ one step per epoch.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import math
 import numbers
@@ -47,9 +46,10 @@ SCHEMA = "lrviz.trace/2"
 SCHEMAS = ("lrviz.trace/1", SCHEMA)
 """Schemas this lrviz reads."""
 
-MAX_BYTES = 1 << 30
-"""The largest trace text read (1 GiB, after decompression): a million steps of two
-param groups take about 60 MB, so anything larger is no trace, or a mistake."""
+MAX_BYTES = 256 << 20
+"""The largest trace text read (256 MiB, after decompression): a million steps of two
+param groups, momenta included, take about 90 MB, so anything larger is no trace, or a
+mistake (``/dev/zero``)."""
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -225,8 +225,10 @@ def load(path: str | os.PathLike[str]) -> Trace:
         ValueError: The file is missing, too large, not strict JSON, or not an lrviz
             trace; the message names the file.
     """
+    from lrviz.files import read_text
+
     name = os.fspath(path)
-    text = read_text(path, "trace")
+    text = read_text(path, "trace", MAX_BYTES, starts="{")
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
@@ -237,30 +239,6 @@ def load(path: str | os.PathLike[str]) -> Trace:
         return from_dict(data)
     except ValueError as exc:
         raise ValueError(f"{name!r}: {exc}") from exc
-
-
-def read_text(path: str | os.PathLike[str], what: str, limit: int = MAX_BYTES) -> str:
-    """The UTF-8 text of a file (gunzipped if compressed), read up to ``limit`` bytes, so
-    that ``/dev/zero`` or a huge file is an error, not a machine out of memory.
-
-    Raises:
-        ValueError: Unreadable, larger than ``limit``, or not UTF-8; naming the file.
-    """
-    name = os.fspath(path)
-    try:
-        with open(path, "rb") as raw:
-            data = raw.read(limit + 1)
-        if data[:2] == b"\x1f\x8b":  # gzip's magic number
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as unzipped:
-                data = unzipped.read(limit + 1)
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"cannot read {what} {name!r}: {exc}") from exc
-    if len(data) > limit:
-        raise ValueError(f"{what} {name!r} is larger than {limit >> 20} MiB: not an lrviz {what}")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"cannot read {what} {name!r}: not UTF-8 text ({exc})") from exc
 
 
 def from_dict(data: Mapping[str, Any]) -> Trace:

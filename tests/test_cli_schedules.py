@@ -56,10 +56,18 @@ def test_explain_json_and_rederivation(runner: CliRunner, tmp_path: Path) -> Non
     result = runner.invoke(main, ["explain", saved(tmp_path, stale, "stale.json"), "--json"])
     assert result.exit_code == 0
     assert result.stderr == (
-        f"Warning: {tmp_path / 'stale.json'} stores 1 events, lrviz derives 2 "
-        "now; showing the derived ones\n"
+        f"Warning: {tmp_path / 'stale.json'} stores other events than lrviz derives now (it "
+        "stores 1 events, lrviz derives 2); showing the derived ones\n"
     )
     assert [e["epoch"] for e in json.loads(result.stdout)] == [2, 4]
+    # As many events, but not the same: which one differs is said.
+    edited = trace.with_events([trace.events[0], replace(trace.events[1], reason="by hand")])
+    result = runner.invoke(main, ["explain", saved(tmp_path, edited, "edited.json")])
+    assert result.stderr == (
+        f"Warning: {tmp_path / 'edited.json'} stores other events than lrviz derives now (at "
+        "epoch 4, group 0: it stores reduce 0.01 -> 0.001 (by hand), lrviz derives reduce "
+        "(epoch 4 is a multiple of step_size 2: rate x gamma 0.1)); showing the derived ones\n"
+    )
 
 
 def test_explain_warns_about_pitfalls_and_never_changed(runner: CliRunner, tmp_path: Path) -> None:

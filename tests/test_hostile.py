@@ -1,0 +1,183 @@
+"""Careless and hostile use, round two: bad output targets found before any training,
+bounded reads, sizes a machine cannot hold, file names safe and distinct everywhere,
+and the Python API's own one-line errors. Each case failed before it was fixed."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import lrviz
+from lrviz.cli import main
+from lrviz.files import same_file_name, slug
+
+RUN = ["run", "--epochs", "2", "-q"]
+
+
+def one_line_exit_2(result: Any, message: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert re.search(message, result.stderr), result.stderr
+
+
+# -- output targets, checked before any training -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("afile/sub", r"output folder '.*afile/sub' cannot be made: '.*afile' is a file"),
+        ("/proc/lrviz", r"output folder '/proc/lrviz' cannot be written"),
+        ("dangling", r"output folder '.*dangling' is a symbolic link to '.*nowhere', which"),
+        ("/", r"output folder '/' is the file system's root"),
+        ("checkout", r"output folder '.*checkout' is the root of a git checkout"),
+    ],
+    ids=["under-a-file", "proc", "dangling-link", "root", "git-checkout"],
+)
+def test_a_report_that_could_not_be_written_fails_before_training(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, target: str, message: str
+) -> None:
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "checkout" / ".git").mkdir(parents=True)
+    trained: list[Any] = []
+    monkeypatch.setattr("lrviz.training.run", lambda *a, **k: trained.append(a))
+    out = target if target.startswith("/") else str(tmp_path / target)
+    one_line_exit_2(runner.invoke(main, [*RUN, "-o", out]), message)
+    assert trained == []
+
+
+def test_a_folder_inside_a_checkout_is_fine(tmp_path: Path, runner: CliRunner) -> None:
+    (tmp_path / ".git").mkdir()
+    result = runner.invoke(main, [*RUN, "-s", "step", "-o", str(tmp_path / "reports")])
+    assert result.exit_code == 0, result.output
+
+
+# -- reads and sizes with a bound ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "/dev/zero", "/dev/zero"], r"'/dev/zero' is not JSON: an lrviz trace starts"),
+        (["explain", "/dev/urandom"], r"'/dev/urandom' is not JSON"),
+        ([*RUN, "-c", "/dev/zero"], r"config file '/dev/zero' is larger than the 1 MiB"),
+        (["simulate", "plateau", "--metrics", "/dev/zero"], r"larger than the 64 MiB"),
+        (["simulate", "step", "--epochs", "99999999999"], r"99,999,999,999 recorded steps, about"),
+        (["run", "--epochs", "100000000", "--seeds", "0-9"], r"3,000,000,000 recorded steps"),
+    ],
+    ids=["check-zero", "explain-random", "config-zero", "metrics-zero", "epochs", "sweep"],
+)
+def test_reads_and_sizes_are_bounded(runner: CliRunner, args: list[str], message: str) -> None:
+    one_line_exit_2(runner.invoke(main, args), message)
+
+
+def test_a_gzip_bomb_is_read_only_up_to_the_bound(tmp_path: Path) -> None:
+    import gzip
+
+    bomb = tmp_path / "bomb.json.gz"
+    bomb.write_bytes(gzip.compress(b"{" + b" " * (300 << 20), compresslevel=9))
+    with pytest.raises(ValueError, match="larger than the 256 MiB lrviz reads of one"):
+        lrviz.Trace.load(bomb)
+
+
+# -- file names --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ("step", "step"),
+        ("StepLR:step_size=30,gamma=0.1", "StepLR_step_size=30_gamma=0.1"),
+        (".", "3a52ce78"),  # nothing safe left: the label's hash
+        ("../x", "x-72e4d01d"),  # most of it lost: the rest, and the hash
+        (".hidden", "hidden"),
+        ("con", "con_"),
+        ("NUL.txt", "NUL.txt_"),
+    ],
+)
+def test_file_names_are_safe(label: str, name: str) -> None:
+    assert slug(label) == name
+
+
+def test_long_and_foreign_labels_keep_apart() -> None:
+    long_a, long_b = "x" * 300 + "a", "x" * 300 + "b"
+    assert len(slug(long_a)) <= 100 and slug(long_a) != slug(long_b)
+    assert slug("余弦退火") != slug("阶梯衰减")
+    assert not slug("余弦退火").startswith(("-", ".", "_"))
+
+
+def test_labels_that_differ_only_in_case_are_refused(runner: CliRunner, tmp_path: Path) -> None:
+    assert same_file_name("Step", "step")
+    one_line_exit_2(
+        runner.invoke(main, [*RUN, "-s", "Step", "-s", "step", "-o", str(tmp_path / "r")]),
+        r"schedules 'Step' and 'step' would share the file name",
+    )
+    a = lrviz.Trace.from_rates([0.1, 0.1], name="StepLR").with_events([])
+    traces = [
+        lrviz.Trace(**{**vars(a), "schedule": {"name": "StepLR", "label": label, "params": {}}})
+        for label in ("Fast", "fast")
+    ]
+    with pytest.raises(ValueError, match="give the same file name"):
+        lrviz.write_report(traces, tmp_path / "report")
+
+
+# -- the Python API: TypeError or ValueError naming the argument ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: lrviz.simulate(None), TypeError, "a schedule SPEC must be a string"),  # type: ignore[arg-type]
+        (lambda: lrviz.simulate("step", lr="0.1"), TypeError, "lr must be a number or a list"),  # type: ignore[arg-type]
+        (lambda: lrviz.simulate("step", epochs=2.5), TypeError, "epochs must be a whole number"),  # type: ignore[arg-type]
+        (lambda: lrviz.simulate("step", steps_per_epoch=0), ValueError, "steps_per_epoch must be"),
+        (lambda: lrviz.simulate("step", optimizer="lion"), ValueError, "optimizer must be one of"),
+        (lambda: lrviz.run_experiment("step", epochs="5"), TypeError, "epochs must be a whole"),  # type: ignore[arg-type]
+        (lambda: lrviz.run_experiment("step", lr=-1), ValueError, "lr must be a finite number"),
+        (lambda: lrviz.Recorder(object(), None), TypeError, "optimizer must be a torch optimizer"),
+        (lambda: lrviz.compare("a", "b"), TypeError, "actual must be an lrviz.Trace"),  # type: ignore[arg-type]
+        (lambda: lrviz.simulate("LambdaLR"), ValueError, "LambdaLR takes Python functions"),
+    ],
+    ids=[
+        "spec-none",
+        "lr-string",
+        "epochs-float",
+        "steps-zero",
+        "optimizer",
+        "run-epochs",
+        "run-lr",
+        "recorder",
+        "compare",
+        "lambda",
+    ],
+)
+def test_the_api_names_the_culprit(call: Any, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message) as raised:
+        call()
+    assert "\n" not in str(raised.value)
+
+
+def test_writer_and_reader_agree_on_an_empty_recorder(tmp_path: Path) -> None:
+    import torch
+
+    from lrviz.optim import Adam
+
+    optimizer = Adam([], [0.1])
+    trace = lrviz.Recorder(optimizer, torch.optim.lr_scheduler.StepLR(optimizer, 3)).trace
+    path = tmp_path / "t.json"
+    trace.save(path)
+    assert lrviz.Trace.load(path) == trace
+
+
+@pytest.fixture(autouse=True)
+def _here(tmp_path: Path) -> Any:
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    yield
+    os.chdir(old)
