@@ -67,6 +67,8 @@ def check_folder_target(out: Path) -> None:
             f"output folder {shown!r} is the root of a git checkout; give a folder of its "
             "own inside it (e.g. -o reports)"
         )
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output path {shown!r} is a file; give a folder (-o DIR)")
     existing = resolved
     while not existing.exists():
         existing = existing.parent
@@ -126,7 +128,8 @@ def _check_start(head: bytes, what: str, name: str, starts: str) -> None:
     text = head.lstrip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if text and not text.startswith(starts.encode()):
         raise ValueError(
-            f"{name!r} is not JSON: an lrviz {what} starts with {starts!r}, this with {text[:8]!r}"
+            f"{name!r} is not an lrviz {what}: one starts with {starts!r}, this file with "
+            f"{text[:8]!r}"
         )
 
 

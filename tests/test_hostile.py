@@ -64,8 +64,11 @@ def test_a_folder_inside_a_checkout_is_fine(tmp_path: Path, runner: CliRunner) -
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["check", "/dev/zero", "/dev/zero"], r"'/dev/zero' is not JSON: an lrviz trace starts"),
-        (["explain", "/dev/urandom"], r"'/dev/urandom' is not JSON"),
+        (
+            ["check", "/dev/zero", "/dev/zero"],
+            r"'/dev/zero' is not an lrviz trace: one starts with '\{'",
+        ),
+        (["explain", "/dev/urandom"], r"'/dev/urandom' is not an lrviz trace"),
         ([*RUN, "-c", "/dev/zero"], r"config file '/dev/zero' is larger than the 1 MiB"),
         (["simulate", "plateau", "--metrics", "/dev/zero"], r"larger than the 64 MiB"),
         (["simulate", "step", "--epochs", "99999999999"], r"99,999,999,999 recorded steps, about"),

@@ -283,12 +283,13 @@ def test_non_finite_names_are_still_accepted_as_rates() -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("[" * 100_000, "is nested too deeply"),
+        ("[" * 100_000, "is not an lrviz trace: one starts with"),
+        ('{"a":' * 100_000, "is nested too deeply"),
         ('{"schema": "lrviz.trace/1", "x": ' + "1" * 5000 + "}", "is not JSON: Exceeds the limit"),
         ('{"schema": "lrviz.trace/1", "x": NaN}', 'bare NaN is not strict JSON; .* string "NaN"'),
         ('{"schema": "lrviz.trace/1", "x": -Infinity}', "bare -Infinity is not strict JSON"),
     ],
-    ids=["deep-array", "huge-integer", "bare-nan", "bare-infinity"],
+    ids=["deep-array", "deep-object", "huge-integer", "bare-nan", "bare-infinity"],
 )
 def test_unparsable_json_is_a_value_error_naming_the_file(
     tmp_path: Path, content: str, message: str
