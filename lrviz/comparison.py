@@ -442,6 +442,10 @@ def _default_fields(actual: Trace, golden: Trace) -> tuple[str, ...]:
 
 
 def _records(trace: Trace, name: str) -> bool:
+    if name == "lr":
+        return trace.step_count > 0
+    if name == "momentum" and trace.per_step:
+        return trace.momenta(0) is not None
     return any(getattr(e, name) is not None for e in trace.epochs)
 
 

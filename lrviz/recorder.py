@@ -37,11 +37,12 @@ import inspect
 import numbers
 import operator
 import weakref
+from array import array
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from lrviz import schedules
-from lrviz.torchbridge import momenta, params_of, provenance, rates
+from lrviz.torchbridge import params_of, provenance, rates
 from lrviz.trace import Epoch, Steps, Trace
 
 
@@ -96,16 +97,20 @@ class Recorder:
         self._momentum = self._kind is not None and (
             self._kind.cycles_momentum and bool(getattr(scheduler, "cycle_momentum", False))
         )
+        # Which momentum a step records: Adam's beta1 (True), SGD's momentum (False), none.
+        self._beta1 = ("betas" in optimizer.param_groups[0]) if self._momentum else None
         self._argument = _first_argument(scheduler)
         self._settings = _settings(optimizer)
         self._initial = rates(optimizer)
         self._epoch_start = self._initial
-        self._groups = optimizer.param_groups
-        # Kept as cheaply as a step allows: rows of rates, and the rare things
-        # (metrics, epochs given to step(), updates other than one) by step number.
-        # Columns and floats are made when the trace is asked for.
-        self._lr: list[list[float]] = []
-        self._momenta: list[tuple[float, ...]] = []
+        self._width = len(self._initial)  # groups recorded (any added later are not)
+        # Kept as cheaply as a step allows: the rates and momenta of step k are items
+        # k * width ... of flat arrays of floats (a list per step would make the garbage
+        # collector walk a million of them), the rare things (metrics, epochs given to
+        # step(), updates other than one) by step number.
+        self._count = 0
+        self._lr = array("d")
+        self._momenta = array("d")
         self._state: list[Any] = []
         self._state_of = operator.attrgetter(*self._state_keys) if self._state_keys else None
         self._metrics: dict[int, Any] = {}
@@ -126,8 +131,9 @@ class Recorder:
         last call, a step without one is recorded (with ``every="step"``, a schedule
         stepped per epoch is then seen per batch; a rate set by hand, per step)."""
         if not self._stepped:
-            self._unscheduled.append(len(self._lr) + 1)
-            self._record([float(g["lr"]) for g in self._groups], self._read_momenta())
+            self._unscheduled.append(self._count + 1)
+            self._before()
+            self._after((), {})
         self._stepped = False
 
     def log(
@@ -142,7 +148,7 @@ class Recorder:
         Values may be floats or 0-dim tensors. ``metric`` is only needed when the
         scheduler is not stepped with it (lrviz sees what ``scheduler.step`` gets).
         """
-        last = len(self._lr)
+        last = self._count
         start = self._epochs[-1].step or 0 if self._epochs else 0
         seen = self._metrics.get(last) if last > start else None
         self._epochs.append(
@@ -160,19 +166,6 @@ class Recorder:
 
     # -- what the scheduler and optimizer call --------------------------------------------
 
-    def _read_momenta(self) -> tuple[float, ...] | None:
-        return momenta(self.optimizer) if self._momentum else None
-
-    def _scheduler_stepped(
-        self, lr: list[float], momentum: tuple[float, ...] | None, args: Any, kwargs: Any
-    ) -> None:
-        """Just after ``scheduler.step(*args, **kwargs)``; ``lr`` and ``momentum`` are what
-        the optimizer had just before."""
-        self._record(lr, momentum)
-        if args or kwargs:
-            self._given(len(self._lr), args, kwargs)
-        self._stepped = True
-
     def _given(self, k: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """What step ``k`` was given: the metric, or torch's old epoch argument."""
         if args:
@@ -188,19 +181,27 @@ class Recorder:
         else:  # torch counts epochs from 0 (``step(epoch + i / iters)``); a trace from 1
             self._epochs_given[k] = float(value) + 1
 
-    def _updated(self) -> None:
-        """Just before an optimizer update."""
-        self._pending += 1
-
-    def _record(self, lr: list[float], momentum: tuple[float, ...] | None) -> None:
+    def _before(self) -> None:
+        """Just before a step: the rates (and momenta) its updates used, as floats now (a
+        tensor rate is changed in place by the step). Read from the optimizer's current
+        groups: a resumed run's ``load_state_dict`` replaces them."""
+        self._count += 1
         if self._pending != 1:
-            self._updates[len(self._lr) + 1] = self._pending
+            self._updates[self._count] = self._pending
         self._pending = 0
-        self._lr.append(lr)
-        if momentum is not None:
-            self._momenta.append(momentum)
+        groups = self.optimizer.param_groups[: self._width]
+        self._lr.extend([g["lr"] for g in groups])
+        if self._beta1:  # a schedule that cycles Adam's beta1
+            self._momenta.extend([g["betas"][0] for g in groups])
+        elif self._beta1 is not None:  # or SGD's momentum
+            self._momenta.extend([g["momentum"] for g in groups])
+
+    def _after(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Just after a step: the scheduler's state, and what the step was given."""
         if self._state_of is not None:
             self._state.append(self._state_of(self.scheduler))
+        if args or kwargs:
+            self._given(self._count, args, kwargs)
 
     # -- the trace ------------------------------------------------------------------------
 
@@ -248,17 +249,23 @@ class Recorder:
             and not self._unscheduled
             and not self._epochs_given
             and not self._early()
-            and len(self._lr) == len(self._epochs)
+            and self._count == len(self._epochs)
             and all(e.step == e.epoch for e in self._epochs)
         )
 
-    def _rates(self) -> list[tuple[float, ...]]:
-        return [tuple(row) for row in self._lr]
+    def _rows(self, values: array[float]) -> list[tuple[float, ...]]:
+        """A flat array of per-group values as one row per step."""
+        return list(zip(*self._columns(values), strict=True))
+
+    def _columns(self, values: array[float]) -> tuple[tuple[float, ...], ...]:
+        """A flat array of per-group values as one column per group."""
+        return tuple(tuple(values[g :: self._width]) for g in range(self._width))
 
     def _epoch_rows(self) -> tuple[Epoch, ...]:
         """The epochs of a trace of one step per epoch: each holds its step."""
         columns = self._state_columns()
-        rows = self._rates()
+        rows = self._rows(self._lr)
+        momenta = self._rows(self._momenta) if self._momenta else None
         out = []
         for k, e in enumerate(self._epochs):
             seen = self._metrics.get(k + 1)
@@ -270,7 +277,7 @@ class Recorder:
                     val_loss=e.val_loss,
                     val_accuracy=e.val_accuracy,
                     metric=e.metric if seen is None else _float(seen),
-                    momentum=self._momenta[k] if self._momenta else None,
+                    momentum=None if momenta is None else momenta[k],
                     state={key: column[k] for key, column in columns.items()},
                     updates=self._updates.get(k + 1),
                 )
@@ -289,23 +296,17 @@ class Recorder:
     def _steps(self) -> Steps:
         from lrviz.tracefile import derived_step_epochs
 
-        groups = len(self._initial)
-        n = len(self._lr)
+        n = self._count
         epochs = derived_step_epochs(self._epochs, n)
         for k, epoch in self._epochs_given.items():
             epochs[k - 1] = epoch
         metrics: list[float | None] = [None] * n
         for k, value in self._metrics.items():
             metrics[k - 1] = _float(value)
-        rows = self._rates()
         return Steps(
-            lr=tuple(tuple(row[g] for row in rows) for g in range(groups)),
+            lr=self._columns(self._lr),
             epoch=tuple(epochs),
-            momentum=(
-                tuple(tuple(m[g] for m in self._momenta) for g in range(groups))
-                if self._momenta
-                else None
-            ),
+            momentum=self._columns(self._momenta) if self._momenta else None,
             metric=tuple(metrics) if self._metrics else None,
             state={key: tuple(column) for key, column in self._state_columns().items()},
             updates=self._updates_seen(),
@@ -318,7 +319,7 @@ class Recorder:
         first scheduler step, one before each later one, and one after the last (torch's
         "lr_scheduler.step() before optimizer.step()"; an update skipped by AMP at the
         first step leaves none after the last)."""
-        n = len(self._lr)
+        n = self._count
         return n > 0 and self._pending == 1 and self._updates == {1: 0} and not self._unscheduled
 
     def _updates_seen(self) -> dict[int, int]:
@@ -354,10 +355,10 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
         rec = ref()
         if rec is None:
             return base.step(self, *args, **kwargs)
-        lr = [float(g["lr"]) for g in rec._groups]
-        momentum = rec._read_momenta()
+        rec._before()
         out = base.step(self, *args, **kwargs)
-        rec._scheduler_stepped(lr, momentum, args, kwargs)
+        rec._after(args, kwargs)
+        rec._stepped = True
         return out
 
     def __reduce_ex__(self: Any, protocol: Any) -> Any:
@@ -378,6 +379,9 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
         },
     )
     scheduler.__class__ = watched
+    # A fresh attribute dict: CPython's attribute caches miss on an instance whose class
+    # changed, which costs about 2 µs a step; a copy makes them hit again.
+    scheduler.__dict__ = dict(scheduler.__dict__)
 
 
 def _new(cls: type, *args: Any) -> Any:
@@ -394,7 +398,7 @@ def _count_updates(optimizer: Any, recorder: Recorder) -> None:
     def step(*args: Any, **kwargs: Any) -> Any:
         rec = ref()
         if rec is not None:
-            rec._updated()
+            rec._pending += 1
         return original(*args, **kwargs)
 
     optimizer.step = step
