@@ -68,7 +68,10 @@ class _Command(click.Command):
                 signal.signal(number, signal.SIG_IGN)
             raise Interrupted(signum)
 
-        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
             if signal.getsignal(number) in (signal.SIG_DFL, signal.default_int_handler):
                 previous[int(number)] = signal.getsignal(number)
                 signal.signal(number, interrupt)

@@ -19,8 +19,8 @@ Lifetimes: every wait is bounded (the main process waits at most ``timeout`` sec
 between two messages of the worker, the worker as long for its helper), and every
 process dies with its parent, even one killed with SIGKILL (:func:`tie_to_parent`: on
 Linux the kernel sends SIGKILL to the worker when the main process ends, and to the
-helper when the worker ends). Both ignore Ctrl-C: the main process handles it and stops
-the worker, whose helper goes with it.
+helper when the worker ends). Both ignore Ctrl-C, SIGTERM and SIGHUP: the main process
+handles them and stops the worker, whose helper goes with it.
 
 Why a hand-rolled fork rather than a standard executor (``concurrent.futures`` with a
 forkserver pool, ``benchmarks/figure_workers.py``): measured on the 2-core development
@@ -34,7 +34,8 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, NoReturn
 
@@ -62,10 +63,35 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "torch" not in sys.modules
 
 
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""What stops lrviz cleanly (no SIGHUP on Windows); its child processes ignore them
+(:func:`tie_to_parent`)."""
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold back :data:`STOP_SIGNALS` while child processes start: the children inherit
+    them held, and ignore them once set up, so that one sent to the whole job meanwhile
+    (as a terminal sends Ctrl-C and its hang-up) cannot kill or interrupt a child half
+    set up. This process gets it as the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def tie_to_parent(parent: int) -> None:
     """Tie this (just started) process to its parent process ``parent``: the kernel
-    kills it (SIGKILL) when the parent ends, however that ends, and Ctrl-C is left to the
-    parent, which stops its children itself. Linux only; elsewhere a no-op.
+    kills it (SIGKILL) when the parent ends, however that ends, and the signals that
+    stop lrviz (Ctrl-C, SIGTERM, SIGHUP; a terminal sends them to every process of the
+    job) are left to the parent, which stops its children itself (with SIGKILL). Linux
+    only; elsewhere a no-op.
 
     Used by the figure worker, its helper and lrviz's joblib workers
     (:func:`lrviz.training.train_each`).
@@ -74,7 +100,8 @@ def tie_to_parent(parent: int) -> None:
         return
     import ctypes
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
     pr_set_pdeathsig = 1
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(pr_set_pdeathsig, ctypes.c_ulong(signal.SIGKILL), 0, 0, 0)
@@ -114,13 +141,15 @@ class FigureWorker:
         # Anything buffered now would be written twice: by us and by the child at its exit.
         sys.stdout.flush()
         sys.stderr.flush()
-        self._process = context.Process(
+        process = context.Process(
             target=_serve,
             args=(jobs_in, results_out, (self._jobs, self._results), os.getpid(), timeout),
             name="lrviz-figures",
             daemon=True,
         )
-        self._process.start()
+        with signals_held():
+            process.start()
+            self._process = process  # before any Ctrl-C: close() must find it
         jobs_in.close()
         results_out.close()
 
@@ -176,11 +205,8 @@ class FigureWorker:
         process, self._process = self._process, None
         self._jobs.close()
         self._results.close()
-        process.terminate()
+        process.kill()  # it ignores SIGTERM (tie_to_parent) and has nothing to clean up
         process.join(5)
-        if process.exitcode is None:  # stuck in the kernel, or ignoring SIGTERM somehow
-            process.kill()
-            process.join(5)
 
     def __enter__(self) -> FigureWorker:
         return self
@@ -205,9 +231,6 @@ def _serve(
     tie_to_parent(parent)
     for end in parents:  # so that our reads end when the main process goes away
         end.close()
-    for number in (signal.SIGTERM, signal.SIGHUP):  # the main process's handlers: not ours
-        if callable(signal.getsignal(number)):
-            signal.signal(number, signal.SIG_DFL)
     helper = 0
     try:
         from lrviz import plots

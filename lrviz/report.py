@@ -104,8 +104,9 @@ def write_report(
         (stage / "index.html").write_text(render_html(traces, figures), encoding="utf-8")
         _swap_in(stage, out)
     except BaseException:
-        # Only a failed rollback leaves the previous report in the stage: keep it then.
-        if not any(stage.glob("old-*")):
+        # Only a failed rollback leaves the previous report in the stage (beside the new
+        # index, which goes last): keep it then.
+        if not (any(stage.glob("old-*")) and (stage / "index.html").exists()):
             shutil.rmtree(stage, ignore_errors=True)
         raise
     shutil.rmtree(stage, ignore_errors=True)
@@ -189,14 +190,16 @@ def check_output_folder(out: Path) -> None:
 def _swap_in(stage: Path, out: Path) -> None:
     """Move the staged folders and index into ``out``; the index goes last.
 
-    All or nothing: if any move fails, the moves already made are undone in reverse
-    (new folders back to the stage, old ones back to ``out``) and the error re-raised.
+    All or nothing: if any move fails, or a signal (Ctrl-C, SIGTERM) interrupts the
+    swap, the moves already made are undone in reverse (new folders back to the stage,
+    old ones back to ``out``) and the error re-raised. Once the index is in, the new
+    report is whole and stays.
     """
     done: list[tuple[Path, Path]] = []
 
     def move(src: Path, dst: Path) -> None:
+        done.append((src, dst))  # first: an interrupt right after the rename must undo it
         os.replace(src, dst)
-        done.append((src, dst))
 
     try:
         for sub in SUBDIRS:
@@ -205,8 +208,10 @@ def _swap_in(stage: Path, out: Path) -> None:
             move(stage / sub, out / sub)
         move(stage / "index.html", out / "index.html")
     except BaseException:
-        for src, dst in reversed(done):
-            os.replace(dst, src)
+        if (stage / "index.html").exists():  # else the new report is in, whole
+            for src, dst in reversed(done):
+                if dst.exists() and not src.exists():  # this move was made
+                    os.replace(dst, src)
         raise
 
 

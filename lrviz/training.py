@@ -226,7 +226,7 @@ def _parallel(
     from joblib import Parallel, delayed, parallel_config
     from joblib.parallel import LokyBackend, get_active_backend
 
-    from lrviz.figure_worker import tie_to_parent
+    from lrviz.figure_worker import signals_held, tie_to_parent
 
     # The default backend (loky, or one a caller chose with joblib.parallel_config, e.g.
     # dask or ray) runs the jobs. Loky caps its workers' BLAS threads to share the cores;
@@ -244,24 +244,29 @@ def _parallel(
     )
     loky = isinstance(backend, LokyBackend)
     # Loky's workers die with this process, even if it is killed (SIGKILL), and leave
-    # Ctrl-C to it: it stops them.
+    # Ctrl-C, SIGTERM and SIGHUP to it: it stops them.
     tied = {"initializer": tie_to_parent, "initargs": (os.getpid(),)} if loky else {}
     with parallel_config(**threads):
-        # More workers than runs would only start idle processes (--jobs 200 on 2 runs).
-        outputs = Parallel(n_jobs=min(jobs, len(runs)), return_as="generator", **tied)(
-            delayed(train)(split, r, experiment) for r in runs
-        )
+        outputs = None
         try:
-            # Not `yield from`: that would close `outputs` before the except below.
+            # Loky starts its workers and resource trackers here; a Ctrl-C or hang-up
+            # sent to the whole job must not reach them half set up (a tracker killed by
+            # SIGHUP is restarted, and the new one prints a traceback per resource).
+            with signals_held():
+                # More workers than runs would only start idle processes (--jobs 200).
+                outputs = Parallel(n_jobs=min(jobs, len(runs)), return_as="generator", **tied)(
+                    delayed(train)(split, r, experiment) for r in runs
+                )
+            # Not `yield from`: that would close `outputs` before the finally below.
             for trace in outputs:  # noqa: UP028
                 yield trace
-        except GeneratorExit:
-            # Stopped early (Ctrl-C in the caller): joblib cancels the remaining runs and
-            # warns that it did; that is what was asked for.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                outputs.close()
-            raise
+        finally:
+            if outputs is not None:
+                # Stopped early (Ctrl-C): joblib cancels the remaining runs and warns
+                # that it did, which is what was asked for. A no-op once all came.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    outputs.close()
     if loky:
         # Done: stop loky's workers now rather than at exit (they would sit idle, holding
         # memory, while the report is drawn). reuse=True: the executor just used.
