@@ -18,9 +18,16 @@ Two designs draw the report's figures beside the main process:
   server, which ends with the main process.
 
 Each round runs ``lrviz run -q -o X`` and ``lrviz run --seeds 0-49 -q -o X`` under both
-designs, each a fresh process, in an order that rotates from round to round; it prints
-the medians of the wall times. Both designs go through the same launcher (``LAUNCH``),
-which imports the same modules and differs only in the class it installs.
+designs, each a fresh process, in an order that rotates from round to round. It prints
+the medians of three measures: wall time; the time the main process spends in the
+worker's methods (starting it, handing it the traces, waiting for the figures), the
+design's share of the critical path; and the CPU time of every process but the main
+one (this process is a child subreaper, so the fork server, orphaned when lrviz ends,
+is reaped here and counts), the design's own work, which unlike wall time and the
+main process's CPU (torch's threads spin-wait on a busy machine) a busy machine barely
+inflates. Then every value. Both designs go
+through the same launcher (``LAUNCH``), which imports the same modules, checks that the
+worker drew the figures, and differs only in the class it installs.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -124,22 +132,51 @@ def _draw_share(traces: Sequence[Trace], k: int, n: int) -> list[Figure]:
 
 
 LAUNCH = """
-import sys
+import atexit, sys, time
 sys.path.insert(0, {here!r})
 import figure_workers, lrviz.figure_worker
 if {design!r} == "pool":
     lrviz.figure_worker.FigureWorker = figure_workers.PoolFigureWorker
+worker = lrviz.figure_worker.FigureWorker
+spent = [0.0]
+
+def clocked(method):
+    def call(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+    return call
+
+for name in ("__init__", "start", "figures", "close"):
+    setattr(worker, name, clocked(getattr(worker, name)))
+
+def report():
+    import resource
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = own.ru_utime + own.ru_stime
+    print(f"main-thread {{spent[0]:.4f}} own-cpu {{cpu:.4f}}", file=sys.stderr)
+
+atexit.register(report)
 sys.argv = ["lrviz", *sys.argv[1:]]
 from lrviz.cli import entry
 entry()
 """
 
 COMMANDS = {"run": ["run", "-q"], "sweep": ["run", "--seeds", "0-49", "-q"]}
+MEASURES = {
+    "wall": "wall time",
+    "main": "main process in the worker's methods",
+    "others": "CPU time of the other processes",
+}
 
 
-def timed(design: str, args: Sequence[str], out: Path, check: bool) -> float:
+def timed(design: str, args: Sequence[str], out: Path) -> dict[str, float]:
+    """One command's :data:`MEASURES`."""
     code = LAUNCH.format(here=str(HERE), design=design)
     env = {**os.environ, "LRVIZ_DEBUG": "1"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, *args, "-o", str(out)],
@@ -148,43 +185,71 @@ def timed(design: str, args: Sequence[str], out: Path, check: bool) -> float:
         env=env,
         timeout=600,
     )
-    elapsed = time.perf_counter() - start
+    wall = time.perf_counter() - start
+    _reap_orphans()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{design} {args} failed: {done.stderr}")
     used = "figure pool drew" if design == "pool" else "figure worker drew"
-    if check and used not in done.stderr:
+    if used not in done.stderr:
         raise SystemExit(f"{design} {args} did not use its worker: {done.stderr}")
-    return elapsed
+    main, _, own = done.stderr.rsplit("main-thread ", 1)[1].split()[:3]
+    return {"wall": wall, "main": float(main), "others": cpu - float(own)}
+
+
+def _reap_orphans(seconds: float = 30.0) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.01)
+    raise SystemExit("a process of the last command outlived it by 30 s")
 
 
 def main() -> None:
+    import ctypes
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     rounds = parser.parse_args().rounds
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None).prctl(pr_set_child_subreaper, ctypes.c_ulong(1), 0, 0, 0)
     designs = ["fork", "pool"]
     keys = [(d, c) for c in COMMANDS for d in designs]
-    times: dict[tuple[str, str], list[float]] = {key: [] for key in keys}
+    results: dict[tuple[str, str], list[dict[str, float]]] = {key: [] for key in keys}
     with tempfile.TemporaryDirectory() as work:
         for name in COMMANDS:  # warm the disk cache and the bytecode; not counted
             for design in designs:
-                timed(design, COMMANDS[name], Path(work) / "warm", check=True)
+                timed(design, COMMANDS[name], Path(work) / "warm")
         for r in range(rounds):
             order = keys[r % len(keys) :] + keys[: r % len(keys)]
             for design, name in order:
                 out = Path(work) / f"{design}-{name}"
-                times[design, name].append(timed(design, COMMANDS[name], out, check=False))
+                results[design, name].append(timed(design, COMMANDS[name], out))
             print(f"round {r + 1}/{rounds} done", file=sys.stderr)
     load = os.getloadavg()
     print(f"{rounds} rounds, {os.cpu_count()} cores, load average at the end {load[0]:.1f}")
-    print("| command | fork (shipped) | pool (forkserver executor) | pool / fork |")
-    print("|---|---|---|---|")
+    print("| command | measure | fork (shipped) | pool (forkserver executor) | pool / fork |")
+    print("|---|---|---|---|---|")
     for name, args in COMMANDS.items():
-        fork = statistics.median(times["fork", name])
-        pool = statistics.median(times["pool", name])
         shown = " ".join(["lrviz", *args, "-o", "X"])
-        print(f"| `{shown}` | {fork:.2f} s | {pool:.2f} s | {pool / fork:.2f}x |")
-    for key, values in times.items():
-        print(key, " ".join(f"{v:.2f}" for v in values), file=sys.stderr)
+        for measure, what in MEASURES.items():
+            fork = [m[measure] for m in results["fork", name]]
+            pool = [m[measure] for m in results["pool", name]]
+            # Also the ratio within each round: the load of the moment weighs on both.
+            paired = statistics.median(p / f for p, f in zip(pool, fork, strict=True))
+            a, b = statistics.median(fork), statistics.median(pool)
+            print(
+                f"| `{shown}` | {what} | {a:.3f} s | {b:.3f} s | "
+                f"{b / a:.2f}x (per round {paired:.2f}x) |"
+            )
+    for (design, name), runs in results.items():
+        for measure in MEASURES:
+            print(design, name, measure, " ".join(f"{m[measure]:.3f}" for m in runs))
 
 
 if __name__ == "__main__":

@@ -326,7 +326,8 @@ def entry() -> None:
                 stream.flush()
         except (OSError, ValueError) as exc:  # nothing to keep; but output was lost
             if stream is sys.stdout and isinstance(exc, OSError) and code == 0:
-                _say(f"Error: cannot write to standard output: {exc.strerror or exc}")
+                if exc.errno in _WRITE_ERRORS:  # a closed pipe (| head) goes unsaid
+                    _say(f"Error: cannot write to standard output: {exc.strerror or exc}")
                 code = 1
     os._exit(code)
 

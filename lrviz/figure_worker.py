@@ -31,6 +31,7 @@ machine, 7 alternating rounds, medians of wall time, the fork is the faster of t
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import sys
@@ -150,6 +151,9 @@ class FigureWorker:
         with signals_held():
             process.start()
             self._process = process  # before any Ctrl-C: close() must find it
+        # Should close() never come (a caller without `with`), multiprocessing's exit hook
+        # would wait for a worker that ignores SIGTERM: kill it first (a no-op once reaped).
+        multiprocessing.util.Finalize(self, process.kill, exitpriority=100)
         jobs_in.close()
         results_out.close()
 
