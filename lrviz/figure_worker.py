@@ -22,10 +22,18 @@ Linux the kernel sends SIGKILL to the worker when the main process ends, and to 
 helper when the worker ends). Both ignore Ctrl-C, SIGTERM and SIGHUP: the main process
 handles them and stops the worker, whose helper goes with it.
 
-Why a hand-rolled fork rather than a standard executor (``concurrent.futures`` with a
-forkserver pool, ``benchmarks/figure_workers.py``): measured on the 2-core development
-machine, 7 alternating rounds, medians of wall time, the fork is the faster of the two
-(see README, "Speed").
+Why a hand-rolled fork rather than the standard library's executor: measured against a
+``concurrent.futures.ProcessPoolExecutor`` on a forkserver that imports matplotlib while
+the main process imports torch (``benchmarks/figure_workers.py``, on the 2-core
+development machine, busy with other jobs), wall time could not tell them apart (25
+alternating rounds; the pool faster in 14 for both ``lrviz run -q`` and ``lrviz run
+--seeds 0-49 -q``; medians 7.2 s against the fork's 8.7 s and 27.2 s against 26.2 s).
+What the load blurs less favours the fork (medians of 9 rounds): the main process
+spends 0.53 s in this class's methods during ``lrviz run`` and 1.02 s in the pool's (the
+pool forks its workers only once it has the traces), 0.76 s against 0.63 s during the
+sweep; the other processes use 1.16 s of CPU against the pool's 1.29 s (1.31 s against
+1.47 s). Killing a hung pool worker would also need the executor's private
+``_processes`` before Python 3.14.
 """
 
 from __future__ import annotations

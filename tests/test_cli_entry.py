@@ -112,7 +112,7 @@ def test_lrviz_run_with_jobs_exits_and_leaves_no_process(tmp_path: Path) -> None
         timeout=180,
     )
     assert (done.returncode, done.stderr) == (0, "")
-    assert (tmp_path / "index.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "index.html", "traces"]
     assert wait_for(lambda: not processes_marked(mark)), processes_marked(mark)
 
 

@@ -8,7 +8,8 @@ for a moment of the run, sends a signal and checks what is left:
   ``drawing`` (once the figure worker's helper exists: both draw), ``swap`` (the final
   swap, held after the new ``figures/`` went in by a test launcher);
 * signals: SIGINT and SIGHUP to the whole process group, as a terminal sends Ctrl-C and
-  its hang-up; SIGTERM and SIGKILL to the main process alone, as ``kill PID`` does.
+  its hang-up; SIGTERM and SIGKILL to the main process alone, as ``kill PID`` does;
+* and, instead of a signal, an error (writing the page fails).
 
 Then: the exit code (128 + N, or killed), one line on stderr, nothing on stdout, no
 process whose environment carries the case's mark (which finds every process the run
@@ -50,8 +51,13 @@ def replace(src, dst):  # hold the swap once the new figures/ is in, the rest no
         marker.write_text("swapping")
         time.sleep(120)
 
-if {hold_swap}:
+def render_html(traces, figures):  # the last step before the swap fails
+    raise OSError("disk full")
+
+if {hook!r} == "hold-swap":
     lrviz.report.os = types.SimpleNamespace(**{{**vars(os), "replace": replace}})
+if {hook!r} == "fail-render":
+    lrviz.report.render_html = render_html
 sys.argv[0] = "lrviz"
 from lrviz.cli import entry
 entry()
@@ -97,7 +103,7 @@ def test_a_signal_leaves_no_process_no_stage_and_the_previous_report(
     shutil.copytree(previous, out)
     marker = tmp_path / "swapping"
     mark = f"LRVIZ_TEST_{uuid.uuid4().hex}"
-    code = LAUNCH.format(hold_swap=moment == "swap")
+    code = LAUNCH.format(hook="hold-swap" if moment == "swap" else None)
     command = [sys.executable, "-c", code, str(marker), "run", "--epochs", "5", "-q"]
     with subprocess.Popen(
         [*command, *ARGS[moment], "-o", str(out)],
@@ -132,6 +138,32 @@ def test_a_signal_leaves_no_process_no_stage_and_the_previous_report(
         remove_dead_stages(out)  # what the next report into `out` does first
     else:
         assert (lrviz.returncode, stderr) == (128 + signum, f"Aborted ({signum.name}).\n")
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "index.html", "traces"]
+    assert report(out) == report(previous)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_an_error_leaves_no_process_no_stage_and_the_previous_report(
+    previous: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(previous, out)
+    mark = f"LRVIZ_TEST_{uuid.uuid4().hex}"
+    code = LAUNCH.format(hook="fail-render")
+    command = [sys.executable, "-c", code, str(tmp_path / "unused"), "run", "--epochs", "5"]
+    done = subprocess.run(
+        [*command, "-q", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, mark: "1"},
+        timeout=120,  # times out if any process still holds lrviz's stdout or stderr
+    )
+    assert (done.returncode, done.stderr) == (
+        1,
+        f"Error: cannot write the report to {out}: disk full\n",
+    )
+    assert wait_for(lambda: not processes_marked(mark)), processes_marked(mark)
     assert sorted(p.name for p in out.iterdir()) == ["figures", "index.html", "traces"]
     assert report(out) == report(previous)
 
