@@ -31,8 +31,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 
+from lrviz.cli import _Command
 from lrviz.report import remove_dead_stages, write_report
 from lrviz.trace import Trace
 
@@ -230,3 +233,46 @@ def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
             return True
         time.sleep(0.01)
     return condition()
+
+
+def probe_command(body: Callable[[], None]) -> click.Command:
+    """A command of lrviz's group class, running ``body``."""
+    return click.command(cls=_Command)(body)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_during_a_command_is_one_line_and_128_plus_n(
+    signum: signal.Signals,
+) -> None:
+    cleaned: list[str] = []
+
+    def body() -> None:
+        try:
+            os.kill(os.getpid(), signum)
+            time.sleep(10)  # the handler raises before this ends
+        finally:
+            cleaned.append("clean-up ran")
+            # A second signal during the clean-up is ignored, not a second interrupt.
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    result = CliRunner().invoke(probe_command(body))
+    assert (result.exit_code, result.stderr) == (128 + signum, f"Aborted ({signum.name}).\n")
+    assert cleaned == ["clean-up ran"]
+    assert {s: signal.getsignal(s) for s in before} == before  # put back
+
+
+def test_signals_ignored_at_start_stay_ignored() -> None:
+    """``nohup lrviz run`` keeps ignoring the hang-up."""
+    seen = {}
+
+    def body() -> None:
+        seen.update({s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)})
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        assert CliRunner().invoke(probe_command(body)).exit_code == 0
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert seen[signal.SIGHUP] == signal.SIG_IGN
+    assert callable(seen[signal.SIGTERM])
