@@ -7,6 +7,7 @@ commands that need them, so ``lrviz --help`` stays instant.
 
 from __future__ import annotations
 
+import errno  # loaded by click already
 import os
 import sys
 from collections.abc import Sequence
@@ -31,8 +32,71 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT (Ctrl-C), SIGTERM or SIGHUP while a command runs, raised in the main thread
+    as Ctrl-C's KeyboardInterrupt is, so that every clean-up on the way out runs: the
+    figure worker and joblib's workers are stopped, the report's staging folder removed.
+
+    Attributes:
+        signum: The signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Command(click.Command):
+    """A command during which SIGTERM and SIGHUP act as Ctrl-C does: they raise
+    :class:`Interrupted`, and the command ends with one line, ``Aborted (SIGTERM).``, and
+    exit code 128 + the signal's number, as a shell reports a process the signal ended
+    (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). Signals ignored when lrviz started
+    (``nohup``, a background job) stay ignored. A second signal during the clean-up is
+    ignored: the clean-up's waits are bounded, and interrupting it would leave the very
+    processes and folders it removes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return super().invoke(ctx)  # signals reach the main thread only
+        previous: dict[int, Any] = {}
+
+        def interrupt(signum: int, frame: object) -> None:
+            for number in previous:
+                signal.signal(number, signal.SIG_IGN)
+            raise Interrupted(signum)
+
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            if signal.getsignal(number) in (signal.SIG_DFL, signal.default_int_handler):
+                previous[int(number)] = signal.getsignal(number)
+                signal.signal(number, interrupt)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
+            message = f"Aborted ({signal.Signals(signum).name})."
+            _say(("\n" if signum == signal.SIGINT and _is_terminal(sys.stderr) else "") + message)
+            raise click.exceptions.Exit(128 + signum) from None
+        finally:
+            for caught, handler in previous.items():
+                signal.signal(caught, handler)
+
+
 class _Group(click.Group):
-    """A group whose errors are one line each (click's usage block is left out)."""
+    """A group whose errors are one line each (click's usage block is left out), and
+    whose commands stop cleanly on SIGTERM and SIGHUP as on Ctrl-C (:class:`_Command`).
+
+    A failed write to standard output (``> /dev/full``) is one line on stderr and exit
+    code 1. A closed pipe (``| head``) ends the command quietly with exit code 1, as
+    click does.
+    """
+
+    command_class = _Command
 
     def main(
         self,
@@ -47,11 +111,46 @@ class _Group(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
-            _fail(exc)
-        except click.Abort:
-            click.echo("Aborted.", err=True)
-            sys.exit(1)
+            try:
+                _fail(exc)
+            except OSError:  # stderr is gone too: the exit code is all that is left
+                sys.exit(exc.exit_code)
+        except click.Abort as exc:  # Ctrl-C before a command started (click wrote a newline)
+            _say("Aborted.")
+            sys.exit(130 if isinstance(exc.__cause__, KeyboardInterrupt) else 1)
+        except OSError as exc:
+            if exc.errno not in _WRITE_ERRORS:
+                raise
+            _output_failed(exc)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+_WRITE_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+"""What writing to a full disk or /dev/full, or to a terminal that hung up, gives. The
+files lrviz writes turn their errors into one-line messages where they are written, so
+an error like these that reaches :class:`_Group` comes from standard output."""
+
+
+def _say(line: str) -> None:
+    """``line`` on stderr, if stderr can still be written to."""
+    import contextlib  # loaded by click already
+
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(line, err=True)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _output_failed(exc: OSError) -> NoReturn:
+    """Standard output could not be written: one line on stderr (if it can be written)
+    and exit code 1."""
+    _say(f"Error: cannot write to standard output: {exc.strerror or exc}")
+    sys.exit(1)
 
 
 class PathType(click.Path):
@@ -199,13 +298,16 @@ def entry() -> None:
     Python's own exit takes the interpreter apart: its garbage collector walks every
     object still alive (importing torch leaves millions) and every module is emptied
     object by object, about a second in all, longer than training the lesson. By then
-    lrviz has nothing pending (its files are closed), so once :func:`main` is done and
-    the ``atexit`` hooks have run (multiprocessing's and joblib's clean-ups among them),
-    the process flushes its streams and ends with ``os._exit``. Tests call :func:`main`
-    and keep the usual exit.
+    lrviz has nothing pending (its files are closed), so once :func:`main` is done, the
+    process does what Python's exit does before that teardown and ends with ``os._exit``:
+    threading's exit hooks run (the process pools of joblib and ``concurrent.futures``
+    stop their workers there; skipping them left ``--jobs 2`` waiting forever on idle
+    workers), non-daemon threads are joined, the ``atexit`` hooks run (multiprocessing's
+    among them) and the streams are flushed. Tests call :func:`main` and keep the usual
+    exit.
     """
     import atexit
-    import contextlib
+    import threading
 
     code = 0
     try:
@@ -214,10 +316,19 @@ def entry() -> None:
         if not isinstance(done.code, int):  # a message to print: Python's exit does that
             raise
         code = done.code
+    shutdown = getattr(threading, "_shutdown", None)  # what Python's exit calls first
+    if shutdown is not None:
+        shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to keep
-            stream.flush()
+        try:
+            if stream is not None:  # None: started with the descriptor closed
+                stream.flush()
+        except (OSError, ValueError) as exc:  # nothing to keep; but output was lost
+            if stream is sys.stdout and isinstance(exc, OSError) and code == 0:
+                if exc.errno in _WRITE_ERRORS:  # a closed pipe (| head) goes unsaid
+                    _say(f"Error: cannot write to standard output: {exc.strerror or exc}")
+                code = 1
     os._exit(code)
 
 

@@ -2,7 +2,10 @@
 
 ``write_report`` stages every file in a hidden folder inside the output folder and
 swaps it in at the end, so a failed or interrupted run never leaves a half-written
-report and never destroys the previous one.
+report and never destroys the previous one. The staging folder's name holds the pid of
+the process writing it, ``.lrviz-<pid>-<random>``: a process killed outright (SIGKILL)
+cannot remove its own, so the next report written into that folder does, once that
+process is gone (:func:`remove_dead_stages`).
 
 With several seeds per schedule (SPEC §7.6) the report shows each schedule once: its
 median across seeds with a 10-90% band in the figures, medians and spreads in the
@@ -16,7 +19,6 @@ import base64
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
@@ -84,8 +86,10 @@ def write_report(
     out = Path(out)
     check_output_folder(out)
     out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".lrviz-", dir=out))
+    remove_dead_stages(out)
+    stage = out / f"{STAGE_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     try:
+        stage.mkdir(mode=0o700)  # in the try: an interrupt right after it still removes it
         for sub in SUBDIRS:
             (stage / sub).mkdir()
         names = trace_file_names(traces)
@@ -101,12 +105,59 @@ def write_report(
         (stage / "index.html").write_text(render_html(traces, figures), encoding="utf-8")
         _swap_in(stage, out)
     except BaseException:
-        # Only a failed rollback leaves the previous report in the stage: keep it then.
-        if not any(stage.glob("old-*")):
+        # Only a failed rollback leaves the previous report in the stage (beside the new
+        # index, which goes last): keep it then.
+        if not (any(stage.glob("old-*")) and (stage / "index.html").exists()):
             shutil.rmtree(stage, ignore_errors=True)
         raise
     shutil.rmtree(stage, ignore_errors=True)
     return out / "index.html"
+
+
+STAGE_PREFIX = ".lrviz-"
+"""Staging folders are ``<out>/.lrviz-<pid>-<random>``."""
+
+
+def remove_dead_stages(out: Path) -> list[Path]:
+    """Remove the staging folders in ``out`` whose process has ended without removing
+    them (it was killed with SIGKILL, or the machine went down); return them.
+
+    One killed in the middle of the final swap is undone first: the new folders that
+    were moved in go, the previous ones come back. Staging folders of running processes
+    (another lrviz writing into the same folder), and ones this cannot undo, are left
+    alone.
+    """
+    removed = []
+    for stage in sorted(out.glob(f"{STAGE_PREFIX}*")):
+        owner = stage.name[len(STAGE_PREFIX) :].split("-")[0]
+        if not stage.is_dir() or not owner.isdigit() or _alive(int(owner)):
+            continue
+        try:
+            if (stage / "index.html").exists():  # killed before or during the swap
+                for sub in SUBDIRS:
+                    if not (stage / sub).exists():  # moved in: take it back out
+                        os.replace(out / sub, stage / sub)
+                    if (stage / f"old-{sub}").exists():  # moved aside: put it back
+                        os.replace(stage / f"old-{sub}", out / sub)
+            shutil.rmtree(stage)
+        except OSError:  # half undone: leave the rest for someone to look at
+            continue
+        removed.append(stage)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a recycled pid counts as alive: nothing is lost
+    by waiting for a later run)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's process
+        return True
+    return True
 
 
 GENERATOR = b'<meta name="generator" content="lrviz '
@@ -141,14 +192,16 @@ def check_output_folder(out: Path) -> None:
 def _swap_in(stage: Path, out: Path) -> None:
     """Move the staged folders and index into ``out``; the index goes last.
 
-    All or nothing: if any move fails, the moves already made are undone in reverse
-    (new folders back to the stage, old ones back to ``out``) and the error re-raised.
+    All or nothing: if any move fails, or a signal (Ctrl-C, SIGTERM) interrupts the
+    swap, the moves already made are undone in reverse (new folders back to the stage,
+    old ones back to ``out``) and the error re-raised. Once the index is in, the new
+    report is whole and stays.
     """
     done: list[tuple[Path, Path]] = []
 
     def move(src: Path, dst: Path) -> None:
+        done.append((src, dst))  # first: an interrupt right after the rename must undo it
         os.replace(src, dst)
-        done.append((src, dst))
 
     try:
         for sub in SUBDIRS:
@@ -157,8 +210,10 @@ def _swap_in(stage: Path, out: Path) -> None:
             move(stage / sub, out / sub)
         move(stage / "index.html", out / "index.html")
     except BaseException:
-        for src, dst in reversed(done):
-            os.replace(dst, src)
+        if (stage / "index.html").exists():  # else the new report is in, whole
+            for src, dst in reversed(done):
+                if dst.exists() and not src.exists():  # this move was made
+                    os.replace(dst, src)
         raise
 
 

@@ -16,7 +16,7 @@ With several seeds, :mod:`lrviz.batched` trains all runs at once, each bit for b
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -200,23 +200,32 @@ def train_each(
             torch's global random seed).
     """
     if jobs == 1:
-        results: Iterator[Trace] = (train(split, r, experiment) for r in runs)
+        results: Generator[Trace, None, None] = (train(split, r, experiment) for r in runs)
     else:
         results = _parallel(split, runs, experiment, jobs)
     out = []
-    for trace in results:
-        out.append(trace)
-        if progress:
-            progress("training", len(out), len(runs))
+    try:
+        for trace in results:
+            out.append(trace)
+            if progress:
+                progress("training", len(out), len(runs))
+    finally:
+        # Now, not whenever the generator is collected: on Ctrl-C this cancels the runs
+        # still in joblib's workers and stops them before the exception goes on.
+        results.close()
     return out
 
 
 def _parallel(
     split: Split, runs: Sequence[Run], experiment: Experiment, jobs: int
-) -> Iterator[Trace]:
+) -> Generator[Trace, None, None]:
+    import os
+
     import torch
     from joblib import Parallel, delayed, parallel_config
-    from joblib.parallel import get_active_backend
+    from joblib.parallel import LokyBackend, get_active_backend
+
+    from lrviz.figure_worker import signals_held, tie_to_parent
 
     # The default backend (loky, or one a caller chose with joblib.parallel_config, e.g.
     # dask or ray) runs the jobs. Loky caps its workers' BLAS threads to share the cores;
@@ -232,11 +241,37 @@ def _parallel(
         if getattr(backend, "supports_inner_max_num_threads", False)
         else {}
     )
+    loky = isinstance(backend, LokyBackend)
+    # Loky's workers die with this process, even if it is killed (SIGKILL), and leave
+    # Ctrl-C, SIGTERM and SIGHUP to it: it stops them.
+    tied = {"initializer": tie_to_parent, "initargs": (os.getpid(),)} if loky else {}
     with parallel_config(**threads):
-        # More workers than runs would only start idle processes (--jobs 200 on 2 runs).
-        yield from Parallel(n_jobs=min(jobs, len(runs)), return_as="generator")(
-            delayed(train)(split, r, experiment) for r in runs
-        )
+        outputs = None
+        try:
+            # Loky starts its workers and resource trackers here; a Ctrl-C or hang-up
+            # sent to the whole job must not reach them half set up (a tracker killed by
+            # SIGHUP is restarted, and the new one prints a traceback per resource).
+            with signals_held():
+                # More workers than runs would only start idle processes (--jobs 200).
+                outputs = Parallel(n_jobs=min(jobs, len(runs)), return_as="generator", **tied)(
+                    delayed(train)(split, r, experiment) for r in runs
+                )
+            # Not `yield from`: that would close `outputs` before the finally below.
+            for trace in outputs:  # noqa: UP028
+                yield trace
+        finally:
+            if outputs is not None:
+                # Stopped early (Ctrl-C): joblib cancels the remaining runs and warns
+                # that it did, which is what was asked for. A no-op once all came.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    outputs.close()
+    if loky:
+        # Done: stop loky's workers now rather than at exit (they would sit idle, holding
+        # memory, while the report is drawn). reuse=True: the executor just used.
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor(reuse=True).shutdown(wait=True)
 
 
 def run_experiment(

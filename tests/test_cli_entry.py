@@ -1,10 +1,16 @@
 """The ``lrviz`` program's exit (:func:`lrviz.cli.entry`): it skips Python's teardown
-but keeps exit codes, output and every ``atexit`` hook."""
+but keeps exit codes, output, every ``atexit`` hook and the stop of worker processes;
+a failed write to stdout is one line."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +48,94 @@ def test_exit_code_output_and_atexit_hooks_survive_the_quick_exit(
     assert lines[-1] == "hook ran"
     assert "\n".join(lines[:-1]).startswith(err)
     assert len(lines) == (2 if err else 1)  # one-line errors, no traceback
+
+
+GOLDEN = Path(__file__).parent / "golden" / "run-default" / "step-seed0.json"
+FULL = Path("/dev/full")  # every write to it fails with ENOSPC
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        ["run", "--help"],
+        ["schedulers"],
+        ["simulate", "step"],
+        ["check", str(GOLDEN), str(GOLDEN)],
+        ["explain", str(GOLDEN)],
+    ],
+    ids=["help", "version", "run-help", "schedulers", "simulate", "check", "explain"],
+)
+def test_a_failed_write_to_stdout_is_one_line_and_exit_1(args: list[str]) -> None:
+    with FULL.open("w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "lrviz", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "Error: cannot write to standard output: No space left on device\n",
+    )
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["--help"], 1), (["simulate", "nope"], 2), (["run", "--epochs", "0"], 2)],
+    ids=["help", "bad-input", "usage"],
+)
+def test_with_stderr_full_too_the_exit_code_is_kept(args: list[str], code: int) -> None:
+    """Nothing can be said; no traceback either (an uncaught one would exit 1)."""
+    with FULL.open("w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "lrviz", *args], stdout=full, stderr=full, timeout=60
+        )
+    assert done.returncode == code
+
+
+@pytest.mark.slow
+def test_lrviz_run_with_jobs_exits_and_leaves_no_process(tmp_path: Path) -> None:
+    """`--exact --jobs 2` used to write the report and then wait forever on joblib's idle
+    workers: the quick exit skipped the threading exit hook that stops them."""
+    mark = f"LRVIZ_TEST_{uuid.uuid4().hex}"
+    command = [sys.executable, "-m", "lrviz", "run", "--exact", "--jobs", "2", "--seeds", "0-1"]
+    done = subprocess.run(
+        [*command, "--epochs", "5", "-q", "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, mark: "1"},
+        timeout=180,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "index.html", "traces"]
+    assert wait_for(lambda: not processes_marked(mark)), processes_marked(mark)
+
+
+def processes_marked(mark: str) -> list[str]:
+    """The command lines of the running processes whose environment holds ``mark``:
+    every process a command started, wherever it was reparented to."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or mark.encode() not in (proc / "environ").read_bytes():
+                continue
+            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue  # ended, waiting to be collected
+            found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()

@@ -1,4 +1,5 @@
-"""The figure worker: the same figures as drawn in-process, and no stray processes.
+"""The figure worker: the same figures as drawn in-process, bounded waits, a visible
+fallback, and no stray processes.
 
 The worker is only forked before torch is imported, so these tests drive it from fresh
 interpreters that load the golden traces (no torch), and compare with figures drawn
@@ -37,21 +38,34 @@ def workers():
 """
 
 
+DREW_HERE_NOT = "lrviz: figure worker drew 5 figures (this process did not import matplotlib)\n"
+
+
 def traces() -> list[Trace]:
     return [Trace.load(path) for path in sorted(GOLDEN.glob("*.json"))]
 
 
-def in_fresh_python(body: str) -> tuple[list[Figure], list[tuple[object, ...]], bool]:
-    """Run ``body`` after PRELUDE; it leaves ``figures`` and ``notes``. Returns them and
-    whether that process imported matplotlib itself."""
+def in_fresh_python(
+    body: str, debug: bool = True
+) -> tuple[list[Figure], list[tuple[object, ...]], bool, str]:
+    """Run ``body`` after PRELUDE; it leaves ``figures`` and ``notes``. Returns them,
+    whether that process imported matplotlib itself, and what it wrote on stderr (with
+    ``LRVIZ_DEBUG=1`` if ``debug``)."""
     code = (
         PRELUDE
         + body
         + "\nsys.stdout.buffer.write(pickle.dumps((figures, notes, 'matplotlib' in sys.modules)))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
-    result: tuple[list[Figure], list[tuple[object, ...]], bool] = pickle.loads(done.stdout)
-    return result
+    env = {k: v for k, v in os.environ.items() if k != "LRVIZ_DEBUG"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        check=True,
+        env={**env, "LRVIZ_DEBUG": "1"} if debug else env,
+        timeout=120,
+    )
+    figures, notes, imported = pickle.loads(done.stdout)
+    return figures, notes, imported, done.stderr.decode()
 
 
 def drawn_here() -> tuple[list[Figure], list[tuple[object, ...]]]:
@@ -62,7 +76,7 @@ def drawn_here() -> tuple[list[Figure], list[tuple[object, ...]]]:
 
 @pytest.mark.slow
 def test_the_worker_and_its_helper_draw_the_same_figures_as_drawing_here() -> None:
-    figures, notes, imported_matplotlib = in_fresh_python(
+    figures, notes, imported_matplotlib, stderr = in_fresh_python(
         """
 notes = []
 with FigureWorker() as worker:
@@ -73,6 +87,9 @@ with FigureWorker() as worker:
 """
     )
     assert not imported_matplotlib, "the figures were drawn in the main process"
+    assert (
+        stderr == "lrviz: figure worker drew 5 figures (this process did not import matplotlib)\n"
+    )
     assert figures == drawn_here()[0]
     # The worker's half one by one, then the helper's half at once.
     assert notes == [("figures", k, 5) for k in (1, 2, 3, 5)]
@@ -85,22 +102,27 @@ with FigureWorker() as worker:
 
 @pytest.mark.slow
 def test_if_the_worker_dies_the_figures_are_drawn_here() -> None:
-    figures, notes, imported_matplotlib = in_fresh_python(
+    figures, notes, imported_matplotlib, stderr = in_fresh_python(
         """
 notes = []
 with FigureWorker() as worker:
     (pid,) = workers()
     os.kill(pid, signal.SIGKILL)
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # dead, not yet collected
     figures = worker.figures(traces, lambda *note: notes.append(note))
 """
     )
     assert imported_matplotlib
     assert (figures, notes) == drawn_here()
+    assert stderr == (
+        "lrviz: figure worker failed (cannot send it the traces: BrokenPipeError: "
+        "[Errno 32] Broken pipe); drawing the figures here\n"
+    )
 
 
 @pytest.mark.slow
 def test_if_the_helper_fails_the_figures_are_drawn_here() -> None:
-    figures, notes, imported_matplotlib = in_fresh_python(
+    figures, notes, imported_matplotlib, stderr = in_fresh_python(
         """
 import lrviz.figure_worker
 draw = lrviz.figure_worker.draw_figure
@@ -120,11 +142,109 @@ with FigureWorker() as worker:
     expected, counted = drawn_here()
     assert figures == expected
     assert notes == [("figures", k, 5) for k in (1, 2, 3)] + counted  # the worker's, then here
+    assert stderr == (
+        "lrviz: figure worker failed (RuntimeError: the helper failed (RuntimeError: helper "
+        "failed)); drawing the figures here\n"
+    )
+
+
+@pytest.mark.slow
+def test_a_failure_is_silent_without_lrviz_debug() -> None:
+    figures, _, imported_matplotlib, stderr = in_fresh_python(
+        """
+notes = []
+with FigureWorker() as worker:
+    worker.start(traces[:1])
+    figures = worker.figures(traces)
+""",
+        debug=False,
+    )
+    assert imported_matplotlib
+    assert figures == drawn_here()[0]
+    assert stderr == ""
+
+
+HANG_IN_HELPER = """
+import shutil, tempfile
+import lrviz.figure_worker
+draw = lrviz.figure_worker.draw_figure
+HELPER = Path(tempfile.mkdtemp()) / "helper-pid"
+
+def hang_in_helper(spec):  # the helper draws the second half, the plateau and step schedules
+    if spec[0] == "schedule-step":
+        HELPER.write_text(str(os.getpid()))
+        time.sleep(3600)
+    return draw(spec)
+
+lrviz.figure_worker.draw_figure = hang_in_helper
+"""
+
+
+@pytest.mark.slow
+def test_a_hung_helper_costs_the_timeout_then_the_figures_are_drawn_here() -> None:
+    figures, _, imported_matplotlib, stderr = in_fresh_python(
+        HANG_IN_HELPER
+        + """
+notes = []
+with FigureWorker(timeout=1.5) as worker:
+    figures = worker.figures(traces, lambda *note: notes.append(note))
+    assert workers() == []
+print(HELPER.read_text(), file=sys.stderr)
+shutil.rmtree(HELPER.parent)
+"""
+    )
+    assert imported_matplotlib
+    assert figures == drawn_here()[0]
+    reason, helper = stderr.splitlines()
+    # The worker gave up on its helper, or the main process on the worker: both bounded.
+    assert reason in (
+        "lrviz: figure worker failed (TimeoutError: no figures from the helper for 1.5 s); "
+        "drawing the figures here",
+        "lrviz: figure worker failed (no word from it for 1.5 s); drawing the figures here",
+    )
+    assert wait_for(lambda: not running(int(helper))), "the hung helper outlived its worker"
+
+
+@pytest.mark.slow
+def test_the_helper_dies_with_its_worker() -> None:
+    """A helper left drawing once its worker was gone used to block forever on a pipe
+    whose both ends it held, keeping lrviz's stdout and stderr open."""
+    _, _, _, stderr = in_fresh_python(
+        HANG_IN_HELPER
+        + """
+notes, figures = [], []
+worker = FigureWorker()
+(pid,) = workers()
+worker.start(traces)
+while not (HELPER.exists() and HELPER.read_text()):  # the helper is drawing (stuck, even)
+    time.sleep(0.01)
+os.kill(pid, signal.SIGKILL)
+print(HELPER.read_text(), file=sys.stderr)
+shutil.rmtree(HELPER.parent)
+""",
+        debug=False,
+    )
+    assert wait_for(lambda: not running(int(stderr))), "the helper outlived its worker"
+
+
+@pytest.mark.slow
+def test_the_worker_draws_for_equal_traces_that_are_other_objects() -> None:
+    """The hand-off compares what the traces are, not which objects they are."""
+    figures, _, imported_matplotlib, _ = in_fresh_python(
+        """
+notes = []
+with FigureWorker() as worker:
+    worker.start(traces)
+    figures = worker.figures([Trace.load(p) for p in sorted(Path({golden!r}).glob("*.json"))])
+""".replace("{golden!r}", repr(str(GOLDEN)))
+    )
+    assert not imported_matplotlib
+    assert figures == drawn_here()[0]
 
 
 @pytest.mark.slow
 def test_figures_of_other_traces_than_those_sent_are_drawn_here() -> None:
-    figures, notes, imported_matplotlib = in_fresh_python(
+    figures, notes, imported_matplotlib, stderr = in_fresh_python(
         """
 notes = []
 with FigureWorker() as worker:
@@ -134,6 +254,10 @@ with FigureWorker() as worker:
     )
     assert imported_matplotlib
     assert (figures, notes) == drawn_here()
+    assert (
+        stderr
+        == "lrviz: figure worker failed (it was sent other traces); drawing the figures here\n"
+    )
 
 
 def test_the_worker_ignores_ctrl_c_and_ends_when_its_parent_is_killed() -> None:
@@ -215,11 +339,21 @@ assert len(traces) == 5 and "torch" not in sys.modules, sorted(sys.modules)
 
 
 @pytest.mark.slow
-def test_lrviz_run_draws_what_its_traces_give(tmp_path: Path) -> None:
-    """End to end: the figures ``lrviz run`` writes (drawn by its worker) are those
-    drawn here from the trace files it writes."""
+def test_lrviz_run_draws_its_figures_in_the_worker_as_its_traces_give(tmp_path: Path) -> None:
+    """End to end: ``lrviz run`` uses its worker (its debug line says so, and that the
+    main process never imported matplotlib; this fails if anything imported torch before
+    the worker could be forked), and the figures it writes are those drawn here from the
+    trace files it writes."""
     command = [sys.executable, "-m", "lrviz", "run", "--epochs", "12", "-q", "-o", str(tmp_path)]
-    subprocess.run(command, check=True)
+    done = subprocess.run(
+        command,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LRVIZ_DEBUG": "1"},
+        timeout=300,
+    )
+    assert done.stderr == DREW_HERE_NOT
     names = ["step", "exp", "plateau"]  # the run's order
     written = [Trace.load(tmp_path / "traces" / f"{name}-seed0.json") for name in names]
     figures = build_figures(written)
@@ -227,3 +361,17 @@ def test_lrviz_run_draws_what_its_traces_give(tmp_path: Path) -> None:
     for fig in figures:
         assert (tmp_path / "figures" / f"{fig.slug}.svg").read_bytes() == fig.svg, fig.slug
         assert (tmp_path / "figures" / f"{fig.slug}.png").read_bytes() == fig.png, fig.slug
+
+
+def test_no_worker_says_why_in_debug_output(capsys: pytest.CaptureFixture[str]) -> None:
+    import torch  # noqa: F401
+
+    from lrviz.figure_worker import FigureWorker
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LRVIZ_DEBUG", "1")
+        with FigureWorker() as worker:
+            assert worker.figures(traces()[:1]) == build_figures(traces()[:1])
+    assert capsys.readouterr().err == (
+        "lrviz: no figure worker (torch is imported already); the figures will be drawn here\n"
+    )
