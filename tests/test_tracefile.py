@@ -3,14 +3,21 @@ resolution included; lrviz.trace/1 files keep loading (a committed one)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import math
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrviz
+from lrviz import tracefile
 from lrviz.trace import Epoch, Event, Steps, Trace
 from lrviz.tracefile import SCHEMA
 
@@ -141,3 +148,60 @@ def test_a_committed_v1_file_loads_as_a_trace_of_one_step_per_epoch() -> None:
         "cooldown_counter": 0,
     }
     assert trace.to_dict()["schema"] == SCHEMA == "lrviz.trace/2"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(traces())
+def test_packed_columns_read_back_bit_for_bit(trace: Trace) -> None:
+    with mock.patch.object(tracefile, "PACKED_FROM", 1):
+        packed = trace.to_json()
+        again = Trace.from_dict(json.loads(packed))
+    assert again.to_json() == trace.to_json()
+    if trace.steps is not None and trace.steps.count:
+        assert '"lr": [{"float64": ' in packed
+
+
+def _step_trace(lr: list[float]) -> dict[str, Any]:
+    n = len(lr)
+    trace = Trace(
+        meta={"source": "record"},
+        experiment=None,
+        schedule={"name": "OneCycleLR", "params": {}},
+        initial_lr=(lr[0],),
+        epochs=(Epoch(1, (lr[0],), step=n),),
+        final_lr=(lr[-1],),
+        steps=Steps(lr=(tuple(lr),), epoch=(1.0,) * n),
+    )
+    data: dict[str, Any] = json.loads(trace.to_json())
+    return data
+
+
+def test_a_long_column_is_packed_and_reads_back_bit_for_bit() -> None:
+    n = tracefile.PACKED_FROM
+    lr = [(k * 0.618033988749895) % 1 for k in range(n - 4)] + [-0.0, 5e-324, math.inf, math.nan]
+    data = _step_trace(lr)
+    assert set(data["steps"]["lr"][0]) == {"float64"}
+    again = Trace.from_dict(data).steps.lr[0]  # type: ignore[union-attr]
+    assert [struct.pack("<d", x) for x in again] == [struct.pack("<d", x) for x in lr]
+
+
+def _packed(raw: bytes) -> str:
+    return base64.b64encode(zlib.compress(raw)).decode()
+
+
+@pytest.mark.parametrize(
+    ("packed", "message"),
+    [
+        (17, "float64 must be a base64 string, got 17"),
+        ("not base64!", "is not packed float64 data"),
+        (base64.b64encode(b"not zlib").decode(), "is not packed float64 data"),
+        (_packed(bytes(8)), "does not hold one float per step"),
+        (_packed(bytes(80 << 20)), "does not hold one float per step"),  # a zlib bomb
+    ],
+)
+def test_bad_packed_columns_are_named(packed: Any, message: str) -> None:
+    data = _step_trace([0.1] * tracefile.PACKED_FROM)
+    data["steps"]["lr"][0] = {"float64": packed}
+    with pytest.raises(ValueError, match=r"steps lr\[0\]") as raised:
+        Trace.from_dict(data)
+    assert message in str(raised.value)
