@@ -119,6 +119,60 @@ def look(index: int) -> Look:
     )
 
 
+def _polygon(
+    points: int, radius: float, turn: float, inner: float = 0.0
+) -> list[tuple[float, float]]:
+    """A regular polygon (a star with ``inner`` > 0) around (0, 0), y upwards."""
+    out = []
+    for k in range(points * (2 if inner else 1)):
+        r = inner if inner and k % 2 else radius
+        a = math.radians(turn + k * 360 / (points * (2 if inner else 1)))
+        out.append((r * math.cos(a), r * math.sin(a)))
+    return out
+
+
+_SWATCH_SHAPES: dict[str, list[tuple[float, float]]] = {
+    "D": [(0, 3.6), (3.6, 0), (0, -3.6), (-3.6, 0)],
+    "P": [
+        (-1.1, 3.4),
+        (1.1, 3.4),
+        (1.1, 1.1),
+        (3.4, 1.1),
+        (3.4, -1.1),
+        (1.1, -1.1),
+        (1.1, -3.4),
+        (-1.1, -3.4),
+        (-1.1, -1.1),
+        (-3.4, -1.1),
+        (-3.4, 1.1),
+        (-1.1, 1.1),
+    ],  # fmt: skip
+    "h": _polygon(6, 3.4, 90),
+    "*": _polygon(5, 4.0, 90, inner=1.7),
+    "p": _polygon(5, 3.4, 90),
+    "d": [(0, 3.8), (2.3, 0), (0, -3.8), (-2.3, 0)],
+    "8": _polygon(8, 3.3, 22.5),
+    "H": _polygon(6, 3.4, 0),
+}
+
+
+def swatch(index: int) -> str:
+    """The index-th line's colour and marker as a small inline SVG (for the page's
+    tables, beside each schedule's name); decorative, so hidden from screen readers."""
+    look_ = look(index)
+    fill = "white" if look_.hollow else look_.color
+    if look_.marker == "o":
+        shape = f'<circle cx="12" cy="5" r="3" fill="{fill}" stroke="{look_.color}"/>'
+    else:
+        points = " ".join(f"{12 + x:.2f},{5 - y:.2f}" for x, y in _SWATCH_SHAPES[look_.marker])
+        shape = f'<polygon points="{points}" fill="{fill}" stroke="{look_.color}"/>'
+    return (
+        '<svg class="swatch" width="24" height="10" viewBox="0 0 24 10" aria-hidden="true">'
+        f'<line x1="0" y1="5" x2="24" y2="5" stroke="{look_.color}" stroke-width="2"/>'
+        f"{shape}</svg>"
+    )
+
+
 def color(index: int) -> str:
     """The colour of the index-th schedule."""
     return look(index).color
@@ -395,7 +449,7 @@ def _x_extent(ax: Axes, frame: Frame, traces: Sequence[Trace]) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.set_xlim(0, series.frame_length(frame, traces))
-    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True))
 
 
 # -- lines -------------------------------------------------------------------------------
