@@ -146,7 +146,7 @@ _SWATCH_SHAPES: dict[str, list[tuple[float, float]]] = {
         (-3.4, -1.1),
         (-3.4, 1.1),
         (-1.1, 1.1),
-    ],  # fmt: skip
+    ],
     "h": _polygon(6, 3.4, 90),
     "*": _polygon(5, 4.0, 90, inner=1.7),
     "p": _polygon(5, 3.4, 90),
@@ -435,8 +435,8 @@ def _epoch_axis(ax: Axes, frame: Frame) -> bool:
     if not ends:
         return False
     last = max(ends)
-    chosen = MaxNLocator(nbins=7, integer=True).tick_values(0, last)
-    ticks = [(ends[int(v)], str(int(v))) for v in chosen if int(v) in ends and 0 <= v <= last]
+    chosen = MaxNLocator(nbins=7, steps=[1, 2, 5, 10], integer=True).tick_values(0, last)
+    ticks = [(ends[int(v)], count_label(v)) for v in chosen if int(v) in ends and 0 <= v <= last]
     top = ax.secondary_xaxis("top")
     top.set_xticks([p for p, _ in ticks], [t for _, t in ticks])
     top.tick_params(labelsize=8)
@@ -446,10 +446,20 @@ def _epoch_axis(ax: Axes, frame: Frame) -> bool:
 
 def _x_extent(ax: Axes, frame: Frame, traces: Sequence[Trace]) -> None:
     """The x axis from 0 to the longest trace, ticks at whole steps or epochs."""
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     ax.set_xlim(0, series.frame_length(frame, traces))
     ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(count_label))
+
+
+def count_label(value: float, _pos: Any = None) -> str:
+    """A step or epoch tick: "900", "1,500", "250k", "1.5M" (never an offset like "1e6")."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:g}M"
+    if abs(value) >= 1e5:
+        return f"{value / 1e3:g}k"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
 # -- lines -------------------------------------------------------------------------------
@@ -1104,15 +1114,26 @@ def schedule_bands(group: Group, index: int = 0) -> Figure:
 Metric = Literal["lr", "loss", "both"]
 
 
+def _doc_labels(traces: Sequence[Trace]) -> list[str]:
+    """Legend labels of traces, with the seed where several share a label."""
+    labels = [series.legend_label(t) for t in traces]
+    return [
+        f"{label}, seed {t.seed}" if labels.count(label) > 1 and t.seed is not None else label
+        for t, label in zip(traces, labels, strict=True)
+    ]
+
+
 def document(
-    traces: Sequence[Trace], metric: Metric = "lr", size: tuple[float, float] = (7.0, 3.0)
+    traces: Sequence[Trace], metric: Metric = "lr", size: tuple[float, float] = (7.0, 3.5)
 ) -> Figure:
     """One figure of ``size`` inches for documentation (``lrviz plot``): the rates of every
-    trace and param group (``lr``), their losses (``loss``), or both, one above the other;
-    every line its own colour and marker shape, events marked, the legend below.
+    trace and param group (``lr``), their recorded losses (``loss``), or both, one above
+    the other; every line its own colour and marker shape (readable in greyscale),
+    events marked, the legend below, nothing outside ``size``.
 
     Raises:
-        ValueError: ``loss`` or ``both`` and no trace recorded a loss.
+        ValueError: ``loss`` or ``both`` and no trace recorded a loss; more lines than the
+            figure's height leaves room to name in the legend.
     """
     if metric in ("loss", "both") and not (
         series.has(traces, "val_loss") or series.has(traces, "train_loss")
@@ -1125,43 +1146,56 @@ def document(
 
     width, height = size
     frame = series.frame(traces)
+    names = _doc_labels(traces)
     lines: list[tuple[Trace, tuple[int, ...], str]] = []
-    for trace in traces:
+    for trace, name in zip(traces, names, strict=True):
         sets = series.same_groups(trace)
         for groups in sets:
-            lines.append(
-                (
-                    trace,
-                    groups,
-                    _group_label(trace, groups) if len(sets) > 1 else series.legend_label(trace),
-                )
-            )
+            suffix = "" if len(sets) == 1 else f", {series.groups_text(groups)}"
+            lines.append((trace, groups, name + suffix))
+    rows = 2 if metric == "both" else 1
+    kinds = {e.kind for t in traces for e in marked_events(t)} if metric != "loss" else set()
+    entries = (len(lines) if metric != "loss" else len(traces)) + len(kinds)
+    columns = legend_columns(
+        [label for _, _, label in lines] + ["event: increase"] * len(kinds), width
+    )
+    legend = math.ceil(entries / columns) * LEGEND_ROW + 0.1
+    top = 0.3 + (EPOCH_AXIS if frame.unit == "step" and frame.epoch_ends() else 0.0)
+    bottom = 0.45 + legend
+    room = height - top - bottom - (0.45 if rows > 1 else 0.0)
+    if room < 0.9 * rows:
+        raise ValueError(
+            f"a {width:g} x {height:g} inch figure has no room for {entries} legend entries "
+            f"and {rows} panel{'s' if rows > 1 else ''}; give a taller --size "
+            f"(e.g. {width:g},{math.ceil(height - room + 1.2 * rows)})"
+        )
     with _style():
         fig = Figure(figsize=(width, height))
-        rows = 2 if metric == "both" else 1
         axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0].tolist()
-        values: list[Floats] = []
-        labels: list[str] = []
+        note = ""
         if metric in ("lr", "both"):
             ax = axes[0]
-            for k, (trace, groups, label) in enumerate(lines):
-                values.append(_rate_line(ax, frame, trace, groups, look(k), label, k, f"rate-{k}"))
+            values = [
+                _rate_line(ax, frame, trace, groups, look(k), label, k, f"rate-{k}")
+                for k, (trace, groups, label) in enumerate(lines)
+            ]
             _rate_axis(ax, values)
         if metric in ("loss", "both"):
             ax = axes[-1]
-            for trace in traces:
+            for trace, name in zip(traces, names, strict=True):
                 k = next(j for j, line in enumerate(lines) if line[0] is trace)
-                label = series.legend_label(trace) if metric == "loss" else None
+                label: str | None = name if metric == "loss" else None
                 if series.has([trace], "val_loss"):
                     _loss_line(ax, frame, trace, "val_loss", look(k), label, k, linewidth=1.4)
                     label = None
                 if series.has([trace], "train_loss"):
+                    style = look(k) if label else replace(look(k), marker="")
                     _loss_line(
                         ax,
                         frame,
                         trace,
                         "train_loss",
-                        look(k) if label else replace(look(k), marker=""),
+                        style,
                         label,
                         k,
                         linestyle="--",
@@ -1176,30 +1210,33 @@ def document(
                 if val
                 else "training (dashed)"
             )
-            _loss_axis(ax, name)
-            _title(ax, f"{name}: {which}")
+            note = _loss_axis(ax, name)
+            heading = name[:1].upper() + name[1:]
+            _title(ax, f"{heading} per epoch: {which}", metric == "loss" and top > 0.3)
         for ax in axes:
             _x_extent(ax, frame, traces)
-        _x_label(axes[-1], frame)
+        _x_label(axes[-1], frame, note)
         above = _epoch_axis(axes[0], frame)
         if metric in ("lr", "both"):
             _title(axes[0], f"Learning rate per {frame.unit}", above)
         handles, labels = _legend_entries(
-            axes, _event_handles(e for t in traces for e in marked_events(t))
+            axes,
+            _event_handles(e for t in traces for e in marked_events(t)) if metric != "loss" else (),
         )
-        columns = legend_columns(labels, width)
-        legend_rows = math.ceil(len(labels) / columns)
-        bottom = 0.45 + legend_rows * LEGEND_ROW + 0.12
-        top = 0.3 + (EPOCH_AXIS if above else 0.0)
         fig.subplots_adjust(
             left=0.8 / width,
-            right=1 - 0.15 / width,
+            right=1 - 0.2 / width,
             top=1 - top / height,
-            bottom=min(0.6, bottom / height),
-            hspace=0.45 if rows > 1 else 0.2,
+            bottom=bottom / height,
+            hspace=0.45 / ((height - top - bottom - 0.45) / 2) if rows > 1 else 0.2,
         )
         fig.legend(
-            handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=columns, fontsize=8
+            handles,
+            labels,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.02 / height),
+            ncol=legend_columns(labels, width),
+            fontsize=8,
         )
     return fig
 

@@ -580,7 +580,8 @@ def lede(traces: Sequence[Trace]) -> list[str]:
             f" (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})" if seeds else ""
         )
         out.append(
-            f"{count(n, 'schedule')} trained on the same model from the same initial weights{where}."
+            f"{count(n, 'schedule')} trained on the same model from the same initial "
+            f"weights{where}."
         )
     else:
         out.append(what + (", no training." if kinds_all == {"simulate"} else "."))
@@ -601,10 +602,17 @@ def lede(traces: Sequence[Trace]) -> list[str]:
             f"{'its' if len(ruled) == 1 else 'each'} schedule's own rule and checked against "
             f"{checked}."
         )
-    if unknown:
+    norule = [t.label for t in firsts if t.events and schedules.kind_of(t) is None]
+    if norule:
         out.append(
-            f"lrviz has no rule for {_shown(unknown, 5)}: "
-            f"{'its' if len(unknown) == 1 else 'their'} changes are listed as recorded, unchecked."
+            f"lrviz has no rule for {_shown(norule, 5)}: "
+            f"{'its' if len(norule) == 1 else 'their'} changes are listed as recorded, unchecked."
+        )
+    failed = [label for label in unknown if label not in norule]
+    if failed:
+        out.append(
+            f"lrviz could not apply the rule of {_shown(failed, 5)} to the recorded parameters: "
+            f"{'its' if len(failed) == 1 else 'their'} changes are listed as recorded, unchecked."
         )
     if silent:
         out.append(
@@ -906,7 +914,13 @@ def schedule_view(trace: Trace, index: int, file: str = "") -> dict[str, Any]:
         "count": len(trace.events),
         "unit": unit,
         "milestones": _milestones_text(trace) if continuous else "",
-        "unchecked": unchecked(trace) and bool(trace.events),
+        "unchecked": (
+            ""
+            if not (unchecked(trace) and trace.events)
+            else "no rule"
+            if schedules.kind_of(trace) is None
+            else "rule failed"
+        ),
         "file": file,
         "tables": [],
         "note": "",

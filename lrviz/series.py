@@ -68,7 +68,8 @@ class Clock:
             fp.append(self.numbers[-1] + (self.steps - self.ends[-1]) / max(1, last))
         if len(xp) < 2:
             return np.asarray(steps, dtype=float)
-        return np.interp(np.asarray(steps, dtype=float), xp, fp)
+        out: Floats = np.interp(np.asarray(steps, dtype=float), xp, fp)
+        return out
 
 
 def clock(trace: Trace) -> Clock:
@@ -122,7 +123,8 @@ class Frame:
         if self.unit == "epoch" or trace.steps is None:
             return numbers
         c = clock(trace)
-        return np.interp(numbers, [0.0, *map(float, c.numbers)], [0.0, *map(float, c.ends)])
+        out: Floats = np.interp(numbers, [0.0, *map(float, c.numbers)], [0.0, *map(float, c.ends)])
+        return out
 
     def epoch_ends(self) -> dict[int, float]:
         """In a step frame, where each epoch ends (epoch 0: at 0), for the epoch axis;
@@ -166,41 +168,47 @@ def frame_length(frame_: Frame, traces: Sequence[Trace]) -> float:
 
 def rates(trace: Trace, group: int = 0) -> Floats:
     """One group's rates: before each step, then ``final_lr`` (``trace.rates``)."""
+    from itertools import chain
+
     import numpy as np
 
-    return np.asarray(trace.rates(group), dtype=float)
+    if trace.steps is None:
+        return np.asarray(trace.rates(group), dtype=float)
+    column = trace.steps.lr[group]  # a million steps: 2x faster than through a list
+    return np.fromiter(chain(column, (trace.final_lr[group],)), float, len(column) + 1)
+
+
+def _same_rates(trace: Trace, a: int, b: int) -> bool:
+    """Whether groups a and b of a trace have the same rates (tuples compared in C: a
+    million steps in milliseconds)."""
+    if trace.final_lr[a] != trace.final_lr[b]:
+        return False
+    if trace.steps is not None:
+        return trace.steps.lr[a] == trace.steps.lr[b]
+    return all(e.lr[a] == e.lr[b] for e in trace.epochs)
 
 
 def same_groups(trace: Trace) -> list[tuple[int, ...]]:
     """The param groups of a trace, those with identical rates together (one line each)."""
-    import numpy as np
-
-    found: list[tuple[list[int], Floats]] = []
+    found: list[list[int]] = []
     for g in range(trace.groups):
-        r = rates(trace, g)
-        for members, first in found:
-            if np.array_equal(r, first, equal_nan=True):
+        for members in found:
+            if _same_rates(trace, members[0], g):
                 members.append(g)
                 break
         else:
-            found.append(([g], r))
-    return [tuple(members) for members, _ in found]
+            found.append([g])
+    return [tuple(members) for members in found]
 
 
 def group_panels(traces: Sequence[Trace]) -> list[tuple[int, ...]]:
     """Param groups to draw in one panel each, across traces: group g joins an earlier
     panel when every trace that has g gives it the same rates as that panel's group."""
-    import numpy as np
-
     panels: list[list[int]] = []
     for g in range(max(t.groups for t in traces)):
         having = [t for t in traces if t.groups > g]
         for panel in panels:
-            p = panel[0]
-            if all(
-                t.groups > p and np.array_equal(rates(t, g), rates(t, p), equal_nan=True)
-                for t in having
-            ):
+            if all(_same_rates(t, panel[0], g) for t in having):
                 panel.append(g)
                 break
         else:
