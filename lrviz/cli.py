@@ -733,12 +733,12 @@ def plot(
     """
     from lrviz.figure_export import output_format, plot
 
+    if out.is_dir():
+        raise BadInput(f"output path {str(out)!r} is a folder; give a file (-o FILE.svg)")
     try:
         output_format(out)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
-    if out.is_dir():
-        raise BadInput(f"output path {str(out)!r} is a folder; give a file (-o FILE.svg)")
     traces = _load_traces(trace_files)
     try:
         plot(traces, out, metric, size, dpi)  # type: ignore[arg-type]  # a click.Choice
