@@ -436,7 +436,9 @@ def _epoch_axis(ax: Axes, frame: Frame) -> bool:
         return False
     last = max(ends)
     chosen = MaxNLocator(nbins=7, steps=[1, 2, 5, 10], integer=True).tick_values(0, last)
-    ticks = [(ends[int(v)], count_label(v)) for v in chosen if int(v) in ends and 0 <= v <= last]
+    ticks = [
+        (ends[int(v)], count_label(v, last)) for v in chosen if int(v) in ends and 0 <= v <= last
+    ]
     top = ax.secondary_xaxis("top")
     top.set_xticks([p for p, _ in ticks], [t for _, t in ticks])
     top.tick_params(labelsize=8)
@@ -450,14 +452,17 @@ def _x_extent(ax: Axes, frame: Frame, traces: Sequence[Trace]) -> None:
 
     ax.set_xlim(0, series.frame_length(frame, traces))
     ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(count_label))
+    top = ax.get_xlim()[1]
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: count_label(v, top)))
 
 
-def count_label(value: float, _pos: Any = None) -> str:
-    """A step or epoch tick: "900", "1,500", "250k", "1.5M" (never an offset like "1e6")."""
-    if abs(value) >= 1e6:
+def count_label(value: float, top: float = 0.0) -> str:
+    """A step or epoch tick on an axis up to ``top``: "900", "1,500"; "250k", "1.5M" when
+    the axis reaches 100,000, every tick alike (never an offset like "1e6")."""
+    top = max(top, abs(value))
+    if top >= 1e6 and value:
         return f"{value / 1e6:g}M"
-    if abs(value) >= 1e5:
+    if top >= 1e5 and value:
         return f"{value / 1e3:g}k"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 

@@ -484,7 +484,7 @@ def fmt_number(x: Any, digits: int = 4) -> str:
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)
     if isinstance(x, int):
-        return str(x)
+        return f"{x:,}"
     return f"{x:.{digits}g}"
 
 
@@ -549,13 +549,13 @@ def lede(traces: Sequence[Trace]) -> list[str]:
     found = bands.groups(traces)
     firsts = [g.traces[0] for g in found]
     n = len(found)
-    kinds = {source(t) for t in firsts}
-    kinds_all = set(kinds)
+    kinds = {source(t) for t in traces}
     seeds = sorted({t.seed for t in traces if t.seed is not None})
     multi = bands.several_seeds(traces)
     run = kinds == {"run"}
-    if len(kinds) == 1 and (only := kinds.pop()) in SOURCES:
-        what = f"{n} {SOURCES[only][1]} schedule{'s' if n != 1 else ''}"
+    single = next(iter(kinds)) if len(kinds) == 1 else ""
+    if single in SOURCES:
+        what = f"{n} {SOURCES[single][1]} schedule{'s' if n != 1 else ''}"
     else:
         by = {k: sum(1 for t in firsts if source(t) == k) for k in sorted({*map(source, firsts)})}
         what = f"{count(n, 'schedule')}: " + ", ".join(
@@ -564,8 +564,12 @@ def lede(traces: Sequence[Trace]) -> list[str]:
     out = []
     seed_text = format_seeds(seeds).replace("-", "\N{EN DASH}").replace(",", ", ")
     if multi:
+        verb = SOURCES[single][1] + " " if single in SOURCES else ""
+        under = f"under {len({t.seed for t in found[0].traces})} seeds ({seed_text})"
+        each = ", each " if n > 1 else " "
+        head = f"{count(n, 'schedule')}{each}{verb}{under}" if single else f"{what}{each}{under}"
         out.append(
-            f"{what}, each under {len({t.seed for t in found[0].traces})} seeds ({seed_text})"
+            head
             + (
                 "; under one seed every schedule starts from the same initial weights."
                 if run
@@ -584,9 +588,12 @@ def lede(traces: Sequence[Trace]) -> list[str]:
             f"weights{where}."
         )
     else:
-        out.append(what + (", no training." if kinds_all == {"simulate"} else "."))
+        out.append(what + (", no training." if kinds == {"simulate"} else "."))
     if not has_losses(traces):
-        out.append("The traces hold learning rates only: no losses were recorded.")
+        out.append(
+            ("The traces hold" if len(traces) > 1 else "The trace holds")
+            + " learning rates only: no losses were recorded."
+        )
     ruled = [t.label for t in firsts if not unchecked(t) and t.events]
     unknown = [t.label for t in firsts if unchecked(t) and t.events]
     silent = [t.label for t in firsts if not t.events and changes(t)]
@@ -752,7 +759,8 @@ def run_summary(traces: Sequence[Trace]) -> dict[str, Any]:
             {
                 "label": g.label,
                 "name": g.name,
-                "swatch": _swatch(i),
+                # Past the sections no figure draws it: no swatch to look for.
+                "swatch": _swatch(i) if i < MAX_SECTIONS else "",
                 "params": fmt_params(g.traces[0].params) or "none recorded",
                 "extra": [f(g.traces[0]) for f in per.values()],
             }
@@ -894,7 +902,7 @@ def _milestones_text(trace: Trace) -> str:
             return "not reached"
         if trace.per_step:
             return f"at step {step:,} (epoch {math.floor(epochs[step - 1])})"
-        return f"at epoch {step}"
+        return f"at epoch {step:,}"
 
     return "; ".join(f"{f:.0%} of {start} {at(s)}" for f, s in found.items()) + "."
 
@@ -982,7 +990,7 @@ def comparison_row(trace: Trace) -> dict[str, Any]:
     if tenth is not None and trace.per_step:
         at = f"step {tenth:,} (epoch {math.floor(trace.step_epochs()[tenth - 1])})"
     else:
-        at = f"epoch {tenth}" if tenth is not None else "never"
+        at = f"epoch {tenth:,}" if tenth is not None else "never"
     return {
         "label": trace.label,
         "best_val_loss": best[0],

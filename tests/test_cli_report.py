@@ -64,7 +64,7 @@ def test_traces_of_one_schedule_under_several_seeds_get_the_seeds_view(
     result = report(runner, saved["seed0"], saved["seed1"], saved["seed2"], "-o", tmp_path)
     assert result.exit_code == 0, result.output
     page = (tmp_path / "index.html").read_text()
-    assert "Seed by seed (3 seeds)" in page and "each under 3 seeds" in page
+    assert "Seed by seed (3 seeds)" in page and "1 schedule recorded under 3 seeds" in page
 
 
 def test_the_default_folder_is_reports(

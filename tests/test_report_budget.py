@@ -83,8 +83,8 @@ def test_100000_epochs_make_a_page_under_a_megabyte(tmp_path: Path) -> None:
     trace = long_run(100_000)
     page = write_report([trace], tmp_path).read_text()
     assert len(page.encode()) < 1_000_000
-    assert f"(the first {MAX_ROWS} of 100000)" in page
-    assert f"… and {100_000 - MAX_ROWS} more events: the full list is in" in page
+    assert f"(the first {MAX_ROWS} of 100,000)" in page
+    assert f"… and {100_000 - MAX_ROWS:,} more events: the full list is in" in page
     assert "traces/exp-seed0.json" in page
     for svg in (tmp_path / "figures").glob("*.svg"):
         assert svg.stat().st_size < 400_000, svg
