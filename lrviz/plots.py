@@ -95,8 +95,8 @@ class Look:
     def line(self, phase: int = 0, points: int = 2) -> dict[str, Any]:
         """Keyword arguments of ``Axes.plot`` for this line of ``points`` finite points;
         ``phase`` shifts its markers so that lines lying on each other show both."""
-        if not self.marker:
-            return {"color": self.color}
+        if not self.marker:  # a line of one point would draw nothing: a dot instead
+            return {"color": self.color, **({"marker": "o"} if points < 2 else {})}
         return {
             "color": self.color,
             "marker": self.marker,
@@ -580,7 +580,7 @@ def lr_overview(traces: Sequence[Trace]) -> Figure:
         panels = series.group_panels(shown)
     with _style():
         if panels is None:
-            fig, axes = _figure(panel=2.6, top_axis=frame.unit == "step")
+            fig, axes = _figure(panel=2.6, top_axis=bool(frame.epoch_ends()))
             (ax,) = axes
             values = []
             if len(shown) == 1 and len(sets[0]) > 1:
@@ -651,7 +651,11 @@ def _panels(frame: Frame, n: int) -> tuple[Figure, list[Axes]]:
     cols = 1 if n <= 3 else 2
     rows = math.ceil(n / cols)
     fig, axes = _figure(
-        rows, cols, panel=1.9 if cols == 1 else 1.6, top_axis=frame.unit == "step", headline=True
+        rows,
+        cols,
+        panel=1.9 if cols == 1 else 1.6,
+        top_axis=bool(frame.epoch_ends()),
+        headline=True,
     )
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -686,7 +690,7 @@ def losses(traces: Sequence[Trace]) -> Figure:
     val = series.has(shown, "val_loss")
     train = series.has(shown, "train_loss")
     with _style():
-        fig, (ax,) = _figure(panel=2.6, top_axis=frame.unit == "step")
+        fig, (ax,) = _figure(panel=2.6, top_axis=bool(frame.epoch_ends()))
         reduced = False
         for i, trace in enumerate(shown):
             if not series.has([trace], "val_loss") and not series.has([trace], "train_loss"):
@@ -774,10 +778,10 @@ def schedule_detail(trace: Trace, index: int = 0) -> Figure:
     with _style():
         if shown.bad_epochs:
             fig, (ax, ax_bad) = _figure(
-                2, panel=2.4, twin=twin, top_axis=frame.unit == "step", height_ratios=[3, 1.2]
+                2, panel=2.4, twin=twin, top_axis=bool(frame.epoch_ends()), height_ratios=[3, 1.2]
             )
         else:
-            fig, (ax,) = _figure(panel=2.2, twin=twin, top_axis=frame.unit == "step")
+            fig, (ax,) = _figure(panel=2.2, twin=twin, top_axis=bool(frame.epoch_ends()))
         sets = series.same_groups(trace)
         values = []
         for j, groups in enumerate(sets):
@@ -963,7 +967,7 @@ def lr_bands(groups: Sequence[Group]) -> Figure:
     title = f"Learning rate per {frame.unit}: median across seeds, band 10\N{EN DASH}90%"
     with _style():
         if len(panels) == 1:
-            fig, axes = _figure(panel=2.6, top_axis=frame.unit == "step")
+            fig, axes = _figure(panel=2.6, top_axis=bool(frame.epoch_ends()))
         else:
             fig, axes = _panels(frame, len(panels))
         for ax, pgroups in zip(axes, panels, strict=True):
@@ -1001,7 +1005,7 @@ def loss_bands(groups: Sequence[Group]) -> Figure:
     val = series.has(traces, "val_loss")
     train = series.has(traces, "train_loss")
     with _style():
-        fig, (ax,) = _figure(panel=2.6, top_axis=frame.unit == "step")
+        fig, (ax,) = _figure(panel=2.6, top_axis=bool(frame.epoch_ends()))
         for i, group in enumerate(shown):
             first = group.traces[0]
             if series.has(list(group.traces), "train_loss"):
@@ -1058,11 +1062,13 @@ def schedule_bands(group: Group, index: int = 0) -> Figure:
                 2,
                 panel=2.4,
                 twin=loss is not None,
-                top_axis=frame.unit == "step",
+                top_axis=bool(frame.epoch_ends()),
                 height_ratios=[3, 1.2],
             )
         else:
-            fig, (ax,) = _figure(panel=2.2, twin=loss is not None, top_axis=frame.unit == "step")
+            fig, (ax,) = _figure(
+                panel=2.2, twin=loss is not None, top_axis=bool(frame.epoch_ends())
+            )
         sets = series.same_groups(first)
         values = _rate_values([group], range(first.groups))
         scale, _ = series.rate_scale(values)
