@@ -83,7 +83,10 @@ class Band:
 def _band(x: list[int], rows: list[list[float | None]]) -> Band:
     import numpy as np
 
-    values = np.array([[math.nan if v is None else v for v in row] for row in rows], dtype=float)
+    # Seeds of different lengths (recorded loops stopped early): the missing ends are gaps.
+    values = np.full((len(rows), len(x)), math.nan)
+    for k, row in enumerate(rows):
+        values[k, : len(row)] = [math.nan if v is None else v for v in row[: len(x)]]
     values[~np.isfinite(values)] = math.nan
     if not np.isnan(values).any():  # the usual case, and much faster than nanquantile
         out = np.quantile(values, [LOW, 0.5, HIGH], axis=0)
@@ -97,15 +100,19 @@ def _band(x: list[int], rows: list[list[float | None]]) -> Band:
 
 
 def rate_band(group: Group, param_group: int = 0) -> Band:
-    """The rate across seeds at x = 0..E: epoch k's rate spans [k-1, k], then the final one."""
-    rows: list[list[float | None]] = [list(t.rates(param_group)) for t in group.traces]
-    return _band(list(range(len(rows[0]))), rows)
+    """One param group's rate across seeds at x = 0..N (steps): step k's rate spans
+    [k-1, k], then the final one. Seeds without that group are left out."""
+    rows: list[list[float | None]] = [
+        list(t.rates(param_group)) for t in group.traces if t.groups > param_group
+    ]
+    return _band(list(range(max(map(len, rows)))), rows)
 
 
 def metric_band(group: Group, key: str) -> Band:
     """An epoch field (``train_loss``, ``val_loss``, ...) across seeds, at x = 1..E."""
     rows = [[getattr(e, key) for e in t.epochs] for t in group.traces]
-    return _band([e.epoch for e in group.traces[0].epochs], rows)
+    longest = max(group.traces, key=lambda t: len(t.epochs))
+    return _band([e.epoch for e in longest.epochs], rows)
 
 
 @dataclass(frozen=True)

@@ -784,6 +784,122 @@ def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
     _echo_lines(_console().explanation_lines(trace, show_all))
 
 
+def _load_traces(paths: Sequence[Path]) -> list[Trace]:
+    """The traces in ``paths`` (JSON or gzip-compressed JSON); a bad one is bad input."""
+    from lrviz.trace import Trace
+
+    try:
+        return [Trace.load(path) for path in paths]
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
+@main.command("report")
+@click.argument("trace_files", metavar="TRACE...", nargs=-1, required=True, type=PATH)
+@click.option(
+    "-o",
+    "--out",
+    type=PATH,
+    default="reports",
+    show_default=True,
+    help="Output folder: index.html, figures/, traces/.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def report_command(trace_files: tuple[Path, ...], out: Path, quiet: bool) -> None:
+    """The HTML report of saved traces (TRACE... : lrviz run's, simulate's, a Recorder's,
+    Trace.from_rates's; .json or .json.gz).
+
+    Traces of one schedule label under several seeds get the multi-seed view. The folder
+    is written as 'lrviz run' writes it: all at once, and never into a folder whose
+    index.html, figures/ or traces/ lrviz did not write.
+    """
+    from lrviz.figure_worker import FigureWorker
+
+    _check_out_dir(out)
+    # Forked first: the worker imports matplotlib while the traces load, then draws
+    # while this process writes the trace files.
+    with Progress(enabled=not quiet) as progress, FigureWorker() as worker:
+        traces = _load_traces(trace_files)
+        worker.start(traces)
+        index = _write_report(traces, out, progress, worker.figures)
+    if not quiet:
+        click.echo(f"Report: {index}")
+
+
+class SizeType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2
+    """A figure size in inches, ``W,H``."""
+
+    name = "W,H"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[float, float]:
+        from lrviz.figure_export import parse_size
+
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@main.command()
+@click.argument("trace_files", metavar="TRACE...", nargs=-1, required=True, type=PATH)
+@click.option(
+    "-o",
+    "--out",
+    type=PATH,
+    required=True,
+    metavar="FILE",
+    help="The figure: FILE.svg, FILE.png or FILE.pdf (the suffix chooses the format).",
+)
+@click.option(
+    "--metric",
+    type=click.Choice(["lr", "loss", "both"]),
+    default="lr",
+    show_default=True,
+    help="The learning rate, the recorded losses, or both (two panels).",
+)
+@click.option(
+    "--size", type=SizeType(), default="7,3.5", show_default=True, help="Width,height in inches."
+)
+@click.option(
+    "--dpi",
+    type=click.IntRange(20, 1200),
+    default=150,
+    show_default=True,
+    help="Resolution of a PNG (dots per inch).",
+)
+def plot(
+    trace_files: tuple[Path, ...],
+    out: Path,
+    metric: str,
+    size: tuple[float, float],
+    dpi: int,
+) -> None:
+    """One figure of saved traces for documentation (TRACE... : .json or .json.gz).
+
+    Every line has its own colour and marker shape, so the figure reads in greyscale;
+    events are marked. The same traces and options give the same bytes on every run.
+    """
+    from lrviz.figure_export import output_format, plot
+
+    if out.is_dir():
+        raise BadInput(f"output path {str(out)!r} is a folder; give a file (-o FILE.svg)")
+    try:
+        output_format(out)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
+    traces = _load_traces(trace_files)
+    try:
+        plot(traces, out, metric, size, dpi)  # type: ignore[arg-type]  # a click.Choice
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc}") from None
+
+
 @main.command()
 def schedulers() -> None:
     """Every supported schedule: aliases, parameters, torch's defaults and lrviz's presets.

@@ -11,6 +11,13 @@ With several seeds per schedule (SPEC §7.6) the report shows each schedule once
 median across seeds with a 10-90% band in the figures, medians and spreads in the
 comparison table, and how consistent the reductions were (:mod:`lrviz.bands`). With
 one seed it shows every trace as it is.
+
+The page shows what its traces hold, whatever made them (``lrviz run``, ``simulate``, a
+Recorder, ``Trace.from_rates``): a section whose data no trace has is left out, labels
+use the names the traces recorded, and the events are those the traces store (the
+report never re-derives them). It stays small however long or many the traces are:
+event tables list their first :data:`MAX_ROWS` rows and say where the rest are, and
+the first :data:`MAX_SECTIONS` schedules get a section with a figure, the others a row.
 """
 
 from __future__ import annotations
@@ -25,14 +32,14 @@ from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lrviz import bands, schedules
+from lrviz import bands, schedules, series
 from lrviz.__about__ import __version__
-from lrviz.explanation import first_epoch_at_or_below, is_continuous, milestones, notable
+from lrviz.explanation import is_continuous, notable
 from lrviz.files import check_folder_target, same_file_name, slug
 from lrviz.progress import Progress
 from lrviz.seeds import format_seeds
-from lrviz.text import count, some
-from lrviz.trace import Trace
+from lrviz.text import count, number, some
+from lrviz.trace import Event, Trace
 from lrviz.tracefile import jsonable
 
 if TYPE_CHECKING:
@@ -258,6 +265,13 @@ def trace_file_names(traces: Sequence[Trace]) -> list[str]:
     return names
 
 
+MAX_ROWS = 50
+"""Rows of one event table; the rest are counted and found in the trace file."""
+
+MAX_SECTIONS = 24
+"""Schedules with a section and a figure of their own; further ones get a table row."""
+
+
 def build_figures(traces: Sequence[Trace], progress: Progress | None = None) -> list[Figure]:
     """The report's figures, rendered to SVG and PNG."""
     specs = figure_specs(traces)
@@ -287,79 +301,173 @@ def draw_figure(spec: FigureSpec) -> Figure:
     return Figure(name, caption, alt, plots.render(fig, "svg"), plots.render(fig, "png"))
 
 
+def has_losses(traces: Sequence[Trace]) -> bool:
+    """Whether some trace recorded a training or validation loss."""
+    return series.has(traces, "val_loss") or series.has(traces, "train_loss")
+
+
+def _shown(labels: Sequence[str], limit: int) -> str:
+    """ "a, b and c" naming the first ``limit``, then how many more."""
+    names = ", ".join(labels[:limit])
+    return names + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
+
+
+def _drawn_note(n: int, what: str = "schedules") -> str:
+    from lrviz.plots import MAX_LINES
+
+    if n <= MAX_LINES:
+        return ""
+    return f" Drawn: the first {MAX_LINES} of {n} {what}; every one is in the tables and traces/."
+
+
+def _lr_caption(traces: Sequence[Trace]) -> str:
+    frame = series.frame(traces)
+    unit = frame.unit
+    panels = len(traces) > 1 and any(len(series.same_groups(t)) > 1 for t in traces)
+    groups = len(traces) == 1 and len(series.same_groups(traces[0])) > 1
+    zero = series.rate_scale(series.rates(t, g) for t in traces for g in range(t.groups))[0]
+    scale = {
+        "log": "log scale",
+        "symlog": "log scale, linear near 0 since a rate reaches 0",
+        "linear": "linear scale",
+    }[zero]
+    text = f"Learning rate against {unit} ({scale})"
+    if unit == "step" and frame.epoch_ends():
+        text += ", epochs on the axis above"
+    if panels:
+        text += "; a panel per param group"
+    elif groups:
+        text += "; a line per param group"
+    marked = any(t.events for t in traces)
+    return text + ("; markers show events." if marked else ".") + _drawn_note(len(traces))
+
+
+def _alt_rates(traces: Sequence[Trace]) -> str:
+    """What the rate lines do, in words: each schedule's first and last rate and its
+    changes (the first few schedules)."""
+    parts = []
+    for t in traces[:6]:
+        r = series.rates(t, 0)
+        kinds: dict[str, int] = {}
+        for e in t.events:
+            if e.group == 0:
+                kinds[e.kind] = kinds.get(e.kind, 0) + 1
+        changes = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "no events"
+        parts.append(f"{t.label} from {number(r[0])} to {number(r[-1])} ({changes})")
+    more = f"; and {len(traces) - 6} more" if len(traces) > 6 else ""
+    return "; ".join(parts) + more
+
+
 def _figures(traces: Sequence[Trace]) -> list[FigureSpec]:
     from lrviz import plots
 
-    names = ", ".join(t.label for t in traces)
+    names = _shown([t.label for t in traces], 12)
+    unit = series.frame(traces).unit
     specs: list[FigureSpec] = [
         (
             "lr",
             partial(plots.lr_overview, traces),
-            "Learning rate against epoch for every schedule (log scale); markers show events.",
-            f"Line chart of the learning rate per epoch on a log axis for {names}.",
-        ),
-        (
-            "loss",
-            partial(plots.losses, traces),
-            "Training (dashed) and validation (solid) loss per schedule; markers show reductions.",
-            f"Line chart of training and validation loss per epoch for {names}.",
-        ),
+            _lr_caption(traces),
+            f"Line chart of the learning rate per {unit} for {names}: {_alt_rates(traces)}.",
+        )
     ]
-    for i, trace in enumerate(traces):
+    if has_losses(traces):
+        specs.append(
+            (
+                "loss",
+                partial(plots.losses, traces),
+                _loss_caption(traces),
+                f"Line chart of the recorded losses per epoch for "
+                f"{_shown([t.label for t in traces if has_losses([t])], 12)}.",
+            )
+        )
+    for i, trace in enumerate(traces[:MAX_SECTIONS]):
+        shown = series.detail(trace)
         specs.append(
             (
                 f"schedule-{slug(trace.label)}",
                 partial(plots.schedule_detail, trace, i),
-                f"{trace.label}: learning rate with the validation loss"
-                + (
-                    ", best-so-far value and bad-epoch count against patience."
-                    if _needs_metric(trace)
-                    else "."
-                ),
-                f"Chart of the learning rate of {trace.label} and the validation loss per epoch.",
+                shown.caption(trace.label, series.loss_name([trace])),
+                f"Chart of the learning rate of {trace.label} per {series.frame([trace]).unit}"
+                + _alt_detail(shown)
+                + f": {_alt_rates([trace])}.",
             )
         )
     return specs
 
 
-def _needs_metric(trace: Trace) -> bool:
-    kind = schedules.kind_of(trace)
-    return kind is not None and kind.needs_metric
+def _alt_detail(shown: series.Detail) -> str:
+    if shown.metric is not None:
+        return f" with the {series.metric_label(shown.metric)} it was stepped on"
+    if shown.loss is not None:
+        return f" with the {series.metric_label(shown.loss)}"
+    return ""
+
+
+def _loss_caption(traces: Sequence[Trace]) -> str:
+    val, train = series.has(traces, "val_loss"), series.has(traces, "train_loss")
+    what = (
+        "Training (dashed) and validation (solid) loss"
+        if val and train
+        else "Validation loss"
+        if val
+        else "Training loss (dashed)"
+    )
+    name = series.loss_name(traces)
+    text = what + (f" ({name})" if name else "") + " per schedule, as recorded"
+    if any(e.kind == "reduce" for t in traces for e in t.events):
+        text += "; markers show reductions"
+    missing = [t.label for t in traces if not has_losses([t])]
+    if missing:
+        text += f". No losses recorded for {_shown(missing, 5)}"
+    return text + "." + _drawn_note(len(traces))
 
 
 def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
     from lrviz import plots
 
     found = bands.groups(traces)
-    names = ", ".join(f"{g.label} ({len(g.traces)} seeds)" for g in found)
+    names = _shown([f"{g.label} ({len(g.traces)} seeds)" for g in found], 12)
+    unit = series.frame(traces).unit
     specs: list[FigureSpec] = [
         (
             "lr",
             partial(plots.lr_bands, found),
-            "Learning rate against epoch (log scale): each schedule's median across its seeds "
-            "(line) and the band from the 10th to the 90th percentile.",
-            "Line chart with shaded bands of the learning rate per epoch on a log axis for "
+            f"Learning rate against {unit} (log scale): each schedule's median across its "
+            "seeds (line) and the band from the 10th to the 90th percentile."
+            + _drawn_note(len(found)),
+            f"Line chart with shaded bands of the learning rate per {unit} on a log axis for "
             f"{names}.",
-        ),
-        (
-            "loss",
-            partial(plots.loss_bands, found),
-            "Validation loss (solid line: median across seeds; band: 10th to 90th percentile) "
-            "and median training loss (dashed) per schedule.",
-            f"Line chart with shaded bands of the validation loss, and lines of the training "
-            f"loss, per epoch for {names}.",
-        ),
+        )
     ]
-    for i, group in enumerate(found):
+    if has_losses(traces):
+        val = series.has(traces, "val_loss")
+        specs.append(
+            (
+                "loss",
+                partial(plots.loss_bands, found),
+                (
+                    "Validation loss (solid line: median across seeds; band: 10th to 90th "
+                    "percentile) and median training loss (dashed) per schedule."
+                    if val
+                    else "Median training loss across seeds (dashed) per schedule."
+                )
+                + _drawn_note(len(found)),
+                f"Line chart with shaded bands of the recorded losses per epoch for {names}.",
+            )
+        )
+    for i, group in enumerate(found[:MAX_SECTIONS]):
         varies = not group.same_rates
+        loss = next((f for f in ("val_loss", "train_loss") if has_losses(group.traces)), None)
+        with_loss = f" and {series.metric_label(loss)}" if loss else ""
         specs.append(
             (
                 f"schedule-{slug(group.label)}",
                 partial(plots.schedule_bands, group, i),
-                f"{group.label}: learning rate and validation loss across "
+                f"{group.label}: learning rate{with_loss} across "
                 f"{len(group.traces)} seeds (medians, 10-90% bands)"
                 + ("; below, how many seeds reduced the rate at each epoch." if varies else "."),
-                f"Chart of the median learning rate and validation loss of {group.label} per epoch "
+                f"Chart of the median learning rate{with_loss} of {group.label} per {unit} "
                 "with 10-90% bands"
                 + (", and a bar chart of reductions per epoch." if varies else "."),
             )
@@ -397,14 +505,27 @@ def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
     template = page_template()
     multi = bands.several_seeds(traces)
     found = bands.groups(traces)
+    files = dict(zip(map(id, traces), trace_file_names(traces), strict=True))
+    columns = _columns(traces)
+    labels = [g.label for g in found]
     return template.render(
         # Our own stylesheet: trusted, and entities would break it inside <style>.
         css=markupsafe.Markup(templates.joinpath("report.css").read_text("utf-8")),
+        title=_shown(labels, 8),
+        lede=lede(traces),
         run=run_summary(traces),
         figures={f.slug: f for f in figures},
         multi=multi,
-        schedules=[schedule_view(t, i) for i, t in enumerate(traces)] if not multi else [],
-        groups=[group_view(g, i) for i, g in enumerate(found)] if multi else [],
+        columns=columns,
+        schedules=(
+            [schedule_view(t, i, files[id(t)]) for i, t in enumerate(traces[:MAX_SECTIONS])]
+            if not multi
+            else []
+        ),
+        groups=(
+            [group_view(g, i, files) for i, g in enumerate(found[:MAX_SECTIONS])] if multi else []
+        ),
+        more=[_more_row(g, files) for g in found[MAX_SECTIONS:]],
         comparison=[comparison_row(t) for t in traces] if not multi else [],
         spreads=[comparison_spread(g) for g in found] if multi else [],
         warnings=report_warnings(traces),
@@ -419,7 +540,7 @@ def fmt_number(x: Any, digits: int = 4) -> str:
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)
     if isinstance(x, int):
-        return str(x)
+        return f"{x:,}"
     return f"{x:.{digits}g}"
 
 
@@ -442,80 +563,534 @@ def fmt_spread(s: bands.Spread, kind: str = "band", digits: int = 4) -> Markup:
     return cell
 
 
-def run_summary(traces: Sequence[Trace]) -> dict[str, Any]:
-    """What was run: the shared experiment settings, seeds, versions, each schedule once."""
-    first = traces[0]
-    experiment: Mapping[str, Any] = first.experiment or {}
-    seeds = list(dict.fromkeys(t.seed for t in traces if t.seed is not None))
+# -- what the traces are ------------------------------------------------------------------
+
+SOURCES = {
+    "run": ("trained by lrviz run", "trained"),
+    "record": ("recorded from a training loop", "recorded"),
+    "simulate": ("simulated (no training)", "simulated"),
+}
+"""How the lede names each ``meta.source``: in a mix, and before "schedule"."""
+
+
+def source(trace: Trace) -> str:
+    """The trace's ``meta.source`` (run, record, simulate), or "unknown"."""
+    return str(trace.meta.get("source", "unknown"))
+
+
+def unchecked(trace: Trace) -> bool:
+    """Whether the trace's changes were listed without a rule to check them by (a scheduler
+    lrviz has no rule for)."""
+    return schedules.kind_of(trace) is None or any(
+        e.evidence.get("unchecked") for e in trace.events
+    )
+
+
+def changes(trace: Trace) -> list[tuple[int, int, float, float]]:
+    """(step, group, before, after) of every change of rate, read from the rates alone
+    (for traces that store no events)."""
+    import numpy as np
+
+    out = []
+    for g in range(trace.groups):
+        r = series.rates(trace, g)
+        for k in np.flatnonzero(r[1:] != r[:-1]).tolist():
+            out.append((k + 1, g, float(r[k]), float(r[k + 1])))
+    return sorted(out)
+
+
+def lede(traces: Sequence[Trace]) -> list[str]:
+    """The sentences under the title: what the traces are (never more than they show),
+    how they are summarised, and how their changes were explained."""
+    found = bands.groups(traces)
+    firsts = [g.traces[0] for g in found]
+    n = len(found)
+    kinds = {source(t) for t in traces}
+    seeds = sorted({t.seed for t in traces if t.seed is not None})
+    multi = bands.several_seeds(traces)
+    run = kinds == {"run"}
+    single = next(iter(kinds)) if len(kinds) == 1 else ""
+    if single in SOURCES:
+        what = f"{n} {SOURCES[single][1]} schedule{'s' if n != 1 else ''}"
+    else:
+        by = {k: sum(1 for t in firsts if source(t) == k) for k in sorted({*map(source, firsts)})}
+        what = f"{count(n, 'schedule')}: " + ", ".join(
+            f"{m} {SOURCES[k][0] if k in SOURCES else f'of source {k!r}'}" for k, m in by.items()
+        )
+    out = []
+    seed_text = format_seeds(seeds).replace("-", "\N{EN DASH}").replace(",", ", ")
+    if multi:
+        verb = SOURCES[single][1] + " " if single in SOURCES else ""
+        under = f"under {len({t.seed for t in found[0].traces})} seeds ({seed_text})"
+        each = ", each " if n > 1 else " "
+        head = f"{count(n, 'schedule')}{each}{verb}{under}" if single else f"{what}{each}{under}"
+        out.append(
+            head
+            + (
+                "; under one seed every schedule starts from the same initial weights."
+                if run
+                else "."
+            )
+        )
+        out.append(
+            "Lines are medians across the seeds, shaded bands span the 10th to the 90th percentile."
+        )
+    elif run:
+        where = (
+            f" (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})" if seeds else ""
+        )
+        out.append(
+            f"{count(n, 'schedule')} trained on the same model from the same initial "
+            f"weights{where}."
+        )
+    else:
+        out.append(what + (", no training." if kinds == {"simulate"} else "."))
+    if not has_losses(traces):
+        out.append(
+            ("The traces hold" if len(traces) > 1 else "The trace holds")
+            + " learning rates only: no losses were recorded."
+        )
+    ruled = [t.label for t in firsts if not unchecked(t) and t.events]
+    unknown = [t.label for t in firsts if unchecked(t) and t.events]
+    silent = [t.label for t in firsts if not t.events and changes(t)]
+    checked = "the rates torch applied" if run else "the recorded rates"
+    if ruled and len(ruled) == n:
+        out.append(
+            f"Every rate change below is derived from the schedule's own rule and checked "
+            f"against {checked}."
+        )
+    elif ruled:
+        out.append(
+            f"The rate changes of {_shown(ruled, 5)} are derived from "
+            f"{'its' if len(ruled) == 1 else 'each'} schedule's own rule and checked against "
+            f"{checked}."
+        )
+    norule = [t.label for t in firsts if t.events and schedules.kind_of(t) is None]
+    if norule:
+        out.append(
+            f"lrviz has no rule for {_shown(norule, 5)}: "
+            f"{'its' if len(norule) == 1 else 'their'} changes are listed as recorded, unchecked."
+        )
+    failed = [label for label in unknown if label not in norule]
+    if failed:
+        out.append(
+            f"lrviz could not apply the rule of {_shown(failed, 5)} to the recorded parameters: "
+            f"{'its' if len(failed) == 1 else 'their'} changes are listed as recorded, unchecked."
+        )
+    if silent:
+        out.append(
+            f"{_shown(silent, 5)} store{'s' if len(silent) == 1 else ''} no events (rates "
+            "only): the figures show the changes, and lrviz explain on the trace file derives "
+            "them."
+        )
+    return out
+
+
+# -- what was run -------------------------------------------------------------------------
+
+
+def _code(text: str) -> Markup:
+    from markupsafe import Markup
+
+    return Markup("<code>{}</code>").format(text)
+
+
+def fmt_value(value: Any) -> str:
+    """A recorded value as written in Python: ``[0.9, 0.999]``, ``True``, ``'rel'``."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {fmt_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(fmt_value(v) for v in value) + "]"
+    return str(value)
+
+
+def fmt_params(params: Mapping[str, Any]) -> str:
+    """``k=v, k=v`` for a schedule's or a param group's settings."""
+    return ", ".join(f"{k}={fmt_value(v)}" for k, v in params.items())
+
+
+def _optimizer_text(optimizer: Mapping[str, Any]) -> list[str]:
+    groups = list(optimizer.get("groups", []))
+    name = str(optimizer.get("name", "optimizer"))
+    if not groups:
+        return [name]
+    return [
+        f"{name}({fmt_params(g)})" + (f" (group {k})" if len(groups) > 1 else "")
+        for k, g in enumerate(groups)
+    ]
+
+
+def _many(n: int, noun: str) -> str:
+    """ "10,000 epochs", "1 epoch"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _length(trace: Trace) -> str:
+    if trace.per_step:
+        epochs = len(series.clock(trace).ends)
+        return f"{_many(epochs, 'epoch')}, {_many(trace.step_count, 'scheduler step')}"
+    return f"{_many(trace.step_count, 'epoch')}, one scheduler step per epoch"
+
+
+RUN_KEYS = ("dataset", "model", "loss", "epochs", "seed", "optimizer")
+"""Experiment fields the run rows show in words (the rest are listed as recorded)."""
+
+
+def _shared_experiment(traces: Sequence[Trace]) -> dict[str, Any]:
+    """The experiment fields every trace recorded with the same value (not the seed)."""
+    experiments = [t.experiment for t in traces]
+    if not experiments or any(e is None for e in experiments):
+        return {}
+    first = experiments[0]
+    assert first is not None
     return {
-        "experiment": experiment,
-        "seeds": sorted(seeds),
-        "seed_text": format_seeds(sorted(seeds)).replace("-", "\N{EN DASH}").replace(",", ", "),
-        "meta": first.meta,
-        "optimizer": first.optimizer,
-        "schedules": [
-            {"label": g.label, "name": g.name, "params": g.traces[0].params}
-            for g in bands.groups(traces)
-        ],
+        k: v
+        for k, v in first.items()
+        if k != "seed"
+        and all(e is not None and k in e and jsonable(e[k]) == jsonable(v) for e in experiments)
     }
 
 
-def schedule_view(trace: Trace, index: int) -> dict[str, Any]:
-    """One schedule's section: parameters, milestones, events."""
-    continuous = is_continuous(trace)
+def run_summary(traces: Sequence[Trace]) -> dict[str, Any]:
+    """What was run: the experiment settings the traces share, seeds, optimizer and its
+    param groups, length, versions; each schedule once, with what differs between them."""
+    from markupsafe import Markup
+
+    found = bands.groups(traces)
+    firsts = [g.traces[0] for g in found]
+    shared = _shared_experiment(traces)
+    seeds = sorted({t.seed for t in traces if t.seed is not None})
+    seed_text = format_seeds(seeds).replace("-", "\N{EN DASH}").replace(",", ", ")
+    run = all(source(t) == "run" for t in traces)
+    rows: list[tuple[str, Markup]] = []
+    if run and shared.get("dataset") == "wine":
+        rows.append(
+            (
+                "Dataset",
+                Markup(
+                    "{} (scikit-learn <code>load_wine</code>, 80/20 split, "
+                    "<code>random_state=42</code>)"
+                ).format(shared["dataset"]),
+            )
+        )
+        if "model" in shared:
+            model = Markup("<code>{}</code>, <code>{}</code>, full batch")
+            rows.append(("Model", model.format(shared["model"], shared.get("loss", ""))))
+    else:
+        for key in ("dataset", "model", "loss"):
+            if key in shared:
+                rows.append((key.capitalize(), _code(fmt_value(shared[key]))))
+    lengths = {_length(t) for t in traces}
+    if len(lengths) == 1:
+        length = lengths.pop()
+        if run and not traces[0].per_step:
+            rows.append(
+                ("Epochs", Markup("{}, one scheduler step per epoch").format(traces[0].step_count))
+            )
+        else:
+            rows.append(("Length", Markup("{}").format(length)))
+    seeded = bool(seeds) and all(t.seed is not None for t in traces)
+    if seeded:
+        several = f" ({len(seeds)} seeds)" if len(seeds) > 1 else ""
+        how = "; <code>torch.manual_seed</code> before each model is built" if run else ""
+        rows.append(("Seeds", Markup("{}{}" + how).format(seed_text, several)))
+    rows += _optimizer_rows(traces, firsts)
+    for key, value in shared.items():
+        if key not in RUN_KEYS:
+            rows.append((str(key), _code(fmt_value(value))))
+    versions = sorted(
+        {
+            f"lrviz {t.meta.get('lrviz', 'unknown')}, "
+            + (f"torch {t.meta['torch']}" if t.meta.get("torch") else "torch not recorded")
+            for t in traces
+        }
+    )
+    rows.append(("Versions", Markup("; ").join(Markup("{}").format(v) for v in versions)))
+    per = _per_schedule_columns(found, shared, seeded)
     return {
+        "rows": rows,
+        "seeds": seeds,
+        "seed_text": seed_text,
+        "schedules": [
+            {
+                "label": g.label,
+                "name": g.name,
+                # Past the sections no figure draws it: no swatch to look for.
+                "swatch": _swatch(i) if i < MAX_SECTIONS else "",
+                "params": fmt_params(g.traces[0].params) or "none recorded",
+                "extra": [f(g.traces[0]) for f in per.values()],
+            }
+            for i, g in enumerate(found)
+        ],
+        "extra": list(per),
+    }
+
+
+def _optimizer_rows(traces: Sequence[Trace], firsts: Sequence[Trace]) -> list[tuple[str, Markup]]:
+    """The optimizer and every param group's settings, once when the traces share them,
+    else per schedule; or the experiment's optimizer when no trace recorded one."""
+    from markupsafe import Markup
+
+    named = [t for t in firsts if t.optimizer]
+    if named and len({str(jsonable(t.optimizer)) for t in traces}) == 1:
+        lines = [_code(x) for x in _optimizer_text(named[0].optimizer or {})]
+        return [("Optimizer", Markup("<br>").join(lines))]
+    if named:
+        lines = [
+            Markup("{}: ").format(t.label)
+            + Markup("; ").join(_code(x) for x in _optimizer_text(t.optimizer or {}))
+            for t in named[:MAX_SECTIONS]
+        ]
+        if len(named) > MAX_SECTIONS:
+            lines.append(
+                Markup("and {} more (in their trace files)").format(len(named) - MAX_SECTIONS)
+            )
+        return [("Optimizer", Markup("<br>").join(lines))]
+    given = [
+        t.experiment["optimizer"] for t in traces if t.experiment and "optimizer" in t.experiment
+    ]
+    if given and all(jsonable(g) == jsonable(given[0]) for g in given):
+        return [("Optimizer", _code(fmt_value(given[0])))]
+    return []
+
+
+SHORT_SOURCES = {"run": "lrviz run", "record": "recorded", "simulate": "simulated"}
+
+
+def _short_length(trace: Trace) -> str:
+    if trace.per_step:
+        return f"{_many(len(series.clock(trace).ends), 'epoch')}, {trace.step_count:,} steps"
+    return _many(trace.step_count, "epoch")
+
+
+def _per_schedule_columns(
+    found: Sequence[bands.Group], shared: Mapping[str, Any], seeded: bool
+) -> dict[str, Callable[[Trace], str]]:
+    """Columns of the schedules table for what differs between schedules: source,
+    length, param groups, the experiment fields they do not share (with the seed when
+    not every trace has one)."""
+    firsts = [g.traces[0] for g in found]
+    out: dict[str, Callable[[Trace], str]] = {}
+    if len({source(t) for t in firsts}) > 1:
+        out["Source"] = lambda t: SHORT_SOURCES.get(source(t), source(t))
+    if len({_length(t) for t in firsts}) > 1:
+        out["Length"] = _short_length
+    if any(t.groups > 1 for t in firsts):
+        out["Groups"] = lambda t: str(t.groups)
+
+    def experiment(t: Trace) -> str:
+        fields = {
+            k: v
+            for k, v in (t.experiment or {}).items()
+            if k not in shared and (k != "seed" or not seeded)
+        }
+        return "; ".join(f"{k}={fmt_value(v)}" for k, v in fields.items()) or "—"
+
+    if any(experiment(t) != "—" for t in firsts):
+        out["Experiment"] = experiment
+    return out
+
+
+def _swatch(index: int) -> Markup:
+    from markupsafe import Markup
+
+    from lrviz.plots import swatch
+
+    return Markup(swatch(index))
+
+
+# -- sections -------------------------------------------------------------------------------
+
+
+def _columns(traces: Sequence[Trace]) -> dict[str, bool]:
+    """Which columns the comparison has: only what some trace recorded."""
+    return {
+        "val_loss": series.has(traces, "val_loss"),
+        "accuracy": series.has(traces, "val_accuracy"),
+        "groups": any(t.groups > 1 for t in traces),
+    }
+
+
+def _where(trace: Trace, e: Event) -> str:
+    return f"step {e.at:,} (epoch {e.epoch})" if trace.per_step else f"epoch {e.epoch}"
+
+
+def event_rows(trace: Trace, events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Rows of an event table: the first :data:`MAX_ROWS`."""
+    return [
+        {
+            "step": e.step,
+            "epoch": e.epoch,
+            "group": e.group,
+            "kind": e.kind,
+            "lr_before": e.lr_before,
+            "lr_after": e.lr_after,
+            "reason": e.reason,
+        }
+        for e in events[:MAX_ROWS]
+    ]
+
+
+def event_table(trace: Trace, events: Sequence[Event], caption: str, file: str) -> dict[str, Any]:
+    """An event table: its first rows, and how many more are in the trace file."""
+    return {
+        "caption": caption,
+        "step": trace.per_step,
+        "groups": trace.groups > 1,
+        "rows": event_rows(trace, events),
+        "more": max(0, len(events) - MAX_ROWS),
+        "file": file,
+    }
+
+
+def _milestones_text(trace: Trace) -> str:
+    """ "50% of the initial rate at epoch 14; 10% ... not reached."."""
+    import numpy as np
+
+    found = series.milestone_steps(trace)
+    r = series.rates(trace, 0)
+    peak = int(np.argmax(np.where(np.isnan(r), -np.inf, r)))
+    start = "the peak rate" if r.size and r[peak] > r[0] * (1 + 1e-9) else "the initial rate"
+    epochs = trace.step_epochs()
+
+    def at(step: int | None) -> str:
+        if step is None:
+            return "not reached"
+        if trace.per_step:
+            return f"at step {step:,} (epoch {math.floor(epochs[step - 1])})"
+        return f"at epoch {step:,}"
+
+    return "; ".join(f"{f:.0%} of {start} {at(s)}" for f, s in found.items()) + "."
+
+
+def schedule_view(trace: Trace, index: int, file: str = "") -> dict[str, Any]:
+    """One schedule's section: its events (the notable ones first for schedules that move
+    every step), milestones, or what it stores when it stores no events."""
+    continuous = bool(trace.events) and is_continuous(trace)
+    unit = series.frame([trace]).unit
+    view: dict[str, Any] = {
         "index": index,
         "label": trace.label,
         "name": trace.name,
+        "swatch": _swatch(index),
         "slug": slug(trace.label),
-        "params": trace.params,
         "continuous": continuous,
-        "milestones": milestones(trace),
-        "events": list(trace.events),
-        "headline": notable(trace),
+        "count": len(trace.events),
+        "unit": unit,
+        "milestones": _milestones_text(trace) if continuous else "",
+        "unchecked": (
+            ""
+            if not (unchecked(trace) and trace.events)
+            else "no rule"
+            if schedules.kind_of(trace) is None
+            else "rule failed"
+        ),
+        "file": file,
+        "tables": [],
+        "note": "",
+    }
+    if continuous and not trace.per_step:
+        view["tables"] = [
+            event_table(trace, notable(trace), "Milestones and anything unusual", file),
+            event_table(trace, trace.events, f"Every event of {trace.label}", file),
+        ]
+    elif trace.events:
+        caption = f"Events of {trace.label}" + (
+            ", every-step changes joined into phases" if trace.per_step and continuous else ""
+        )
+        view["tables"] = [event_table(trace, trace.events, caption, file)]
+    else:
+        found = changes(trace)
+        if found:
+            shown = [
+                f"{unit} {k:,}"
+                + (f", group {g}" if trace.groups > 1 else "")
+                + f" ({number(a)} \N{RIGHTWARDS ARROW} {number(b)})"
+                for k, g, a, b in found
+            ]
+            view["note"] = (
+                f"This trace stores no events (it holds rates only). The rate changed "
+                f"{count(len(found), 'time')}: {some(shown)}. "
+            )
+        else:
+            view["note"] = f"The rate never changed in {count(trace.step_count, unit)}."
+    return view
+
+
+def _more_row(group: bands.Group, files: Mapping[int, str]) -> dict[str, Any]:
+    """A schedule past :data:`MAX_SECTIONS`: one table row."""
+    first = group.traces[0]
+    kinds: dict[str, int] = {}
+    for e in first.events:
+        kinds[e.kind] = kinds.get(e.kind, 0) + 1
+    return {
+        "label": group.label,
+        "name": first.name,
+        "seeds": len(group.traces),
+        "events": ", ".join(f"{n} {k}" for k, n in kinds.items()) or "none stored",
+        "final_lr": ", ".join(number(x) for x in first.final_lr),
+        "file": files[id(first)],
     }
 
 
 def comparison_row(trace: Trace) -> dict[str, Any]:
-    """SPEC §7.5: best and final val loss, final accuracy, reductions, final LR, 10% epoch."""
+    """SPEC §7.5: best and final val loss, final accuracy, reductions, final LR, 10% step."""
     finite = [
         (e.val_loss, e.epoch)
         for e in trace.epochs
         if e.val_loss is not None and math.isfinite(e.val_loss)
     ]
     best = min(finite) if finite else (None, None)
-    last = trace.epochs[-1]
+    last = trace.epochs[-1] if trace.epochs else None
+    tenth = series.milestone_steps(trace)[0.1]
+    if tenth is not None and trace.per_step:
+        at = f"step {tenth:,} (epoch {math.floor(trace.step_epochs()[tenth - 1])})"
+    else:
+        at = f"epoch {tenth:,}" if tenth is not None else "never"
     return {
         "label": trace.label,
         "best_val_loss": best[0],
         "best_epoch": best[1],
-        "final_val_loss": last.val_loss,
-        "final_accuracy": last.val_accuracy,
-        "reductions": sum(1 for e in trace.events if e.kind == "reduce"),
+        "final_val_loss": None if last is None else last.val_loss,
+        "final_accuracy": None if last is None else last.val_accuracy,
+        "reductions": sum(1 for e in trace.events if e.kind == "reduce" and e.group == 0)
+        if trace.events or not changes(trace)
+        else None,
         "final_lr": trace.final_lr[0],
-        "epoch_10pct": first_epoch_at_or_below(trace, 0.1),
+        "final_lrs": ", ".join(fmt_number(x, 3) for x in trace.final_lr),
+        "epoch_10pct": tenth if not trace.per_step else None,
+        "at_10pct": at,
     }
 
 
-def group_view(group: bands.Group, index: int) -> dict[str, Any]:
+def group_view(
+    group: bands.Group, index: int, files: Mapping[int, str] | None = None
+) -> dict[str, Any]:
     """One schedule's section over several seeds: when it reduced, a representative
     event timeline, and every seed's outcome."""
     first = group.traces[0]
     continuous = is_continuous(first)
     found = [] if group.same_rates else bands.reductions(group)
     typical = first if group.same_rates else _typical(group)
+    file = (files or {}).get(id(typical), "")
+    events = notable(typical)
     return {
         "index": index,
         "label": group.label,
         "name": group.name,
+        "swatch": _swatch(index),
         "slug": slug(group.label),
         "seeds": len(group.traces),
         "same_rates": group.same_rates,
         "continuous": continuous,
         "consistency": bands.consistency(group, continuous),
         "reductions": found,
-        "events": notable(typical),
-        "events_caption": _events_caption(group, typical, continuous),
+        "events": event_table(typical, events, _events_caption(group, typical, continuous), file)
+        if events
+        else None,
+        "never": f"The rate never changed in {count(first.step_count, series.frame([first]).unit)}."
+        if not changes(first)
+        else "The traces store no events (rates only): the figure shows the changes.",
         "per_seed": [_seed_row(t, continuous) for t in group.traces],
     }
 
@@ -545,17 +1120,17 @@ def _typical(group: bands.Group) -> Trace:
 def _seed_row(trace: Trace, continuous: bool) -> dict[str, Any]:
     row = comparison_row(trace)
     if continuous:
-        changes = "; ".join(
+        changes_ = "; ".join(
             f"{f:.0%} at {f'epoch {e}' if e is not None else 'never'}"
-            for f, e in milestones(trace).items()
+            for f, e in series.milestone_steps(trace).items()
         )
     else:
         reduced = bands.reduction_epochs(trace)
-        changes = ", ".join(map(str, reduced)) if reduced else "none"
+        changes_ = some([str(e) for e in reduced], 20, ", ") if reduced else "none"
         held = sum(1 for e in trace.events if e.kind == "held")
         if held:
-            changes += f" ({held} held)"
-    return {**row, "seed": trace.seed, "changes": changes}
+            changes_ += f" ({held} held)"
+    return {**row, "seed": trace.seed, "changes": changes_}
 
 
 def comparison_spread(group: bands.Group) -> dict[str, Any]:
@@ -588,13 +1163,13 @@ def report_warnings(traces: Sequence[Trace]) -> list[str]:
     for group in bands.groups(traces):
         several = len(group.traces) > 1
         external = {
-            t.seed: [e.epoch for e in t.events if e.kind == "external"] for t in group.traces
+            t.seed: [_where(t, e) for e in t.events if e.kind == "external"] for t in group.traces
         }
-        hit = {seed: epochs for seed, epochs in external.items() if epochs}
+        hit = {seed: where for seed, where in external.items() if where}
         if hit:
-            where = _per_seed(hit, several, lambda e: "epoch " + ", ".join(map(str, e[:10])))
+            shown = _per_seed(hit, several, lambda w: some(w, 10, ", "))
             out.append(
-                f"{group.label}: the rate changed outside the schedule's rule {where} "
+                f"{group.label}: the rate changed outside the schedule's rule {shown} "
                 "(see the event table)."
             )
         diverged = {t.seed: t.diverged_epoch for t in group.traces if t.diverged_epoch is not None}

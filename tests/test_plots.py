@@ -3,14 +3,16 @@ schedules they show."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from lrviz import plots
+from lrviz import plots, series
 from lrviz.simulation import simulate
 from lrviz.trace import Trace
 
@@ -68,3 +70,73 @@ def test_legend_lies_below_the_axes_which_keep_their_size(figure: str) -> None:
 )
 def test_legend_columns(labels: list[str], columns: int) -> None:
     assert plots.legend_columns(labels) == columns
+
+
+def test_no_two_of_the_first_72_lines_look_alike() -> None:
+    looks = {(look.color, look.marker, look.hollow) for look in map(plots.look, range(72))}
+    assert len(looks) == 72
+    # Shapes alone tell the first nine apart (greyscale), and none is an event's shape.
+    assert len({plots.look(i).marker for i in range(9)}) == 9
+    assert not {plots.look(i).marker for i in range(72)} & set(plots.MARKERS.values())
+
+
+@pytest.mark.parametrize("index", range(18))
+def test_a_swatch_is_the_line_s_colour_and_shape(index: int) -> None:
+    look = plots.look(index)
+    swatch = plots.swatch(index)
+    assert swatch.startswith('<svg class="swatch"') and 'aria-hidden="true"' in swatch
+    assert f'stroke="{look.color}"' in swatch
+    assert f'fill="{"white" if look.hollow else look.color}"' in swatch
+    assert ("<circle" in swatch) == (look.marker == "o")
+
+
+@pytest.mark.parametrize(
+    ("values", "scale", "smallest"),
+    [
+        ([[0.1, 0.01]], "log", 0.01),
+        ([[0.0, 0.05, 0.1], [0.2]], "symlog", 0.05),
+        ([[0.0, 0.0]], "linear", 0.0),
+        ([[math.nan, 0.1]], "log", 0.1),
+    ],
+    ids=["positive", "a-zero", "all-zero", "nan"],
+)
+def test_rate_scale(values: list[list[float]], scale: str, smallest: float) -> None:
+    import numpy as np
+
+    assert series.rate_scale(np.asarray(v) for v in values) == (scale, smallest)
+
+
+@pytest.mark.parametrize(
+    ("value", "top", "text"),
+    [(1500.0, 2000.0, "1,500"), (0.0, 1e6, "0"), (2e5, 1e6, "0.2M"), (5e4, 1e5, "50k")],
+)
+def test_step_ticks_never_use_an_offset(value: float, top: float, text: str) -> None:
+    assert plots.count_label(value, top) == text
+
+
+def test_epochs_of_a_step_trace_without_epoch_records() -> None:
+    from lrviz.trace import Steps
+
+    steps = Steps(lr=((0.1,) * 6,), epoch=(1.0, 1.5, 2.0, 2.5, 3.0, 3.5))
+    trace = Trace(
+        meta={},
+        experiment=None,
+        schedule={"name": "x", "params": {}},
+        initial_lr=(0.1,),
+        epochs=(),
+        final_lr=(0.1,),
+        steps=steps,
+    )
+    clock = series.clock(trace)
+    assert (clock.ends, clock.numbers) == ((2, 4, 6), (1, 2, 3))
+    assert series.frame([trace]).epoch_ends() == {0: 0.0, 1: 2.0, 2: 4.0, 3: 6.0}
+    assert clock.epoch_position(np.asarray([0.0, 1.0, 4.0, 6.0])).tolist() == [0, 0.5, 2, 3]
+
+
+def test_steps_share_an_axis_only_with_steps_of_the_same_epochs() -> None:
+    a = simulate("onecycle", epochs=3, steps_per_epoch=4)
+    b = simulate("onecycle", epochs=3, steps_per_epoch=5)
+    assert series.frame([a, a]).unit == "step"
+    assert series.frame([a, b]).unit == "epoch"
+    assert series.frame([a, simulate("step", epochs=3)]).unit == "epoch"
+    assert series.frame_length(series.frame([a, b]), [a, b]) == 3.0
