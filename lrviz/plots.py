@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from lrviz import series
@@ -76,11 +77,43 @@ _STYLE = {
 }
 
 
+FALLBACK_FONTS = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+    "Hiragino Sans",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "Noto Sans",
+    "Noto Sans Symbols2",
+    "Noto Emoji",
+    "Symbola",
+    "Segoe UI Symbol",
+    "Arial Unicode MS",
+)
+"""Fonts that labels in other scripts fall back to, those installed, in this order (no
+colour emoji font: matplotlib cannot draw one)."""
+
+LAST_RESORT = "Last Resort High-Efficiency"
+"""matplotlib's own font of last resort: a box naming the Unicode block of a character no
+other font has, drawn without a warning."""
+
+
+@cache
+def _fonts() -> list[str]:
+    """The font list: matplotlib's sans-serif, the installed fallbacks, the last resort."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["sans-serif", *(f for f in FALLBACK_FONTS if f in installed), LAST_RESORT]
+
+
 @contextmanager
 def _style() -> Iterator[None]:
     import matplotlib
 
-    with matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
+    with matplotlib.rc_context({**_STYLE, "font.family": _fonts()}):  # type: ignore[arg-type]
         yield
 
 

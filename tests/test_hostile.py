@@ -184,3 +184,26 @@ def _here(tmp_path: Path) -> Any:
     os.chdir(tmp_path)
     yield
     os.chdir(old)
+
+
+def test_labels_in_any_script_draw_without_a_word_on_stderr(tmp_path: Path) -> None:
+    """Glyphs no font has fall back to matplotlib's last-resort font, not to a flood of
+    "Glyph missing" warnings (this was 6 lines per figure, even with -q)."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "labels.toml"
+    config.write_text(
+        '[[schedule]]\nname = "step"\nlabel = "🙂 smile → λ"\n\n'
+        '[[schedule]]\nname = "exp"\nlabel = "学习率 Ωμέγα"\n',
+        encoding="utf-8",
+    )
+    lrviz_cli = Path(sys.executable).with_name("lrviz")
+    done = subprocess.run(
+        [str(lrviz_cli), "run", "-q", "-c", str(config), "--epochs", "3", "-o", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert len(list((tmp_path / "r" / "figures").glob("schedule-*.png"))) == 2
