@@ -339,6 +339,20 @@ def power_of_ten(value: float, _pos: Any = None) -> str:
     return f"{value:g}"
 
 
+def _one_two_five(value: float, _pos: Any = None) -> str:
+    """A tick label of an axis with ticks at 1, 2 and 5 times powers of ten, all in one
+    style: plain decimals ("0.05", "0.1") down to 0.0001, else a multiple of a power of
+    ten ("5", the multiplication sign, "10⁻⁵")."""
+    if value <= 0 or not math.isfinite(value):
+        return ""
+    if 1e-4 <= value < 1e5:
+        return f"{value:g}"
+    exponent = math.floor(math.log10(value) + 1e-9)
+    mantissa = round(value / 10.0**exponent)
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    return power if mantissa == 1 else f"{mantissa}\N{MULTIPLICATION SIGN}{power}"
+
+
 def _zero_or_power(value: float, _pos: Any = None) -> str:
     return "0" if value == 0 else power_of_ten(value)
 
@@ -370,7 +384,7 @@ def _rate_axis(ax: Axes, values: Sequence[Floats], label: str = "learning rate")
         ax.yaxis.set_major_locator(
             LogLocator(subs=(1.0, 2.0, 5.0) if narrow else (1.0,), numticks=8)
         )
-        ax.yaxis.set_major_formatter(FuncFormatter(power_of_ten))
+        ax.yaxis.set_major_formatter(FuncFormatter(_one_two_five if narrow else power_of_ten))
         ax.yaxis.set_minor_locator(NullLocator())
         ax.set_ylabel(f"{label} (log)")
         return

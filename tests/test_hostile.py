@@ -200,7 +200,17 @@ def test_labels_in_any_script_draw_without_a_word_on_stderr(tmp_path: Path) -> N
     )
     lrviz_cli = Path(sys.executable).with_name("lrviz")
     done = subprocess.run(
-        [str(lrviz_cli), "run", "-q", "-c", str(config), "--epochs", "3", "-o", str(tmp_path / "r")],
+        [
+            str(lrviz_cli),
+            "run",
+            "-q",
+            "-c",
+            str(config),
+            "--epochs",
+            "3",
+            "-o",
+            str(tmp_path / "r"),
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONWARNINGS": "default"},

@@ -140,3 +140,25 @@ def test_steps_share_an_axis_only_with_steps_of_the_same_epochs() -> None:
     assert series.frame([a, b]).unit == "epoch"
     assert series.frame([a, simulate("step", epochs=3)]).unit == "epoch"
     assert series.frame_length(series.frame([a, b]), [a, b]) == 3.0
+
+
+def _rate_tick_labels(trace: Trace) -> list[str]:
+    fig = plots.schedule_detail(trace)
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    return [t.get_text() for t in ax.get_yticklabels() if low <= t.get_position()[1] <= high]
+
+
+@pytest.mark.parametrize(
+    ("spec", "labels"),
+    [
+        ("step:step_size=2,gamma=0.5", ["0.02", "0.05", "0.1"]),  # within a decade or two
+        ("exp:gamma=0.1", ["10⁻⁷", "10⁻⁶", "10⁻⁵", "10⁻⁴", "10⁻³", "10⁻²", "10⁻¹"]),  # decades
+    ],
+)
+def test_a_rate_axis_labels_its_ticks_in_one_style(spec: str, labels: list[str]) -> None:
+    """Ticks at 1, 2 and 5 times powers of ten read as decimals; decades as powers; never
+    "10⁻¹" beside "0.05" (as a narrow axis once did)."""
+    assert _rate_tick_labels(simulate(spec, epochs=6)) == labels
+    assert plots._one_two_five(2e-5) == "2\N{MULTIPLICATION SIGN}10⁻⁵"
