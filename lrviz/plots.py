@@ -113,7 +113,7 @@ def _fonts() -> list[str]:
 def _style() -> Iterator[None]:
     import matplotlib
 
-    with matplotlib.rc_context({**_STYLE, "font.family": _fonts()}):  # type: ignore[arg-type]
+    with matplotlib.rc_context({**_STYLE, "font.family": _fonts()}):  # type: ignore[dict-item]
         yield
 
 

@@ -38,7 +38,7 @@ import numbers
 import operator
 import weakref
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
 from lrviz import schedules
@@ -97,8 +97,12 @@ class Recorder:
         self._momentum = self._kind is not None and (
             self._kind.cycles_momentum and bool(getattr(scheduler, "cycle_momentum", False))
         )
-        # Which momentum a step records: Adam's beta1 (True), SGD's momentum (False), none.
-        self._beta1 = ("betas" in optimizer.param_groups[0]) if self._momentum else None
+        # The momenta a step records, of a schedule that cycles them: Adam's beta1 or SGD's.
+        self._momenta_of = (
+            (_beta1s if "betas" in optimizer.param_groups[0] else _sgd_momenta)
+            if self._momentum
+            else None
+        )
         self._argument = _first_argument(scheduler)
         self._settings = _settings(optimizer)
         self._initial = rates(optimizer)
@@ -133,7 +137,8 @@ class Recorder:
         if not self._stepped:
             self._unscheduled.append(self._count + 1)
             self._before()
-            self._after((), {})
+            if self._state_of is not None:
+                self._state.append(self._state_of(self.scheduler))
         self._stepped = False
 
     def log(
@@ -189,19 +194,12 @@ class Recorder:
         if self._pending != 1:
             self._updates[self._count] = self._pending
         self._pending = 0
-        groups = self.optimizer.param_groups[: self._width]
-        self._lr.extend([g["lr"] for g in groups])
-        if self._beta1:  # a schedule that cycles Adam's beta1
-            self._momenta.extend([g["betas"][0] for g in groups])
-        elif self._beta1 is not None:  # or SGD's momentum
-            self._momenta.extend([g["momentum"] for g in groups])
-
-    def _after(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        """Just after a step: the scheduler's state, and what the step was given."""
-        if self._state_of is not None:
-            self._state.append(self._state_of(self.scheduler))
-        if args or kwargs:
-            self._given(self._count, args, kwargs)
+        groups = self.optimizer.param_groups
+        if len(groups) != self._width:  # groups added since: not recorded
+            groups = groups[: self._width]
+        self._lr.extend(map(_LR, groups))
+        if self._momenta_of is not None:
+            self._momenta.extend(self._momenta_of(groups))
 
     # -- the trace ------------------------------------------------------------------------
 
@@ -345,19 +343,35 @@ class Recorder:
 
 # -- watching the scheduler and the optimizer ---------------------------------------------
 
+_LR = operator.itemgetter("lr")
+_sgd_momenta = functools.partial(map, operator.itemgetter("momentum"))
+
+
+def _beta1s(groups: list[dict[str, Any]]) -> Iterator[Any]:
+    """Each group's beta1, as C-level getters (a million steps call this)."""
+    return map(_FIRST, map(_BETAS, groups))
+
+
+_FIRST = operator.itemgetter(0)
+_BETAS = operator.itemgetter("betas")
+
 
 def _watch(scheduler: Any, recorder: Recorder) -> None:
     """Swap the scheduler's class for a subclass whose ``step`` tells ``recorder``."""
     base = type(scheduler)
+    base_step = base.step
     ref = weakref.ref(recorder)
 
     def step(self: Any, *args: Any, **kwargs: Any) -> Any:
         rec = ref()
         if rec is None:
-            return base.step(self, *args, **kwargs)
+            return base_step(self, *args, **kwargs)
         rec._before()
-        out = base.step(self, *args, **kwargs)
-        rec._after(args, kwargs)
+        out = base_step(self, *args, **kwargs)
+        if rec._state_of is not None:
+            rec._state.append(rec._state_of(self))
+        if args or kwargs:
+            rec._given(rec._count, args, kwargs)
         rec._stepped = True
         return out
 
