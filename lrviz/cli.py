@@ -674,12 +674,14 @@ def simulate(
     except (TypeError, ValueError) as exc:
         raise BadInput(str(exc)) from None
     csv = (fmt or ("csv" if out is not None and out.suffix.lower() == ".csv" else "json")) == "csv"
-    text = to_csv(trace) if csv else trace.to_json()
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(to_csv(trace) if csv else trace.to_json(), nl=False)
     else:
         try:
-            write_atomic(out, text)
+            if csv:
+                write_atomic(out, to_csv(trace))
+            else:
+                trace.save(out)  # gzip-compressed for a name ending in .gz
         except OSError as exc:  # one line: no warnings about a trace that was not written
             raise click.ClickException(f"cannot write {out}: {exc}") from None
     _warn_pitfalls([trace])

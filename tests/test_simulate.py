@@ -366,3 +366,13 @@ def test_cli_simulate_unwritable_output_exits_1(
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot write {out}: ")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_cli_simulate_writes_gzip_for_a_name_ending_in_gz(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    out = tmp_path / "s.json.gz"
+    result = runner.invoke(main, ["simulate", "exp", "--epochs", "5", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:2] == b"\x1f\x8b"
+    assert Trace.load(out).rates(0) == simulate("exp", epochs=5).rates(0)
