@@ -6,6 +6,7 @@ import copy
 import functools
 import math
 import pickle
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -279,6 +280,41 @@ def test_a_warm_up_and_cosine_lambda_reads_as_phases_naming_the_function() -> No
     # The factors came from the function itself; the rule checked the rates against them.
     assert trace.state_column("factor")[9] == [1.0]
     assert not any(e.evidence.get("unchecked") for e in trace.events)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, epochs=5, steps_per_epoch=10),
+        lambda o: torch.optim.lr_scheduler.LambdaLR(
+            o, functools.partial(warmup_cosine, warmup=10, total=50)
+        ),
+    ],
+    ids=["one-cycle", "warm-up-cosine-lambda"],
+)
+def test_step_traces_report_and_check_at_step_resolution(make: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from lrviz.cli import main
+
+    trace = batch_loop(make)
+    index = lrviz.write_report([trace], tmp_path / "report")
+    page = index.read_text(encoding="utf-8")
+    assert "per step" in page and "steps" in page
+    trace.save(tmp_path / "a.json")
+    other = batch_loop(make, iters=10)  # the same loop again: the same trace
+    other.save(tmp_path / "b.json.gz")
+    runner = CliRunner()
+    same = runner.invoke(main, ["check", str(tmp_path / "a.json"), str(tmp_path / "b.json.gz")])
+    assert same.exit_code == 0 and "50 steps" in same.output, same.output
+    # One step's rate changed by hand: check names that step and its epoch.
+    lr = [list(trace.rates(0)[:-1])]
+    lr[0][23] *= 1.5
+    changed = replace(trace, steps=replace(trace.steps, lr=(tuple(lr[0]),)))
+    changed.save(tmp_path / "c.json")
+    differ = runner.invoke(main, ["check", str(tmp_path / "c.json"), str(tmp_path / "a.json")])
+    assert differ.exit_code == 1
+    assert "first divergence: step 24 (epoch 3), lr of group 0" in differ.output, differ.output
 
 
 def test_a_rate_set_by_hand_between_steps_is_external() -> None:
