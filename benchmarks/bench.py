@@ -2,8 +2,9 @@
 
 Run from the repository root (takes a few minutes; keep the machine otherwise idle)::
 
-    .venv/bin/python benchmarks/bench.py            # 5 rounds
+    .venv/bin/python benchmarks/bench.py                     # both modes, 5 rounds
     .venv/bin/python benchmarks/bench.py --rounds 9
+    .venv/bin/python benchmarks/bench.py --mode contention   # one mode only
 
 Each round runs the lesson's script (``benchmarks/lesson.py``), ``lrviz run`` (three
 schedules and the full report) and ``lrviz run --seeds 0-49`` (150 runs and the report)
@@ -15,9 +16,18 @@ times come from the parent; peak memory counts each command's process tree (see
 ``timed``). Then, in this process, the lesson's training loop runs with and without
 ``lrviz.Recorder``, alternating, for the recorder's overhead, and child processes time
 the training alone (batched engine, exact path) for runs per second. Ratios are
-medians over medians; the machine's speed cancels out of them, its load does not:
-torch's two BLAS threads wait for each other when another process holds a core, so a
-busy machine slows the training of every command, lrviz's more than the lesson's.
+medians over medians; the machine's speed cancels out of them, its load does not.
+
+``--mode`` chooses the conditions, each with its own table (SPEC §9 holds lrviz to the
+same targets in both):
+
+* ``normal``: nothing else runs beside the commands.
+* ``contention``: one competing CPU-bound process (``BUSY``, a Python busy loop) runs
+  beside every measured command, the lesson's script and lrviz's alike, and beside the
+  Recorder loops and the training-alone runs: started and spinning before each, killed
+  after. On a 2-core machine it takes a core that torch's two threads would use.
+* ``both`` (the default): both, a round of each mode in turn (which mode goes first
+  alternates), so drifts of the machine hit both alike.
 
 lrviz's bytecode is compiled first (``compileall``), as ``pip install`` does: with
 ``PYTHONDONTWRITEBYTECODE`` set, an editable checkout would otherwise recompile every
@@ -27,6 +37,7 @@ module at every start, which ``lrviz --help`` would pay.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -36,7 +47,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -52,13 +63,37 @@ start = time.perf_counter()
 if {exact}:
     training.train_each(split, runs, experiment)
 else:
-    batched.disagreement(split, runs, experiment)
-    batched.train(split, runs, experiment)
-print(len(work) / (time.perf_counter() - start))
+    plan = batched.probe_products(split, len(runs))
+    batched.disagreement(split, runs, experiment, plan)
+    batched.train(split, runs, experiment, plan=plan)
+print(len(runs) / (time.perf_counter() - start))
 """
 
 # What any click program pays for --help: click's import and its help formatter.
 BARE_CLICK = "import click; click.Group('x', commands=[click.Command('y')]).main(['--help'])"
+
+# The competing process of contention mode: says it has started, then spins on one core.
+BUSY = "import sys; sys.stdout.write('spinning\\n'); sys.stdout.flush()\nwhile True: pass"
+
+MODES = {"normal": False, "contention": True}
+"""Each mode and whether a competing busy process runs beside every measurement."""
+
+
+@contextlib.contextmanager
+def competing(busy: bool) -> Iterator[None]:
+    """With ``busy``, one CPU-bound process (``BUSY``) runs while the block does: it is
+    spinning before the block starts and killed (and reaped) when the block ends."""
+    if not busy:
+        yield
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", BUSY], stdout=subprocess.PIPE)
+    try:
+        assert spinner.stdout is not None
+        spinner.stdout.readline()  # it has started: from here on it spins
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def regular_install(work: Path) -> Path:
@@ -186,7 +221,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
     parser.add_argument("--seeds", type=int, default=50, help="seeds in the sweep (default 50)")
+    parser.add_argument(
+        "--mode",
+        choices=[*MODES, "both"],
+        default="both",
+        help="normal: nothing else running; contention: one busy process beside every "
+        "command; both (default): a table for each",
+    )
     args = parser.parse_args()
+    modes = list(MODES) if args.mode == "both" else [args.mode]
     lrviz = lrviz_command()
     import lrviz as package
 
@@ -213,43 +256,58 @@ def main() -> None:
         "help here": [*lrviz, "--help"],
         "click": [str(installed / "python"), "-c", BARE_CLICK],
     }
-    wall: dict[str, list[float]] = {name: [] for name in [*commands, *helps, "batched", "exact"]}
-    memory: dict[str, list[float]] = {name: [] for name in commands}
+    names = [*commands, *helps, "batched", "exact"]
+    wall: dict[str, dict[str, list[float]]] = {mode: {name: [] for name in names} for mode in modes}
+    memory: dict[str, dict[str, list[float]]] = {
+        mode: {name: [] for name in commands} for mode in modes
+    }
+    recorder: dict[str, tuple[float, float, float]] = {}
     load = os.getloadavg()[0]
     try:
         for k in range(args.rounds):
-            for name in rotate(list(commands), k):
-                seconds, mib = timed(commands[name](k), work)
-                wall[name].append(seconds)
-                memory[name].append(mib)
-            for _ in range(3):
-                for name, command in helps.items():
-                    wall[name].append(timed(command, work)[0])
-            print(
-                f"round {k + 1}/{args.rounds}: "
-                + ", ".join(f"{name} {wall[name][-1]:.2f} s" for name in commands),
-                file=sys.stderr,
-            )
-        for _ in range(args.rounds):
-            for name, exact, seeds in (("batched", False, args.seeds), ("exact", True, 5)):
-                code = TRAINING.format(seeds=seeds, exact=exact)
-                out = subprocess.run(
-                    [sys.executable, "-c", code],
-                    cwd=work,
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout
-                wall[name].append(float(out))
-        recorder = recorder_overhead(max(15, 6 * args.rounds))
+            for mode in rotate(modes, k):
+                busy = MODES[mode]
+                for name in rotate(list(commands), k):
+                    with competing(busy):
+                        seconds, mib = timed(commands[name](k), work)
+                    wall[mode][name].append(seconds)
+                    memory[mode][name].append(mib)
+                    shutil.rmtree(work / f"{name}{k}", ignore_errors=True)
+                for _ in range(3):
+                    for name, command in helps.items():
+                        with competing(busy):
+                            wall[mode][name].append(timed(command, work)[0])
+                print(
+                    f"round {k + 1}/{args.rounds}, {mode}: "
+                    + ", ".join(f"{name} {wall[mode][name][-1]:.2f} s" for name in commands),
+                    file=sys.stderr,
+                )
+        for k in range(args.rounds):
+            for mode in rotate(modes, k):
+                for name, exact, seeds in (("batched", False, args.seeds), ("exact", True, 5)):
+                    code = TRAINING.format(seeds=seeds, exact=exact)
+                    with competing(MODES[mode]):
+                        out = subprocess.run(
+                            [sys.executable, "-c", code],
+                            cwd=work,
+                            check=True,
+                            capture_output=True,
+                            text=True,
+                        ).stdout
+                    wall[mode][name].append(float(out))
+        for mode in modes:
+            with competing(MODES[mode]):
+                recorder[mode] = recorder_overhead(max(15, 6 * args.rounds))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load = max(load, os.getloadavg()[0])
-    report(args, wall, memory, recorder, load)
+    for mode in modes:
+        report(args, mode, wall[mode], memory[mode], recorder[mode], load)
 
 
 def report(
     args: argparse.Namespace,
+    mode: str,
     wall: dict[str, list[float]],
     memory: dict[str, list[float]],
     recorder: tuple[float, float, float],
@@ -296,10 +354,13 @@ def report(
             1.3,
         ),
     ]
+    beside = "one busy process beside every command" if MODES[mode] else "nothing beside"
+    print()
     print(
-        f"lrviz benchmark: {args.rounds} alternating rounds, medians. Python "
-        f"{platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
-        f"{torch.get_num_threads()} torch threads, load average up to {load:.1f}"
+        f"lrviz benchmark, {mode} mode ({beside}): {args.rounds} alternating rounds, "
+        f"medians. Python {platform.python_version()}, torch {torch.__version__}, "
+        f"{os.cpu_count()} CPUs, {torch.get_num_threads()} torch threads, load average up "
+        f"to {load:.1f}"
     )
     print()
     print(f"| {'measure':<44} | {'lrviz':>9} | {'lesson':>9} | {'ratio':>7} | target   | met |")

@@ -27,17 +27,27 @@ So a sweep gives each run the numbers the exact path gives it, bit for bit
 otherwise grow by orders of magnitude). Before a sweep, :func:`disagreement` trains
 a few epochs of the sweep both ways and compares them; on a machine where they differ
 the runs are trained on the exact path (:func:`lrviz.training.run` warns).
+
+Each product is hundreds of tiny GEMMs, and with torch's threads each is a parallel
+region whose threads wait for each other, for long when another process holds a core
+(:mod:`lrviz.threads`). So the engine computes a product in one thread where
+:func:`probe_products` shows that gives the per-run bits (:data:`Plan`). A GEMM that
+a BLAS splits between two threads by rows of its output gives other last bits in one
+thread, but the same bits as its two row blocks multiplied apart in one thread: so
+MKL's first-layer weight gradient here (rows 0-7 and 8-9). A product that agrees
+neither way keeps torch's thread count.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lrviz.experiment import Experiment
 from lrviz.progress import Progress
+from lrviz.threads import one_thread
 from lrviz.trace import Trace
 from lrviz.training import Run, build_model, describe, schedule_of, train_each
 
@@ -55,6 +65,18 @@ PROBE_EPOCHS = 2
 
 PROBE_RUNS = 16
 """Runs of the sweep :func:`disagreement` compares with the exact path."""
+
+Product = tuple[str, int, int]
+"""A matrix product of the batched engine: ``("forward" | "weight" | "input", layer,
+samples)``: a layer's output, its weight gradient, its input gradient."""
+
+Plan = dict[Product, int]
+"""The products the batched engine computes in one thread, each as two blocks of output
+rows, ``[:k]`` and ``[k:]``, multiplied apart (``k`` = all rows: one block); the others
+use torch's thread count. From :func:`probe_products`."""
+
+_Operands = tuple["torch.Tensor", "torch.Tensor", "torch.Tensor | None"]
+"""A product's left and right operands and its bias (or None)."""
 
 
 def aligned(runs: int, *shape: int) -> torch.Tensor:
@@ -133,8 +155,12 @@ class BatchedAdam:
             # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2); the kernel
             # computes value * t1 * t2 + self, so value * grad comes first here too.
             exp_avg_sq.mul_(c["beta2"]).addcmul_(grad * c["one_minus_beta2"], grad)
-            # denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-            denom = (exp_avg_sq.sqrt() / c["bias_correction2_sqrt"]).add_(c["eps"])
+            # denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps). In one thread:
+            # MKL's sqrt would start a parallel region for every run's slab, and these
+            # correctly rounded operations give each element the same bits however the
+            # elements are shared among threads.
+            with one_thread():
+                denom = (exp_avg_sq.sqrt() / c["bias_correction2_sqrt"]).add_(c["eps"])
             # p.addcdiv_(exp_avg, denom, value=-step_size): value * t1 / t2 + self.
             p.addcdiv_(exp_avg * c["neg_step_size"], denom)
 
@@ -161,13 +187,44 @@ def layer_sizes(model: torch.nn.Module) -> list[tuple[int, int]]:
     return [(m.in_features, m.out_features) for m in linear if isinstance(m, nn.Linear)]
 
 
-class _Net:
-    """The stacked model of every run: weights, gradients and buffers, all aligned."""
+def _multiply(
+    left: torch.Tensor,
+    right: torch.Tensor,
+    out: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    rows: int | None = None,
+) -> None:
+    """``out = bias + left @ right`` batch entry by batch entry (``baddbmm`` / ``bmm``):
+    with torch's thread count, or with ``rows`` in one thread, output rows ``[:rows]``
+    and ``[rows:]`` apart (see :data:`Plan`)."""
+    import torch
 
-    def __init__(self, runs: int, sizes: Sequence[tuple[int, int]], samples: Sequence[int]):
+    blocks = [slice(None)] if rows is None else [slice(0, rows), slice(rows, None)]
+    with one_thread(rows is not None):
+        for block in blocks:
+            if out[:, block].shape[1] == 0:
+                continue
+            if bias is None:
+                torch.bmm(left[:, block], right, out=out[:, block])
+            else:
+                torch.baddbmm(bias, left[:, block], right, out=out[:, block])
+
+
+class _Net:
+    """The stacked model of every run: weights, gradients and buffers, all aligned; its
+    products computed as ``plan`` says (all with torch's thread count by default)."""
+
+    def __init__(
+        self,
+        runs: int,
+        sizes: Sequence[tuple[int, int]],
+        samples: Sequence[int],
+        plan: Mapping[Product, int] | None = None,
+    ):
         import torch
 
         self.runs = runs
+        self.plan = dict(plan or {})
         self.weights = [aligned(runs, o, i) for i, o in sizes]
         self.biases = [aligned(runs, o) for _, o in sizes]
         self.grad_w = [aligned(runs, o, i) for i, o in sizes]
@@ -199,7 +256,8 @@ class _Net:
         h = x.expand(self.runs, *x.shape)
         outs = self.out[x.shape[0]]
         for layer, (w, b, out) in enumerate(zip(self.weights, self.biases, outs, strict=True)):
-            torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2), out=out)
+            rows = self.plan.get(("forward", layer, x.shape[0]))
+            _multiply(h, w.transpose(1, 2), out, b.unsqueeze(1), rows)
             if layer < len(outs) - 1:
                 out.relu_()
             h = out
@@ -232,26 +290,101 @@ class _Net:
         for layer in range(last, -1, -1):
             delta = self.delta[layer]
             inputs = outs[layer - 1] if layer else x.expand(self.runs, *x.shape)
-            torch.bmm(delta.transpose(1, 2), inputs, out=self.grad_w[layer])
+            rows = self.plan.get(("weight", layer, n))
+            _multiply(delta.transpose(1, 2), inputs, self.grad_w[layer], rows=rows)
             torch.sum(delta, 1, out=self.grad_b[layer])
             if layer:
                 back = self.back[layer - 1]
-                torch.bmm(delta, self.weights[layer], out=back)
+                rows = self.plan.get(("input", layer, n))
+                _multiply(delta, self.weights[layer], back, rows=rows)
                 torch.ops.aten.threshold_backward.grad_input(
                     back, outs[layer - 1], 0, grad_input=self.delta[layer - 1]
                 )
 
 
-def disagreement(split: Split, runs: Sequence[Run], experiment: Experiment) -> str | None:
-    """Why this engine cannot be trusted on this machine, or None when it can.
+def _sample(runs: int, size: int) -> list[int]:
+    """About ``size`` indices spread over ``range(runs)``, the first and last among them."""
+    return sorted({*range(0, runs, max(1, runs // size)), runs - 1})
+
+
+def probe_products(split: Split, runs: int) -> Plan:
+    """How the batched engine can compute each of its products in one thread and give
+    the per-run products' bits, probed on random data in every shape it multiplies,
+    ``runs`` at a time (the batch size can change a BLAS's code path), checking a sample
+    of the runs against per-run products made with torch's thread count, as the exact
+    path's are.
+
+    Each product is tried in one thread whole, then as two blocks of output rows split
+    at each row in turn. A product that agrees neither way is left out of the plan and
+    keeps torch's thread count; :func:`disagreement` judges the whole engine.
+    """
+    import torch
+
+    sizes = layer_sizes(build_model())
+    gen = torch.Generator().manual_seed(0)
+    sample = _sample(runs, PROBE_RUNS)
+    plan: Plan = {}
+    for x in (split.x_train, split.x_valid):
+        n = x.shape[0]
+        for layer, (i, o) in enumerate(sizes):
+            inputs = aligned(runs, n, i)
+            inputs.copy_(x if layer == 0 else torch.randn(runs, n, i, generator=gen))
+            w, b, delta = aligned(runs, o, i), aligned(runs, o), aligned(runs, n, o)
+            for t in (w, b, delta):
+                t.copy_(torch.randn(t.shape, generator=gen))
+            # Per-run operands freshly allocated, as the exact path's are.
+            per_run = [[t[r].clone() for t in (inputs, w, b, delta)] for r in sample]
+            products: dict[Product, tuple[_Operands, list[torch.Tensor]]] = {
+                ("forward", layer, n): (
+                    (inputs, w.transpose(1, 2), b.unsqueeze(1)),
+                    [torch.addmm(b_r, x_r, w_r.t()) for x_r, w_r, b_r, _ in per_run],
+                ),
+                ("weight", layer, n): (
+                    (delta.transpose(1, 2), inputs, None),
+                    [d_r.t().mm(x_r) for x_r, _, _, d_r in per_run],
+                ),
+                ("input", layer, n): (
+                    (delta, w, None),
+                    [d_r.mm(w_r) for _, w_r, _, d_r in per_run],
+                ),
+            }
+            if layer == 0:
+                del products[("input", layer, n)]  # the data needs no gradient
+            for product, (operands, singles) in products.items():
+                rows = operands[0].shape[1]
+                ways = (rows, *range(1, rows))
+                how = next((k for k in ways if _agree(operands, k, singles, sample)), None)
+                if how is not None:
+                    plan[product] = how
+    return plan
+
+
+def _agree(
+    operands: _Operands, rows: int, singles: Sequence[torch.Tensor], sample: Sequence[int]
+) -> bool:
+    """Whether the batched product of ``operands`` computed in one thread with ``rows``
+    (see :func:`_multiply`) gives the runs in ``sample`` the bits of their ``singles``."""
+    import torch
+
+    left, right, bias = operands
+    out = aligned(left.shape[0], left.shape[1], right.shape[2])
+    _multiply(left, right, out, bias, rows)
+    return all(torch.equal(s, out[r]) for s, r in zip(singles, sample, strict=True))
+
+
+def disagreement(
+    split: Split, runs: Sequence[Run], experiment: Experiment, plan: Mapping[Product, int]
+) -> str | None:
+    """Why this engine, computing its products as ``plan`` says, cannot be trusted on
+    this machine, or None when it can.
 
     Trains the first epochs of the whole sweep here (the batch size can change a BLAS's
     code path) and a sample of its runs on the exact path, and compares them bit for bit:
     forward, loss, backward, Adam and the schedules, end to end.
     """
     probe = replace(experiment, epochs=min(PROBE_EPOCHS, experiment.epochs))
-    batched = train(split, runs, probe)
-    sample = sorted({*range(0, len(runs), max(1, len(runs) // PROBE_RUNS)), len(runs) - 1})
+    batched = train(split, runs, probe, plan=plan)
+    sample = _sample(len(runs), PROBE_RUNS)
     exact = train_each(split, [runs[r] for r in sample], probe)
     for r, trace in zip(sample, exact, strict=True):
         if batched[r].to_json() != trace.to_json():  # NaN equals NaN in the file
@@ -282,9 +415,16 @@ def _steppers(runs: Sequence[Run], experiment: Experiment) -> tuple[list[Stepper
 
 
 def train(
-    split: Split, runs: Sequence[Run], experiment: Experiment, progress: Progress | None = None
+    split: Split,
+    runs: Sequence[Run],
+    experiment: Experiment,
+    progress: Progress | None = None,
+    plan: Mapping[Product, int] | None = None,
 ) -> list[Trace]:
     """Train every run at once; one trace per run (without events), as the exact path's.
+
+    Products are computed as ``plan`` (from :func:`probe_products`) says; without one,
+    all with torch's thread count.
 
     Raises:
         ValueError: A scheduler fails while stepping.
@@ -297,7 +437,7 @@ def train(
         torch.manual_seed(seed)
         model = build_model()
         initial[seed] = [p.detach() for p in model.parameters()]
-    net = _Net(n, layer_sizes(model), (split.x_train.shape[0], split.x_valid.shape[0]))
+    net = _Net(n, layer_sizes(model), (split.x_train.shape[0], split.x_valid.shape[0]), plan)
     with torch.no_grad():
         for k, p in enumerate(net.params):
             p.copy_(torch.stack([initial[r.seed][k] for r in runs]))

@@ -305,10 +305,17 @@ def entry() -> None:
     workers), non-daemon threads are joined, the ``atexit`` hooks run (multiprocessing's
     among them) and the streams are flushed. Tests call :func:`main` and keep the usual
     exit.
+
+    First, before anything imports torch, its OpenMP threads are told to sleep rather
+    than spin while they wait for each other, unless the environment says otherwise
+    (why: :mod:`lrviz.threads`). The runtime reads this once, when torch loads it; child
+    processes (``--jobs`` workers) inherit it. It changes how threads wait, not how
+    work is split among them: the numbers stay the same.
     """
     import atexit
     import threading
 
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     code = 0
     try:
         main()

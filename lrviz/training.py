@@ -118,9 +118,10 @@ def _batched(
     from lrviz import batched
 
     try:
-        problem = batched.disagreement(split, runs, experiment)
+        plan = batched.probe_products(split, len(runs))
+        problem = batched.disagreement(split, runs, experiment, plan)
         if problem is None:
-            return batched.train(split, runs, experiment, progress)
+            return batched.train(split, runs, experiment, progress, plan)
     except Exception as exc:
         problem = f"the batched engine failed ({type(exc).__name__}: {exc})"
     warnings.warn(

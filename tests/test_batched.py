@@ -60,9 +60,47 @@ def test_a_sweep_is_the_exact_path_bit_for_bit(label: str) -> None:
 def test_every_schedule_batched_is_the_exact_path(split: data.Split, kind: Kind) -> None:
     experiment = Experiment(seeds=(0, 1), epochs=12, schedules=(spec_of(kind),))
     runs = training.plan(experiment)
+    plan = batched.probe_products(split, len(runs))  # as training.run trains them
     assert_same_traces(
-        batched.train(split, runs, experiment), training.train_each(split, runs, experiment)
+        batched.train(split, runs, experiment, plan=plan),
+        training.train_each(split, runs, experiment),
     )
+
+
+def test_products_in_one_thread_give_the_runs_of_products_in_all(split: data.Split) -> None:
+    experiment = Experiment(seeds=(26, 0, 7), epochs=40)  # seed 26 is chaotic
+    runs = training.plan(experiment)
+    plan = batched.probe_products(split, len(runs))
+    assert plan, "no product can be computed in one thread here"
+    threads = torch.get_num_threads()
+    planned = batched.train(split, runs, experiment, plan=plan)
+    assert torch.get_num_threads() == threads
+    threaded = batched.train(split, runs, experiment)
+    assert [t.epochs for t in planned] == [t.epochs for t in threaded]
+
+
+def test_a_product_that_agrees_no_way_in_one_thread_keeps_the_thread_count(
+    split: data.Split, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int | None] = []
+    multiply = batched._multiply
+
+    def counted(
+        left: torch.Tensor,
+        right: torch.Tensor,
+        out: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        rows: int | None = None,
+    ) -> None:
+        calls.append(rows)
+        multiply(left, right, out, bias, rows)
+
+    monkeypatch.setattr(batched, "_agree", lambda *args: False)
+    assert batched.probe_products(split, 4) == {}
+    monkeypatch.setattr(batched, "_multiply", counted)
+    experiment = Experiment(seeds=(0, 1), epochs=2)
+    batched.train(split, training.plan(experiment), experiment, plan={})
+    assert calls and set(calls) == {None}
 
 
 def test_a_run_does_not_depend_on_the_other_runs_of_its_sweep(split: data.Split) -> None:
@@ -75,7 +113,9 @@ def test_a_run_does_not_depend_on_the_other_runs_of_its_sweep(split: data.Split)
 
 def test_the_probe_finds_nothing_on_this_machine(split: data.Split) -> None:
     experiment = Experiment(seeds=tuple(range(40)), epochs=3)
-    assert batched.disagreement(split, training.plan(experiment), experiment) is None
+    runs = training.plan(experiment)
+    plan = batched.probe_products(split, len(runs))
+    assert batched.disagreement(split, runs, experiment, plan) is None
 
 
 def test_the_probe_sees_a_difference_in_the_last_bits(
@@ -90,7 +130,7 @@ def test_the_probe_sees_a_difference_in_the_last_bits(
 
     monkeypatch.setattr(batched._Net, "forward", off_in_the_last_bits)
     experiment = Experiment(seeds=(3, 4, 5), epochs=3, schedules=(parse_spec("exp"),))
-    problem = batched.disagreement(split, training.plan(experiment), experiment)
+    problem = batched.disagreement(split, training.plan(experiment), experiment, {})
     assert problem is not None and "run 3 of 3, exp seed 5" in problem
 
 
@@ -106,7 +146,7 @@ def test_misaligned_operands_give_other_bits_here(
 
     monkeypatch.setattr(batched, "aligned", unaligned)
     experiment = Experiment(seeds=tuple(range(40)), epochs=3)
-    if batched.disagreement(split, training.plan(experiment), experiment) is None:
+    if batched.disagreement(split, training.plan(experiment), experiment, {}) is None:
         pytest.skip("this machine's BLAS gives misaligned operands the same bits")
 
 

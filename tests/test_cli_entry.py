@@ -139,3 +139,27 @@ def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+WAIT_POLICY = """
+import atexit, os, sys
+atexit.register(lambda: print(os.environ.get("OMP_WAIT_POLICY")))
+from lrviz.cli import entry
+assert "torch" not in sys.modules  # the runtime reads the policy when torch loads it
+sys.argv = ["lrviz", "--version"]
+entry()
+"""
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_threads_wait_passively_unless_the_environment_says_otherwise(
+    given: str | None, seen: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    done = subprocess.run(
+        [sys.executable, "-c", WAIT_POLICY], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == seen

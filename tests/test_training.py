@@ -48,7 +48,7 @@ def test_disagreeing_kernels_fall_back_to_the_exact_path(monkeypatch: pytest.Mon
 
 
 def test_a_failing_engine_falls_back_to_the_exact_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fails(*args: object) -> None:
+    def fails(*args: object, **kwargs: object) -> None:
         raise TypeError("bmm() got an unexpected keyword argument 'out'")
 
     monkeypatch.setattr(batched, "train", fails)
