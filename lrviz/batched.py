@@ -471,10 +471,14 @@ def train(
             if progress:
                 progress("training", epoch, experiment.epochs)
     traces = []
+    rates_of: dict[int, Trace] = {}  # per stepper: its runs share the schedule and rates
     for r, run in enumerate(runs):
-        rates = steppers[stepper_of[r]].recorder.to_trace(
-            source="run", schedule=schedule_of(run), explained=False
-        )
+        s = stepper_of[r]
+        if s not in rates_of:
+            rates_of[s] = steppers[s].recorder.to_trace(
+                source="run", schedule=schedule_of(run), explained=False
+            )
+        rates = rates_of[s]
         epochs = tuple(
             replace(
                 e,
