@@ -54,7 +54,8 @@ HERE = Path(__file__).resolve().parent
 LESSON = HERE / "lesson.py"
 
 TRAINING = """
-import sys, time
+import os, sys, time
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the lrviz command sets it
 from lrviz import batched, data, training
 from lrviz.experiment import Experiment
 experiment = Experiment(seeds=tuple(range({seeds})))
@@ -136,10 +137,11 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def timed(command: Sequence[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of one child process and its own
-    children together: the larger of ``wait4``'s peak (the biggest single process) and
-    the process tree's total, sampled every 20 ms (lrviz run forks a figure worker)."""
+def timed(command: Sequence[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak resident memory (MiB) of one child process and
+    its own children together. The peak is the larger of ``wait4``'s (the biggest single
+    process) and the process tree's total, sampled every 20 ms (lrviz run forks a figure
+    worker)."""
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     samples = [0]
@@ -160,7 +162,8 @@ def timed(command: Sequence[str], cwd: Path) -> tuple[float, float]:
     if child.returncode != 0:
         assert child.stderr is not None
         sys.exit(f"{' '.join(command)} failed ({child.returncode}): {child.stderr.read().decode()}")
-    return wall, max(usage.ru_maxrss * 1024, peak) / 2**20  # Linux reports KiB
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, max(usage.ru_maxrss * 1024, peak) / 2**20  # Linux reports KiB
 
 
 def recorder_overhead(rounds: int) -> tuple[float, float, float]:
@@ -269,7 +272,7 @@ def main() -> None:
                 busy = MODES[mode]
                 for name in rotate(list(commands), k):
                     with competing(busy):
-                        seconds, mib = timed(commands[name](k), work)
+                        seconds, _, mib = timed(commands[name](k), work)
                     wall[mode][name].append(seconds)
                     memory[mode][name].append(mib)
                     shutil.rmtree(work / f"{name}{k}", ignore_errors=True)

@@ -34,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import tree_rss  # noqa: E402  (the same memory measure as the other benchmarks)
+from bench import timed  # noqa: E402  (the same measures as the other benchmarks)
 
 TARGET_SECONDS = 5.0
 TARGET_MIB = 1024.0
@@ -101,32 +101,6 @@ def build(steps: int, per_epoch: int) -> object:
     )
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (the process and its children) and peak MiB."""
-    import threading
-
-    start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    samples = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.02):
-            samples.append(tree_rss(child.pid))
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    if os.waitstatus_to_exitcode(status) != 0:
-        assert child.stderr is not None
-        sys.exit(f"{' '.join(command)} failed: {child.stderr.read().decode()}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return wall, cpu, max(usage.ru_maxrss * 1024, max(samples)) / 2**20
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -158,7 +132,7 @@ def main() -> None:
         results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
         for _ in range(args.rounds):
             for name, command in commands.items():
-                results[name].append(measure(command, folder))
+                results[name].append(timed(command, folder))
         print(f"medians of {args.rounds} rounds; load average {os.getloadavg()[0]:.1f}")
         print(f"{'command':18} {'wall s':>7} {'CPU s':>6} {'peak MiB':>9}   vs target (5 s, 1 GiB)")
         for name, rows in results.items():

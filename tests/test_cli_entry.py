@@ -7,12 +7,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from processes import processes_marked, wait_for
 
 from lrviz.__about__ import __version__
 
@@ -114,31 +113,6 @@ def test_lrviz_run_with_jobs_exits_and_leaves_no_process(tmp_path: Path) -> None
     assert (done.returncode, done.stderr) == (0, "")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "index.html", "traces"]
     assert wait_for(lambda: not processes_marked(mark)), processes_marked(mark)
-
-
-def processes_marked(mark: str) -> list[str]:
-    """The command lines of the running processes whose environment holds ``mark``:
-    every process a command started, wherever it was reparented to."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if not proc.name.isdigit() or mark.encode() not in (proc / "environ").read_bytes():
-                continue
-            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue  # ended, waiting to be collected
-            found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 WAIT_POLICY = """

@@ -34,6 +34,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from processes import processes_marked, wait_for
 
 from lrviz.cli import _Command
 from lrviz.report import remove_dead_stages, write_report
@@ -181,21 +182,6 @@ def report(folder: Path) -> dict[str, bytes]:
     }
 
 
-def processes_marked(mark: str) -> list[str]:
-    """The command lines of the running processes whose environment holds ``mark``."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if not proc.name.isdigit() or mark.encode() not in (proc / "environ").read_bytes():
-                continue
-            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue  # ended, waiting to be collected
-            found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
-
-
 def loky_workers_ignoring_ctrl_c(mark: str) -> list[int]:
     """joblib's workers of the marked run that are set up: they ignore Ctrl-C."""
     found = []
@@ -224,15 +210,6 @@ def children(pid: int) -> list[int]:
 
 def grandchildren(pid: int) -> list[int]:
     return [g for c in children(pid) for g in children(c)]
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def probe_command(body: Callable[[], None]) -> click.Command:
