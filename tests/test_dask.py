@@ -15,7 +15,9 @@ distributed = pytest.importorskip("dask.distributed", reason="the dask extra")
 
 
 @pytest.mark.slow
-def test_an_exact_sweep_on_a_dask_cluster_is_the_sweep_here() -> None:
+def test_an_exact_sweep_on_a_dask_cluster_is_the_sweep_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from joblib import parallel_config
 
     # Seed 26 is chaotic: another thread count in the workers would change its numbers.
@@ -24,6 +26,8 @@ def test_an_exact_sweep_on_a_dask_cluster_is_the_sweep_here() -> None:
     threads = str(torch.get_num_threads())
     # dask's workers default to one BLAS thread; give them this process's count.
     environ = {name: threads for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    for name, value in environ.items():  # the nanny sets them here too; undone after
+        monkeypatch.setenv(name, value)
     with (
         distributed.LocalCluster(
             n_workers=2,

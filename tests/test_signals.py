@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -43,9 +43,13 @@ from lrviz.trace import Trace
 GOLDEN = Path(__file__).parent / "golden" / "run-default"
 
 LAUNCH = """
-import os, sys, time, types
+import os, signal, sys, time, types
 from pathlib import Path
 import lrviz.report
+# As a job in a terminal starts, whatever the test runner's own dispositions (a runner
+# started in the background or under nohup ignores these, and lrviz would keep them so).
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 marker = Path(sys.argv.pop(1))
 real_replace = os.replace
 
@@ -217,6 +221,24 @@ def probe_command(body: Callable[[], None]) -> click.Command:
     return click.command(cls=_Command)(body)
 
 
+@pytest.fixture
+def default_dispositions() -> Iterator[None]:
+    """Stop signals handled as in a terminal's foreground job for the test, whatever the
+    runner's own (one started in the background or under nohup ignores SIGINT, SIGHUP)."""
+    defaults = {
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGTERM: signal.SIG_DFL,
+        signal.SIGHUP: signal.SIG_DFL,
+    }
+    previous = {s: signal.signal(s, handler) for s, handler in defaults.items()}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@pytest.mark.usefixtures("default_dispositions")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_stop_signal_during_a_command_is_one_line_and_128_plus_n(
     signum: signal.Signals,
@@ -239,6 +261,7 @@ def test_a_stop_signal_during_a_command_is_one_line_and_128_plus_n(
     assert {s: signal.getsignal(s) for s in before} == before  # put back
 
 
+@pytest.mark.usefixtures("default_dispositions")
 def test_signals_ignored_at_start_stay_ignored() -> None:
     """``nohup lrviz run`` keeps ignoring the hang-up."""
     seen = {}
