@@ -324,11 +324,14 @@ def legend_label(trace: Trace) -> str:
 
 
 def loss_name(traces: Sequence[Trace]) -> str | None:
-    """The loss function the traces recorded (``experiment["loss"]``), when they agree."""
+    """The loss function the traces with losses recorded (``experiment["loss"]``), when
+    every one of them recorded the same (one that named none leaves it unnamed)."""
     names = {
-        str(t.experiment["loss"])
+        None
+        if t.experiment is None or t.experiment.get("loss") is None
+        else str(t.experiment["loss"])
         for t in traces
-        if t.experiment is not None and t.experiment.get("loss") is not None
+        if has([t], "train_loss") or has([t], "val_loss")
     }
     return names.pop() if len(names) == 1 else None
 

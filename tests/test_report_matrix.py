@@ -16,7 +16,7 @@ import html5lib
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
-from shapes import SHAPES
+from shapes import SHAPES, golden_run, plateau_max, simulate
 
 from lrviz import bands, plots, series
 from lrviz.explanation import metric_name, milestones
@@ -242,6 +242,15 @@ def test_axis_labels_use_the_recorded_names(built: Callable[[str], Built], shape
         if detail.metric is not None:
             right = plots.schedule_detail(trace, i).axes[-1].get_ylabel()
             assert right.startswith(series.metric_label(metric_name(trace))), right
+
+
+def test_a_loss_is_named_only_when_every_trace_with_losses_named_it() -> None:
+    run, recorded, simulated = golden_run()[0], plateau_max(), simulate("cosine", epochs=5)
+    assert run.experiment is not None and run.experiment["loss"] == "CrossEntropyLoss"
+    assert series.loss_name([run, simulated]) == "CrossEntropyLoss"  # no losses: no say
+    assert series.loss_name([run, recorded]) is None  # the recorded loop named none
+    assert series.loss_name([simulated]) is None
+    assert plots.losses([run, recorded]).axes[0].get_ylabel().startswith("loss")
 
 
 def test_the_issue_s_recorded_loop(built: Callable[[str], Built]) -> None:
