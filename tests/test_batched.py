@@ -134,20 +134,28 @@ def test_the_probe_sees_a_difference_in_the_last_bits(
     assert problem is not None and "run 3 of 3, exp seed 5" in problem
 
 
-def test_misaligned_operands_give_other_bits_here(
+def test_the_probe_sees_misaligned_operands(
     split: data.Split, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Why every run's slab is aligned. Machine-dependent: MKL on this x86 machine picks
-    another kernel for operands off a 64-byte boundary; another BLAS may not."""
+    """Why every run's slab is aligned, and that the probe would notice if one were not.
+    Machine-dependent: MKL on this x86 machine picks another kernel for operands off a
+    64-byte boundary; on a BLAS that does not, there is nothing to notice."""
 
     def unaligned(runs: int, *shape: int) -> torch.Tensor:
         # Slabs packed back to back: most start off a 64-byte boundary.
         return torch.zeros(runs, *shape)
 
-    monkeypatch.setattr(batched, "aligned", unaligned)
-    experiment = Experiment(seeds=tuple(range(40)), epochs=3)
-    if batched.disagreement(split, training.plan(experiment), experiment, {}) is None:
+    runs, x = 40, split.x_train
+    delta = unaligned(runs, x.shape[0], 10)
+    delta.copy_(torch.randn(delta.shape, generator=torch.Generator().manual_seed(0)))
+    inputs = unaligned(runs, *x.shape)
+    inputs.copy_(x)
+    packed = torch.bmm(delta.transpose(1, 2), inputs)  # the first layer's weight gradient
+    if all(torch.equal(packed[r], delta[r].clone().t().mm(x)) for r in range(runs)):
         pytest.skip("this machine's BLAS gives misaligned operands the same bits")
+    monkeypatch.setattr(batched, "aligned", unaligned)
+    experiment = Experiment(seeds=tuple(range(runs)), epochs=3)
+    assert batched.disagreement(split, training.plan(experiment), experiment, {}) is not None
 
 
 @pytest.mark.parametrize(
