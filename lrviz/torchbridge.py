@@ -58,11 +58,6 @@ def momenta(optimizer: Any) -> tuple[float, ...]:
     )
 
 
-def varies_momentum(kind: Kind, params: Mapping[str, Any]) -> bool:
-    """Whether the schedule sets momentum (Adam's beta1) as it goes."""
-    return kind.cycles_momentum and bool(params.get("cycle_momentum"))
-
-
 def build(kind: Kind, params: Mapping[str, Any], optimizer: Any) -> Any:
     """Construct the real torch scheduler on ``optimizer`` (a composite with its children).
 
@@ -139,11 +134,6 @@ def check_groups(kind: Kind, optimizer: Any, when: str) -> None:
                 f"{kind.name} sets {name}'s momentum to {group['momentum']!r} {when}; "
                 "momentum must be a finite number >= 0"
             )
-
-
-def state_of(kind: Kind, scheduler: Any) -> dict[str, Any]:
-    """The recorded attributes of a scheduler, as plain JSON-ready values."""
-    return {key: _plain(getattr(scheduler, key)) for key in kind.state_keys}
 
 
 def params_of(scheduler: Any, kind: Kind | None = None) -> dict[str, Any]:
