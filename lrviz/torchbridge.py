@@ -1,5 +1,5 @@
 """Where lrviz meets torch: building the real schedulers, stepping them, and reading
-rates, momenta, state and arguments back from live torch objects.
+rates and constructor arguments back from live torch objects.
 
 Every other module sees schedules as data (:mod:`lrviz.schedules`, :mod:`lrviz.trace`);
 this one imports torch, inside the functions that need it.
@@ -48,14 +48,6 @@ def provenance(source: str) -> dict[str, str]:
 def rates(optimizer: Any) -> tuple[float, ...]:
     """The current rate of each param group."""
     return tuple(float(g["lr"]) for g in optimizer.param_groups)
-
-
-def momenta(optimizer: Any) -> tuple[float, ...]:
-    """Each group's momentum: Adam's beta1, or SGD's ``momentum``."""
-    return tuple(
-        float(g["betas"][0]) if "betas" in g else float(g["momentum"])
-        for g in optimizer.param_groups
-    )
 
 
 def build(kind: Kind, params: Mapping[str, Any], optimizer: Any) -> Any:
