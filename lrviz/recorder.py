@@ -36,12 +36,16 @@ import functools
 import inspect
 import numbers
 import operator
+import sys
+import warnings
 import weakref
 from array import array
 from collections.abc import Callable, Iterator, Mapping
+from types import CodeType, FrameType
 from typing import Any, Literal
 
 from lrviz import schedules
+from lrviz.text import short_repr
 from lrviz.torchbridge import params_of, provenance, rates
 from lrviz.trace import Epoch, Steps, Trace
 
@@ -78,6 +82,7 @@ class Recorder:
                 f"optimizer must be a torch optimizer (with param_groups), got "
                 f"{type(optimizer).__name__}"
             )
+        _check_scheduler(scheduler, optimizer)
         if every not in ("epoch", "step"):
             raise TypeError(f"every must be 'epoch' or 'step', got {every!r}")
         if label is not None and (not isinstance(label, str) or not label.strip()):
@@ -88,7 +93,7 @@ class Recorder:
         self.label = label
         self.every = every
         self._kind = None if scheduler is None else schedules.for_scheduler(scheduler)
-        self._name = "none" if scheduler is None else _class_name(type(scheduler))
+        self._name = "none" if scheduler is None else _class_name(schedules.class_of(scheduler))
         recognised = None if scheduler is None else schedules.recognise(scheduler)
         self._params = None if recognised is None else recognised[1]
         if recognised is not None:  # a framework's schedule, by its own name
@@ -124,6 +129,8 @@ class Recorder:
         self._epochs: list[Epoch] = []
         self._pending = 0  # optimizer updates since the last step
         self._stepped = False  # a scheduler step since the last call of step()
+        self._changes = 0  # calls of log() and step(), for the cached trace
+        self._cached: tuple[tuple[Any, ...], Trace] | None = None
         if scheduler is not None:
             _watch(scheduler, self)
         _count_updates(optimizer, self)
@@ -135,6 +142,7 @@ class Recorder:
         last call, a step without one is recorded (with ``every="step"``, a schedule
         stepped per epoch is then seen per batch; a rate set by hand, per step)."""
         if not self._stepped:
+            self._changes += 1
             self._unscheduled.append(self._count + 1)
             self._before()
             if self._state_of is not None:
@@ -153,6 +161,13 @@ class Recorder:
         Values may be floats or 0-dim tensors. ``metric`` is only needed when the
         scheduler is not stepped with it (lrviz sees what ``scheduler.step`` gets).
         """
+        given = {
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "val_accuracy": val_accuracy,
+            "metric": metric,
+        }
+        logged = {name: _logged(value, name) for name, value in given.items()}
         last = self._count
         start = self._epochs[-1].step or 0 if self._epochs else 0
         seen = self._metrics.get(last) if last > start else None
@@ -160,14 +175,15 @@ class Recorder:
             Epoch(
                 epoch=len(self._epochs) + 1,
                 lr=self._epoch_start,
-                train_loss=_float(train_loss),
-                val_loss=_float(val_loss),
-                val_accuracy=_float(val_accuracy),
-                metric=_float(seen if seen is not None else metric),
+                train_loss=logged["train_loss"],
+                val_loss=logged["val_loss"],
+                val_accuracy=logged["val_accuracy"],
+                metric=logged["metric"] if seen is None else _float(seen),
                 step=last,
             )
         )
         self._epoch_start = rates(self.optimizer)
+        self._changes += 1
 
     # -- what the scheduler and optimizer call --------------------------------------------
 
@@ -185,6 +201,15 @@ class Recorder:
             self._metrics[k] = value
         else:  # torch counts epochs from 0 (``step(epoch + i / iters)``); a trace from 1
             self._epochs_given[k] = float(value) + 1
+
+    def _undo(self) -> None:
+        """Forget the step :meth:`_before` began: torch's ``step`` raised, having changed
+        no rate; the updates before it count at the next step."""
+        self._pending += self._updates.pop(self._count, 1)
+        self._count -= 1
+        del self._lr[len(self._lr) - self._width :]
+        if self._momenta_of is not None:
+            del self._momenta[len(self._momenta) - self._width :]
 
     def _before(self) -> None:
         """Just before a step: the rates (and momenta) its updates used, as floats now (a
@@ -237,8 +262,13 @@ class Recorder:
 
     @property
     def trace(self) -> Trace:
-        """The trace so far, with its events explained."""
-        return self.to_trace()
+        """The trace so far, with its events explained: computed once per change of the
+        recording (a scheduler step, an optimizer update, a call of ``log`` or ``step``,
+        a rate set by hand)."""
+        key = (self._count, self._pending, self._changes, rates(self.optimizer), self.label)
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, self.to_trace())
+        return self._cached[1]
 
     def _one_step_per_epoch(self) -> bool:
         """Whether every logged epoch had exactly one scheduler step, and nothing else."""
@@ -341,6 +371,30 @@ class Recorder:
         )
 
 
+def _check_scheduler(scheduler: Any, optimizer: Any) -> None:
+    """A scheduler (anything with a ``step`` to call) that sets ``optimizer``'s rates.
+
+    Raises:
+        TypeError: ``scheduler`` has no ``step`` method.
+        ValueError: It steps another optimizer than ``optimizer``.
+    """
+    if scheduler is None:
+        return
+    if not callable(getattr(scheduler, "step", None)):
+        raise TypeError(
+            "scheduler must be a learning-rate scheduler (an object with a step() method, "
+            f"such as torch.optim.lr_scheduler.StepLR(optimizer, ...)), got {short_repr(scheduler)}"
+        )
+    stepped = getattr(scheduler, "optimizer", optimizer)
+    if stepped is not optimizer:
+        raise ValueError(
+            "scheduler steps the rates of another optimizer "
+            f"({type(stepped).__name__} at {id(stepped):#x}) than optimizer "
+            f"({type(optimizer).__name__} at {id(optimizer):#x}): give the Recorder the "
+            "optimizer its scheduler was built on"
+        )
+
+
 # -- watching the scheduler and the optimizer ---------------------------------------------
 
 _LR = operator.itemgetter("lr")
@@ -357,30 +411,59 @@ _BETAS = operator.itemgetter("betas")
 
 
 def _watch(scheduler: Any, recorder: Recorder) -> None:
-    """Swap the scheduler's class for a subclass whose ``step`` tells ``recorder``."""
+    """Swap the scheduler's class for a subclass whose ``step`` tells ``recorder`` (and
+    every recorder watching it already: a user's and a framework callback's)."""
+    watching = type(scheduler).__dict__.get("_lrviz_recorders")
+    if watching is not None:
+        watching.append(weakref.ref(recorder))
+        return
     base = type(scheduler)
     base_step = base.step
-    ref = weakref.ref(recorder)
+    refs = [weakref.ref(recorder)]
 
     def step(self: Any, *args: Any, **kwargs: Any) -> Any:
-        rec = ref()
-        if rec is None:
-            return base_step(self, *args, **kwargs)
-        rec._before()
-        out = base_step(self, *args, **kwargs)
-        if rec._state_of is not None:
-            rec._state.append(rec._state_of(self))
-        if args or kwargs:
-            rec._given(rec._count, args, kwargs)
-        rec._stepped = True
+        for ref in refs:
+            rec = ref()
+            if rec is not None:
+                rec._before()
+        # Warnings torch gives the caller of its step (stacklevel=2) are given to the
+        # caller of this one: see _reattribute.
+        outside = warnings.filters, warnings._showwarnmsg  # type: ignore[attr-defined]
+        capturing = outside[1] is not _reattribute
+        if capturing:
+            _OUTSIDE[:] = outside
+            warnings.filters, warnings._showwarnmsg = _ALWAYS, _reattribute  # type: ignore[attr-defined]
+        try:
+            out = base_step(self, *args, **kwargs)
+        except BaseException:
+            for ref in refs:  # torch changed nothing (OneCycleLR stepped past its end)
+                rec = ref()
+                if rec is not None:
+                    rec._undo()
+            raise
+        finally:
+            if capturing:
+                warnings.filters, warnings._showwarnmsg = outside  # type: ignore[attr-defined]
+        for ref in refs:
+            rec = ref()
+            if rec is not None:
+                if rec._state_of is not None:
+                    rec._state.append(rec._state_of(self))
+                if args or kwargs:
+                    rec._given(rec._count, args, kwargs)
+                rec._stepped = True
         return out
 
     def __reduce_ex__(self: Any, protocol: Any) -> Any:
-        # Pickled and copied as the class it was, without the recording.
+        # Pickled and copied as the class it was, without the recording: nothing of
+        # lrviz's is referenced, so the pickle loads where lrviz is not installed.
         reduced = base.__reduce_ex__(self, protocol)  # type: ignore[call-arg]
-        if isinstance(reduced, tuple) and reduced[0] is getattr(copyreg, "__newobj__", None):
-            return (_new, (base, *reduced[1][1:]), *reduced[2:])
-        return reduced
+        if not isinstance(reduced, tuple) or not reduced[1] or reduced[1][0] is not type(self):
+            return reduced
+        func, args, *rest = reduced
+        if func is getattr(copyreg, "__newobj__", None):  # which insists on the own class
+            func = base.__new__
+        return (func, (base, *args[1:]), *rest)
 
     watched = type(
         base.__name__,
@@ -390,6 +473,8 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
             "__reduce_ex__": __reduce_ex__,
             "__module__": base.__module__,
             "__qualname__": base.__qualname__,
+            "_lrviz_base": base,  # what lrviz looks the scheduler up by
+            "_lrviz_recorders": refs,
         },
     )
     scheduler.__class__ = watched
@@ -398,9 +483,61 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
     scheduler.__dict__ = dict(scheduler.__dict__)
 
 
-def _new(cls: type, *args: Any) -> Any:
-    """A new instance of ``cls`` for pickle to fill in (``copyreg.__newobj__``'s work)."""
-    return cls.__new__(cls, *args)
+_STEP_CODE = next(
+    c for c in _watch.__code__.co_consts if isinstance(c, CodeType) and c.co_name == "step"
+)
+"""The code of the watched ``step``: a warning given to a frame of it was meant for its caller."""
+
+_ALWAYS = [("always", None, Warning, None, 0)]
+"""The warning filters while a watched ``step`` runs: every warning reaches
+:func:`_reattribute`, which applies the real ones."""
+
+_OUTSIDE: list[Any] = []
+"""The warning filters and ``warnings._showwarnmsg`` outside the watched ``step``."""
+
+
+def _reattribute(message: warnings.WarningMessage) -> None:
+    """Issue a warning given inside a watched ``step`` as it would have been without the
+    recording: a warning torch gives to the caller of its ``step`` names the user's line,
+    not lrviz's wrapper, and is filtered (shown once, ignored, raised as an error) there.
+
+    It is issued at once, inside torch's step, so that a filter of "error" raises where
+    torch's own warning would have.
+    """
+    filters, show = _OUTSIDE
+    warnings.filters, warnings._showwarnmsg = filters, show  # type: ignore[attr-defined]
+    try:
+        frame = _frame_of(message)
+        if frame is None:  # not given to a frame on this stack (warn_explicit): as it was
+            warnings.warn_explicit(
+                message.message, message.category, message.filename, message.lineno
+            )
+            return
+        while frame.f_code is _STEP_CODE and frame.f_back is not None:
+            frame = frame.f_back
+        f_globals = frame.f_globals
+        warnings.warn_explicit(
+            message.message,
+            message.category,
+            frame.f_code.co_filename,
+            frame.f_lineno,
+            module=f_globals.get("__name__"),
+            registry=f_globals.setdefault("__warningregistry__", {}),
+            module_globals=f_globals,
+            source=message.source,
+        )
+    finally:
+        warnings.filters, warnings._showwarnmsg = _ALWAYS, _reattribute  # type: ignore[attr-defined]
+
+
+def _frame_of(message: warnings.WarningMessage) -> FrameType | None:
+    """The frame on this stack a warning was given to (by its ``stacklevel``), or None."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        if frame.f_lineno == message.lineno and frame.f_code.co_filename == message.filename:
+            return frame
+        frame = frame.f_back
+    return None
 
 
 def _count_updates(optimizer: Any, recorder: Recorder) -> None:
@@ -427,7 +564,7 @@ def _first_argument(scheduler: Any) -> Literal["metric", "epoch"]:
     if kind is not None:
         return "metric" if kind.needs_metric else "epoch"
     try:
-        parameters = list(inspect.signature(type(scheduler).step).parameters)[1:]
+        parameters = list(inspect.signature(schedules.class_of(scheduler).step).parameters)[1:]
     except (TypeError, ValueError):
         return "epoch"
     return "epoch" if not parameters or parameters[0] == "epoch" else "metric"
@@ -476,11 +613,18 @@ def _described(scheduler: Any) -> dict[str, Any]:
             continue
         if isinstance(value, bool | str | numbers.Real) or value is None:
             out[key] = _plain(value)
+        elif isinstance(value, list | tuple) and all(_is_number(v) for v in value):
+            out[key] = [_plain(v) for v in value]  # milestones, one value per group
         elif isinstance(value, list | tuple) and all(callable(v) for v in value):
             out[key] = [describe_function(v) for v in value]
         elif callable(value):
             out[key] = describe_function(value)
     return out
+
+
+def _is_number(value: Any) -> bool:
+    """A real number that is not a bool."""
+    return type(value) is not bool and isinstance(value, numbers.Real)
 
 
 def describe_function(fn: Callable[..., Any]) -> str:
@@ -511,6 +655,30 @@ def _plain(value: Any) -> Any:
         except (TypeError, ValueError, RuntimeError):
             pass
     return repr(value)
+
+
+def _logged(value: Any, name: str) -> float | None:
+    """A value ``log`` takes as ``name``: None, a number or a 0-dim tensor (NaN and
+    infinities included: a divergence is reported, not refused).
+
+    Raises:
+        TypeError: Anything else, naming the argument and what it got.
+    """
+    if value is None:
+        return None
+    if _is_number(value):
+        return float(value)
+    shape, item = getattr(value, "shape", None), getattr(value, "item", None)
+    if shape is None or not callable(item):
+        got = short_repr(value)
+    elif tuple(shape) != ():
+        got = f"a tensor of shape {tuple(shape)}"
+    else:
+        number = item()  # also of a tensor that needs grad
+        if _is_number(number):
+            return float(number)
+        got = f"a 0-dim tensor holding {type(number).__name__} {number!r}"
+    raise TypeError(f"{name} must be a number or a 0-dim tensor, got {got}")
 
 
 def _float(value: Any) -> float | None:
