@@ -41,6 +41,7 @@ import warnings
 import weakref
 from array import array
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from types import CodeType, FrameType
 from typing import Any, Literal
 
@@ -130,6 +131,7 @@ class Recorder:
         self._pending = 0  # optimizer updates since the last step
         self._stepped = False  # a scheduler step since the last call of step()
         self._changes = 0  # calls of log() and step(), for the cached trace
+        self._start = 0  # the scheduler's steps before the first recorded
         self._cached: tuple[tuple[Any, ...], Trace] | None = None
         if scheduler is not None:
             _watch(scheduler, self)
@@ -215,6 +217,8 @@ class Recorder:
         """Just before a step: the rates (and momenta) its updates used, as floats now (a
         tensor rate is changed in place by the step). Read from the optimizer's current
         groups: a resumed run's ``load_state_dict`` replaces them."""
+        if not self._count:  # where the scheduler is: a resumed run's last_epoch
+            self._start = _last_epoch(self.scheduler)
         self._count += 1
         if self._pending != 1:
             self._updates[self._count] = self._pending
@@ -244,14 +248,15 @@ class Recorder:
             explained: Derive its events (:func:`lrviz.explain`).
         """
         per_epoch = self._one_step_per_epoch()
+        epochs = self._numbered(per_epoch)
         trace = Trace(
             meta=provenance(source),
             experiment=None if self.experiment is None else dict(self.experiment),
             schedule=self._schedule() if schedule is None else schedule,
             initial_lr=self._initial,
-            epochs=self._epoch_rows() if per_epoch else tuple(self._epochs),
+            epochs=self._epoch_rows(epochs) if per_epoch else epochs,
             final_lr=rates(self.optimizer),
-            steps=None if per_epoch else self._steps(),
+            steps=None if per_epoch else self._steps(epochs),
             optimizer=self._settings,
         )
         if not explained:
@@ -269,6 +274,22 @@ class Recorder:
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self.to_trace())
         return self._cached[1]
+
+    def _numbered(self, per_epoch: bool) -> tuple[Epoch, ...]:
+        """The logged epochs, numbered from where the scheduler was when the recording
+        began: a resumed run's first epoch is the one it resumed at (SPEC §3). Of a
+        schedule stepped several times an epoch, only when the steps before make whole
+        epochs of the first epoch's length."""
+        first = self._epochs[0].step if self._epochs else None
+        if per_epoch:
+            offset = self._start
+        elif first and self._start % first == 0:
+            offset = self._start // first
+        else:
+            offset = 0
+        if not offset:
+            return tuple(self._epochs)
+        return tuple(replace(e, epoch=e.epoch + offset) for e in self._epochs)
 
     def _one_step_per_epoch(self) -> bool:
         """Whether every logged epoch had exactly one scheduler step, and nothing else."""
@@ -289,13 +310,13 @@ class Recorder:
         """A flat array of per-group values as one column per group."""
         return tuple(tuple(values[g :: self._width]) for g in range(self._width))
 
-    def _epoch_rows(self) -> tuple[Epoch, ...]:
+    def _epoch_rows(self, epochs: tuple[Epoch, ...]) -> tuple[Epoch, ...]:
         """The epochs of a trace of one step per epoch: each holds its step."""
         columns = self._state_columns()
         rows = self._rows(self._lr)
         momenta = self._rows(self._momenta) if self._momenta else None
         out = []
-        for k, e in enumerate(self._epochs):
+        for k, e in enumerate(epochs):
             seen = self._metrics.get(k + 1)
             out.append(
                 Epoch(
@@ -321,11 +342,11 @@ class Recorder:
             columns.update(self._kind.derived_state(self.scheduler, columns))
         return columns
 
-    def _steps(self) -> Steps:
+    def _steps(self, numbered: tuple[Epoch, ...]) -> Steps:
         from lrviz.tracefile import derived_step_epochs
 
         n = self._count
-        epochs = derived_step_epochs(self._epochs, n)
+        epochs = derived_step_epochs(numbered, n)
         for k, epoch in self._epochs_given.items():
             epochs[k - 1] = epoch
         metrics: list[float | None] = [None] * n
@@ -340,6 +361,7 @@ class Recorder:
             updates=self._updates_seen(),
             unscheduled=tuple(self._unscheduled),
             early=tuple(range(1, n + 1)) if self._early() else (),
+            start=self._start,
         )
 
     def _early(self) -> bool:
@@ -553,6 +575,12 @@ def _count_updates(optimizer: Any, recorder: Recorder) -> None:
         return original(*args, **kwargs)
 
     optimizer.step = step
+
+
+def _last_epoch(scheduler: Any) -> int:
+    """The scheduler's steps so far (torch's ``last_epoch``; 0 for one without it)."""
+    count = getattr(scheduler, "last_epoch", 0)
+    return count if type(count) is int and count > 0 else 0
 
 
 def _first_argument(scheduler: Any) -> Literal["metric", "epoch"]:

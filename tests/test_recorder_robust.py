@@ -249,3 +249,81 @@ def test_a_warning_turned_into_an_error_stops_the_step_where_torch_would() -> No
     assert "lr_scheduler.py" in [entry.path.name for entry in e.traceback]  # inside torch's step
     assert scheduler.last_epoch == 0 and optimizer.param_groups[0]["lr"] == 0.1
     assert rec.trace.step_count == 0
+
+
+# -- resumed runs ---------------------------------------------------------------------------
+
+
+def resumed(make: Any, tmp_path: Path, done: int, iters: int = 1) -> tuple[Any, Any]:
+    """torchvision's resume: the first run's state dicts, loaded into a new optimizer and
+    scheduler after ``done`` epochs of ``iters`` steps."""
+    optimizer = sgd()
+    scheduler = make(optimizer)
+    for _ in range(done * iters):
+        optimizer.step()
+        scheduler.step()
+    checkpoint = {"optimizer": optimizer.state_dict(), "lr_scheduler": scheduler.state_dict()}
+    torch.save(checkpoint, tmp_path / "checkpoint.pt")
+    optimizer = sgd()
+    scheduler = make(optimizer)
+    checkpoint = torch.load(tmp_path / "checkpoint.pt")
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["lr_scheduler"])
+    return optimizer, scheduler
+
+
+def test_a_resumed_run_numbers_its_epochs_from_where_it_resumed(tmp_path: Path) -> None:
+    optimizer, scheduler = resumed(lambda o: StepLR(o, step_size=3), tmp_path, done=5)
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for _ in range(5, 10):
+        optimizer.step()
+        scheduler.step()
+        rec.log(train_loss=1.0)
+    trace = rec.trace
+    assert [e.epoch for e in trace.epochs] == [6, 7, 8, 9, 10]
+    assert [(e.epoch, e.kind, e.reason) for e in trace.events] == [
+        (6, "reduce", "epoch 6 is a multiple of step_size 3: rate x gamma 0.1"),
+        (9, "reduce", "epoch 9 is a multiple of step_size 3: rate x gamma 0.1"),
+    ]
+    trace.save(tmp_path / "t.json")
+    assert lrviz.Trace.load(tmp_path / "t.json") == trace
+
+
+@pytest.mark.parametrize("every", ["epoch", "step"])
+def test_a_recorder_made_mid_run_numbers_from_the_schedulers_count(every: Any) -> None:
+    optimizer = sgd()
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=10)
+    for _ in range(4):
+        optimizer.step()
+        scheduler.step()
+    rec = lrviz.Recorder(optimizer, scheduler, every=every)
+    for _ in range(4):
+        optimizer.step()
+        scheduler.step()
+        rec.log()
+    trace = rec.trace
+    assert [e.epoch for e in trace.epochs] == [5, 6, 7, 8]
+    assert not [e for e in trace.events if e.kind == "external"], trace.events
+    assert trace.events[0].reason.startswith("cosine"), trace.events[0].reason
+
+
+def test_a_resumed_per_batch_schedule_numbers_epochs_and_steps_from_the_resume(
+    tmp_path: Path,
+) -> None:
+    def make(o: Any) -> Any:
+        return OneCycleLR(o, max_lr=0.1, epochs=5, steps_per_epoch=10)
+
+    optimizer, scheduler = resumed(make, tmp_path, done=2, iters=10)
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for _ in range(3):
+        for _ in range(10):
+            optimizer.step()
+            scheduler.step()
+        rec.log(train_loss=1.0)
+    trace = rec.trace
+    assert trace.steps is not None and trace.steps.start == 20 and trace.step_count == 30
+    assert [e.epoch for e in trace.epochs] == [3, 4, 5]
+    assert trace.step_epochs()[:11] == [3.0] * 10 + [4.0]
+    assert not [e for e in trace.events if e.kind == "external"], trace.events
+    trace.save(tmp_path / "t.json")
+    assert lrviz.Trace.load(tmp_path / "t.json") == trace
