@@ -230,6 +230,82 @@ class Recorder:
         if self._momenta_of is not None:
             self._momenta.extend(self._momenta_of(groups))
 
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The recording so far as plain data (dicts, lists, numbers, strings), to keep in
+        a checkpoint beside the optimizer's and the scheduler's: ``torch.load`` reads it
+        back with ``weights_only=True``, and without lrviz.
+
+        ::
+
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "lr_scheduler": scheduler.state_dict(), "lrviz": rec.state_dict()},
+                       "checkpoint.pt")
+        """
+        return {
+            "format": STATE_FORMAT,
+            "schedule": self._name,
+            "groups": self._width,
+            "initial": list(self._initial),
+            "settings": _data(self._settings),
+            "start": self._start,
+            "count": self._count,
+            "lr": self._lr.tolist(),
+            "momenta": self._momenta.tolist(),
+            "state": [_data(row) for row in self._state],
+            "metrics": [[k, _float(v)] for k, v in self._metrics.items()],
+            "epochs_given": [[k, v] for k, v in self._epochs_given.items()],
+            "updates": [[k, n] for k, n in self._updates.items()],
+            "unscheduled": list(self._unscheduled),
+            "epochs": [_epoch_state(e) for e in self._epochs],
+            "epoch_start": list(self._epoch_start),
+            "pending": self._pending,
+            "stepped": self._stepped,
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue the recording of ``state`` (from :meth:`state_dict`): a resumed run,
+        with this recorder on its new optimizer and scheduler, records one trace from the
+        first run's first epoch. Call it before the resumed run's first step.
+
+        Raises:
+            ValueError: ``state`` is not a Recorder's state, or one of another schedule or
+                number of param groups; or this recorder has recorded already.
+        """
+        if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+            raise ValueError(
+                f"state must be a Recorder.state_dict() (format {STATE_FORMAT!r}), got "
+                f"{short_repr(state)}"
+            )
+        if self._count or self._epochs or self._unscheduled:
+            raise ValueError(
+                "load_state_dict() continues a recording on a new Recorder, but this one has "
+                f"recorded {self._count} steps and {len(self._epochs)} epochs already"
+            )
+        if (state["schedule"], state["groups"]) != (self._name, self._width):
+            raise ValueError(
+                f"state is the recording of {state['schedule']} over {state['groups']} param "
+                f"groups, but this Recorder records {self._name} over {self._width}"
+            )
+        self._initial = tuple(state["initial"])
+        self._settings = dict(state["settings"])
+        self._start = state["start"]
+        self._count = state["count"]
+        self._lr = array("d", state["lr"])
+        self._momenta = array("d", state["momenta"])
+        rows = state["state"]
+        self._state = [tuple(row) for row in rows] if len(self._state_keys) > 1 else list(rows)
+        self._metrics = dict(state["metrics"])
+        self._epochs_given = dict(state["epochs_given"])
+        self._updates = dict(state["updates"])
+        self._unscheduled = list(state["unscheduled"])
+        self._epochs = [_epoch_of(row) for row in state["epochs"]]
+        self._epoch_start = tuple(state["epoch_start"])
+        self._pending += state["pending"]
+        self._stepped = state["stepped"]
+        self._changes += 1
+
     # -- the trace ------------------------------------------------------------------------
 
     def to_trace(
@@ -391,6 +467,37 @@ class Recorder:
         return {"name": self._name, "params": params} | (
             {} if self.label is None else {"label": self.label}
         )
+
+
+STATE_FORMAT = "lrviz.recorder/1"
+"""The format of :meth:`Recorder.state_dict`."""
+
+
+def _data(value: Any) -> Any:
+    """Recorded values as plain data: mappings as dicts, tuples as lists, recursively."""
+    if isinstance(value, Mapping):
+        return {key: _data(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_data(v) for v in value]
+    return _plain(value)
+
+
+def _epoch_state(e: Epoch) -> dict[str, Any]:
+    """A logged epoch as plain data."""
+    return {
+        "epoch": e.epoch,
+        "lr": list(e.lr),
+        "train_loss": e.train_loss,
+        "val_loss": e.val_loss,
+        "val_accuracy": e.val_accuracy,
+        "metric": e.metric,
+        "step": e.step,
+    }
+
+
+def _epoch_of(row: Mapping[str, Any]) -> Epoch:
+    """A logged epoch from :func:`_epoch_state`'s plain data."""
+    return Epoch(**{**row, "lr": tuple(row["lr"])})
 
 
 def _check_scheduler(scheduler: Any, optimizer: Any) -> None:

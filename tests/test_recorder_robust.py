@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import torch
-from torch.optim.lr_scheduler import OneCycleLR, StepLR
+from torch.optim.lr_scheduler import MultiStepLR, OneCycleLR, StepLR
 
 import lrviz
 
@@ -327,3 +327,79 @@ def test_a_resumed_per_batch_schedule_numbers_epochs_and_steps_from_the_resume(
     assert not [e for e in trace.events if e.kind == "external"], trace.events
     trace.save(tmp_path / "t.json")
     assert lrviz.Trace.load(tmp_path / "t.json") == trace
+
+
+# -- a recording carried through a checkpoint ---------------------------------------------
+
+
+def train(model: Any, optimizer: Any, scheduler: Any, rec: Any, epochs: range) -> None:
+    """Four batches an epoch under ReduceLROnPlateau, logged every epoch."""
+    x = torch.linspace(-1, 1, 32).unsqueeze(1)
+    y = 3 * x + 0.5
+    for epoch in epochs:
+        for batch in range(4):
+            rows = slice(8 * batch, 8 * batch + 8)
+            loss = torch.nn.functional.mse_loss(model(x[rows]), y[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        val_loss = 1.0 if epoch < 3 else 2.0  # stalls: the plateau reduces
+        scheduler.step(val_loss)
+        rec.log(train_loss=loss, val_loss=val_loss)
+
+
+def build() -> tuple[Any, Any, Any]:
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=1, factor=0.5)
+    return model, optimizer, scheduler
+
+
+def test_a_checkpointed_recording_continues_one_trace(tmp_path: Path) -> None:
+    model, optimizer, scheduler = build()
+    rec = lrviz.Recorder(optimizer, scheduler, label="plateau")
+    train(model, optimizer, scheduler, rec, range(10))
+    uninterrupted = rec.trace
+
+    model, optimizer, scheduler = build()
+    rec = lrviz.Recorder(optimizer, scheduler, label="plateau")
+    train(model, optimizer, scheduler, rec, range(5))
+    checkpoint = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "lr_scheduler": scheduler.state_dict(),
+        "lrviz": rec.state_dict(),
+        "epoch": 4,
+    }
+    torch.save(checkpoint, tmp_path / "checkpoint.pt")
+    del model, optimizer, scheduler, rec
+
+    model, optimizer, scheduler = build()
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)  # no classes
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["lr_scheduler"])
+    rec = lrviz.Recorder(optimizer, scheduler, label="plateau")
+    rec.load_state_dict(checkpoint["lrviz"])
+    train(model, optimizer, scheduler, rec, range(checkpoint["epoch"] + 1, 10))
+    resumed = rec.trace
+    assert [e.epoch for e in resumed.epochs] == list(range(1, 11))
+    assert resumed.to_dict() == uninterrupted.to_dict()
+    assert {e.kind for e in resumed.events} == {"reduce"}
+
+
+def test_a_recorders_state_is_checked_when_loaded() -> None:
+    optimizer = sgd()
+    rec = lrviz.Recorder(optimizer, StepLR(optimizer, step_size=2))
+    with pytest.raises(ValueError, match=r"^state must be a Recorder.state_dict\(\)"):
+        rec.load_state_dict({"last_epoch": 3})
+    other = sgd()
+    state = lrviz.Recorder(other, MultiStepLR(other, milestones=[2])).state_dict()
+    with pytest.raises(ValueError, match="state is the recording of MultiStepLR over 1 param"):
+        rec.load_state_dict(state)
+    other.step()
+    rec.optimizer.step()
+    rec.scheduler.step()
+    with pytest.raises(ValueError, match="has recorded 1 steps"):
+        rec.load_state_dict(lrviz.Recorder(sgd()).state_dict())
