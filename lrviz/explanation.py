@@ -189,6 +189,7 @@ def _predict(
         unit=unit(trace),
         metric_name=metric_name(trace),
         base=base_rate(trace, group),
+        start=trace.start,
     )
     try:
         if kind.rule is not None:

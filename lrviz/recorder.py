@@ -36,12 +36,17 @@ import functools
 import inspect
 import numbers
 import operator
+import sys
+import warnings
 import weakref
 from array import array
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from types import CodeType, FrameType
 from typing import Any, Literal
 
 from lrviz import schedules
+from lrviz.text import short_repr
 from lrviz.torchbridge import params_of, provenance, rates
 from lrviz.trace import Epoch, Steps, Trace
 
@@ -78,6 +83,7 @@ class Recorder:
                 f"optimizer must be a torch optimizer (with param_groups), got "
                 f"{type(optimizer).__name__}"
             )
+        _check_scheduler(scheduler, optimizer)
         if every not in ("epoch", "step"):
             raise TypeError(f"every must be 'epoch' or 'step', got {every!r}")
         if label is not None and (not isinstance(label, str) or not label.strip()):
@@ -88,7 +94,7 @@ class Recorder:
         self.label = label
         self.every = every
         self._kind = None if scheduler is None else schedules.for_scheduler(scheduler)
-        self._name = "none" if scheduler is None else _class_name(type(scheduler))
+        self._name = "none" if scheduler is None else _class_name(schedules.class_of(scheduler))
         recognised = None if scheduler is None else schedules.recognise(scheduler)
         self._params = None if recognised is None else recognised[1]
         if recognised is not None:  # a framework's schedule, by its own name
@@ -124,6 +130,9 @@ class Recorder:
         self._epochs: list[Epoch] = []
         self._pending = 0  # optimizer updates since the last step
         self._stepped = False  # a scheduler step since the last call of step()
+        self._changes = 0  # calls of log() and step(), for the cached trace
+        self._start = 0  # the scheduler's steps before the first recorded
+        self._cached: tuple[tuple[Any, ...], Trace] | None = None
         if scheduler is not None:
             _watch(scheduler, self)
         _count_updates(optimizer, self)
@@ -135,6 +144,7 @@ class Recorder:
         last call, a step without one is recorded (with ``every="step"``, a schedule
         stepped per epoch is then seen per batch; a rate set by hand, per step)."""
         if not self._stepped:
+            self._changes += 1
             self._unscheduled.append(self._count + 1)
             self._before()
             if self._state_of is not None:
@@ -153,6 +163,13 @@ class Recorder:
         Values may be floats or 0-dim tensors. ``metric`` is only needed when the
         scheduler is not stepped with it (lrviz sees what ``scheduler.step`` gets).
         """
+        given = {
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "val_accuracy": val_accuracy,
+            "metric": metric,
+        }
+        logged = {name: _logged(value, name) for name, value in given.items()}
         last = self._count
         start = self._epochs[-1].step or 0 if self._epochs else 0
         seen = self._metrics.get(last) if last > start else None
@@ -160,14 +177,15 @@ class Recorder:
             Epoch(
                 epoch=len(self._epochs) + 1,
                 lr=self._epoch_start,
-                train_loss=_float(train_loss),
-                val_loss=_float(val_loss),
-                val_accuracy=_float(val_accuracy),
-                metric=_float(seen if seen is not None else metric),
+                train_loss=logged["train_loss"],
+                val_loss=logged["val_loss"],
+                val_accuracy=logged["val_accuracy"],
+                metric=logged["metric"] if seen is None else _float(seen),
                 step=last,
             )
         )
         self._epoch_start = rates(self.optimizer)
+        self._changes += 1
 
     # -- what the scheduler and optimizer call --------------------------------------------
 
@@ -186,10 +204,21 @@ class Recorder:
         else:  # torch counts epochs from 0 (``step(epoch + i / iters)``); a trace from 1
             self._epochs_given[k] = float(value) + 1
 
+    def _undo(self) -> None:
+        """Forget the step :meth:`_before` began: torch's ``step`` raised, having changed
+        no rate; the updates before it count at the next step."""
+        self._pending += self._updates.pop(self._count, 1)
+        self._count -= 1
+        del self._lr[len(self._lr) - self._width :]
+        if self._momenta_of is not None:
+            del self._momenta[len(self._momenta) - self._width :]
+
     def _before(self) -> None:
         """Just before a step: the rates (and momenta) its updates used, as floats now (a
         tensor rate is changed in place by the step). Read from the optimizer's current
         groups: a resumed run's ``load_state_dict`` replaces them."""
+        if not self._count:  # where the scheduler is: a resumed run's last_epoch
+            self._start = _last_epoch(self.scheduler)
         self._count += 1
         if self._pending != 1:
             self._updates[self._count] = self._pending
@@ -200,6 +229,82 @@ class Recorder:
         self._lr.extend(map(_LR, groups))
         if self._momenta_of is not None:
             self._momenta.extend(self._momenta_of(groups))
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The recording so far as plain data (dicts, lists, numbers, strings), to keep in
+        a checkpoint beside the optimizer's and the scheduler's: ``torch.load`` reads it
+        back with ``weights_only=True``, and without lrviz.
+
+        ::
+
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "lr_scheduler": scheduler.state_dict(), "lrviz": rec.state_dict()},
+                       "checkpoint.pt")
+        """
+        return {
+            "format": STATE_FORMAT,
+            "schedule": self._name,
+            "groups": self._width,
+            "initial": list(self._initial),
+            "settings": _data(self._settings),
+            "start": self._start,
+            "count": self._count,
+            "lr": self._lr.tolist(),
+            "momenta": self._momenta.tolist(),
+            "state": [_data(row) for row in self._state],
+            "metrics": [[k, _float(v)] for k, v in self._metrics.items()],
+            "epochs_given": [[k, v] for k, v in self._epochs_given.items()],
+            "updates": [[k, n] for k, n in self._updates.items()],
+            "unscheduled": list(self._unscheduled),
+            "epochs": [_epoch_state(e) for e in self._epochs],
+            "epoch_start": list(self._epoch_start),
+            "pending": self._pending,
+            "stepped": self._stepped,
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue the recording of ``state`` (from :meth:`state_dict`): a resumed run,
+        with this recorder on its new optimizer and scheduler, records one trace from the
+        first run's first epoch. Call it before the resumed run's first step.
+
+        Raises:
+            ValueError: ``state`` is not a Recorder's state, or one of another schedule or
+                number of param groups; or this recorder has recorded already.
+        """
+        if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+            raise ValueError(
+                f"state must be a Recorder.state_dict() (format {STATE_FORMAT!r}), got "
+                f"{short_repr(state)}"
+            )
+        if self._count or self._epochs or self._unscheduled:
+            raise ValueError(
+                "load_state_dict() continues a recording on a new Recorder, but this one has "
+                f"recorded {self._count} steps and {len(self._epochs)} epochs already"
+            )
+        if (state["schedule"], state["groups"]) != (self._name, self._width):
+            raise ValueError(
+                f"state is the recording of {state['schedule']} over {state['groups']} param "
+                f"groups, but this Recorder records {self._name} over {self._width}"
+            )
+        self._initial = tuple(state["initial"])
+        self._settings = dict(state["settings"])
+        self._start = state["start"]
+        self._count = state["count"]
+        self._lr = array("d", state["lr"])
+        self._momenta = array("d", state["momenta"])
+        rows = state["state"]
+        self._state = [tuple(row) for row in rows] if len(self._state_keys) > 1 else list(rows)
+        self._metrics = dict(state["metrics"])
+        self._epochs_given = dict(state["epochs_given"])
+        self._updates = dict(state["updates"])
+        self._unscheduled = list(state["unscheduled"])
+        self._epochs = [_epoch_of(row) for row in state["epochs"]]
+        self._epoch_start = tuple(state["epoch_start"])
+        self._pending += state["pending"]
+        self._stepped = state["stepped"]
+        self._changes += 1
 
     # -- the trace ------------------------------------------------------------------------
 
@@ -219,14 +324,15 @@ class Recorder:
             explained: Derive its events (:func:`lrviz.explain`).
         """
         per_epoch = self._one_step_per_epoch()
+        epochs = self._numbered(per_epoch)
         trace = Trace(
             meta=provenance(source),
             experiment=None if self.experiment is None else dict(self.experiment),
             schedule=self._schedule() if schedule is None else schedule,
             initial_lr=self._initial,
-            epochs=self._epoch_rows() if per_epoch else tuple(self._epochs),
+            epochs=self._epoch_rows(epochs) if per_epoch else epochs,
             final_lr=rates(self.optimizer),
-            steps=None if per_epoch else self._steps(),
+            steps=None if per_epoch else self._steps(epochs),
             optimizer=self._settings,
         )
         if not explained:
@@ -237,8 +343,29 @@ class Recorder:
 
     @property
     def trace(self) -> Trace:
-        """The trace so far, with its events explained."""
-        return self.to_trace()
+        """The trace so far, with its events explained: computed once per change of the
+        recording (a scheduler step, an optimizer update, a call of ``log`` or ``step``,
+        a rate set by hand)."""
+        key = (self._count, self._pending, self._changes, rates(self.optimizer), self.label)
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, self.to_trace())
+        return self._cached[1]
+
+    def _numbered(self, per_epoch: bool) -> tuple[Epoch, ...]:
+        """The logged epochs, numbered from where the scheduler was when the recording
+        began: a resumed run's first epoch is the one it resumed at (SPEC §3). Of a
+        schedule stepped several times an epoch, only when the steps before make whole
+        epochs of the first epoch's length."""
+        first = self._epochs[0].step if self._epochs else None
+        if per_epoch:
+            offset = self._start
+        elif first and self._start % first == 0:
+            offset = self._start // first
+        else:
+            offset = 0
+        if not offset:
+            return tuple(self._epochs)
+        return tuple(replace(e, epoch=e.epoch + offset) for e in self._epochs)
 
     def _one_step_per_epoch(self) -> bool:
         """Whether every logged epoch had exactly one scheduler step, and nothing else."""
@@ -259,13 +386,13 @@ class Recorder:
         """A flat array of per-group values as one column per group."""
         return tuple(tuple(values[g :: self._width]) for g in range(self._width))
 
-    def _epoch_rows(self) -> tuple[Epoch, ...]:
+    def _epoch_rows(self, epochs: tuple[Epoch, ...]) -> tuple[Epoch, ...]:
         """The epochs of a trace of one step per epoch: each holds its step."""
         columns = self._state_columns()
         rows = self._rows(self._lr)
         momenta = self._rows(self._momenta) if self._momenta else None
         out = []
-        for k, e in enumerate(self._epochs):
+        for k, e in enumerate(epochs):
             seen = self._metrics.get(k + 1)
             out.append(
                 Epoch(
@@ -291,11 +418,11 @@ class Recorder:
             columns.update(self._kind.derived_state(self.scheduler, columns))
         return columns
 
-    def _steps(self) -> Steps:
+    def _steps(self, numbered: tuple[Epoch, ...]) -> Steps:
         from lrviz.tracefile import derived_step_epochs
 
         n = self._count
-        epochs = derived_step_epochs(self._epochs, n)
+        epochs = derived_step_epochs(numbered, n)
         for k, epoch in self._epochs_given.items():
             epochs[k - 1] = epoch
         metrics: list[float | None] = [None] * n
@@ -310,6 +437,7 @@ class Recorder:
             updates=self._updates_seen(),
             unscheduled=tuple(self._unscheduled),
             early=tuple(range(1, n + 1)) if self._early() else (),
+            start=self._start,
         )
 
     def _early(self) -> bool:
@@ -341,6 +469,61 @@ class Recorder:
         )
 
 
+STATE_FORMAT = "lrviz.recorder/1"
+"""The format of :meth:`Recorder.state_dict`."""
+
+
+def _data(value: Any) -> Any:
+    """Recorded values as plain data: mappings as dicts, tuples as lists, recursively."""
+    if isinstance(value, Mapping):
+        return {key: _data(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_data(v) for v in value]
+    return _plain(value)
+
+
+def _epoch_state(e: Epoch) -> dict[str, Any]:
+    """A logged epoch as plain data."""
+    return {
+        "epoch": e.epoch,
+        "lr": list(e.lr),
+        "train_loss": e.train_loss,
+        "val_loss": e.val_loss,
+        "val_accuracy": e.val_accuracy,
+        "metric": e.metric,
+        "step": e.step,
+    }
+
+
+def _epoch_of(row: Mapping[str, Any]) -> Epoch:
+    """A logged epoch from :func:`_epoch_state`'s plain data."""
+    return Epoch(**{**row, "lr": tuple(row["lr"])})
+
+
+def _check_scheduler(scheduler: Any, optimizer: Any) -> None:
+    """A scheduler (anything with a ``step`` to call) that sets ``optimizer``'s rates.
+
+    Raises:
+        TypeError: ``scheduler`` has no ``step`` method.
+        ValueError: It steps another optimizer than ``optimizer``.
+    """
+    if scheduler is None:
+        return
+    if not callable(getattr(scheduler, "step", None)):
+        raise TypeError(
+            "scheduler must be a learning-rate scheduler (an object with a step() method, "
+            f"such as torch.optim.lr_scheduler.StepLR(optimizer, ...)), got {short_repr(scheduler)}"
+        )
+    stepped = getattr(scheduler, "optimizer", optimizer)
+    if stepped is not optimizer:
+        raise ValueError(
+            "scheduler steps the rates of another optimizer "
+            f"({type(stepped).__name__} at {id(stepped):#x}) than optimizer "
+            f"({type(optimizer).__name__} at {id(optimizer):#x}): give the Recorder the "
+            "optimizer its scheduler was built on"
+        )
+
+
 # -- watching the scheduler and the optimizer ---------------------------------------------
 
 _LR = operator.itemgetter("lr")
@@ -357,30 +540,59 @@ _BETAS = operator.itemgetter("betas")
 
 
 def _watch(scheduler: Any, recorder: Recorder) -> None:
-    """Swap the scheduler's class for a subclass whose ``step`` tells ``recorder``."""
+    """Swap the scheduler's class for a subclass whose ``step`` tells ``recorder`` (and
+    every recorder watching it already: a user's and a framework callback's)."""
+    watching = type(scheduler).__dict__.get("_lrviz_recorders")
+    if watching is not None:
+        watching.append(weakref.ref(recorder))
+        return
     base = type(scheduler)
     base_step = base.step
-    ref = weakref.ref(recorder)
+    refs = [weakref.ref(recorder)]
 
     def step(self: Any, *args: Any, **kwargs: Any) -> Any:
-        rec = ref()
-        if rec is None:
-            return base_step(self, *args, **kwargs)
-        rec._before()
-        out = base_step(self, *args, **kwargs)
-        if rec._state_of is not None:
-            rec._state.append(rec._state_of(self))
-        if args or kwargs:
-            rec._given(rec._count, args, kwargs)
-        rec._stepped = True
+        for ref in refs:
+            rec = ref()
+            if rec is not None:
+                rec._before()
+        # Warnings torch gives the caller of its step (stacklevel=2) are given to the
+        # caller of this one: see _reattribute.
+        outside = warnings.filters, warnings._showwarnmsg  # type: ignore[attr-defined]
+        capturing = outside[1] is not _reattribute
+        if capturing:
+            _OUTSIDE[:] = outside
+            warnings.filters, warnings._showwarnmsg = _ALWAYS, _reattribute  # type: ignore[attr-defined]
+        try:
+            out = base_step(self, *args, **kwargs)
+        except BaseException:
+            for ref in refs:  # torch changed nothing (OneCycleLR stepped past its end)
+                rec = ref()
+                if rec is not None:
+                    rec._undo()
+            raise
+        finally:
+            if capturing:
+                warnings.filters, warnings._showwarnmsg = outside  # type: ignore[attr-defined]
+        for ref in refs:
+            rec = ref()
+            if rec is not None:
+                if rec._state_of is not None:
+                    rec._state.append(rec._state_of(self))
+                if args or kwargs:
+                    rec._given(rec._count, args, kwargs)
+                rec._stepped = True
         return out
 
     def __reduce_ex__(self: Any, protocol: Any) -> Any:
-        # Pickled and copied as the class it was, without the recording.
+        # Pickled and copied as the class it was, without the recording: nothing of
+        # lrviz's is referenced, so the pickle loads where lrviz is not installed.
         reduced = base.__reduce_ex__(self, protocol)  # type: ignore[call-arg]
-        if isinstance(reduced, tuple) and reduced[0] is getattr(copyreg, "__newobj__", None):
-            return (_new, (base, *reduced[1][1:]), *reduced[2:])
-        return reduced
+        if not isinstance(reduced, tuple) or not reduced[1] or reduced[1][0] is not type(self):
+            return reduced
+        func, args, *rest = reduced
+        if func is getattr(copyreg, "__newobj__", None):  # which insists on the own class
+            func = base.__new__
+        return (func, (base, *args[1:]), *rest)
 
     watched = type(
         base.__name__,
@@ -390,6 +602,8 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
             "__reduce_ex__": __reduce_ex__,
             "__module__": base.__module__,
             "__qualname__": base.__qualname__,
+            "_lrviz_base": base,  # what lrviz looks the scheduler up by
+            "_lrviz_recorders": refs,
         },
     )
     scheduler.__class__ = watched
@@ -398,9 +612,61 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
     scheduler.__dict__ = dict(scheduler.__dict__)
 
 
-def _new(cls: type, *args: Any) -> Any:
-    """A new instance of ``cls`` for pickle to fill in (``copyreg.__newobj__``'s work)."""
-    return cls.__new__(cls, *args)
+_STEP_CODE = next(
+    c for c in _watch.__code__.co_consts if isinstance(c, CodeType) and c.co_name == "step"
+)
+"""The code of the watched ``step``: a warning given to a frame of it was meant for its caller."""
+
+_ALWAYS = [("always", None, Warning, None, 0)]
+"""The warning filters while a watched ``step`` runs: every warning reaches
+:func:`_reattribute`, which applies the real ones."""
+
+_OUTSIDE: list[Any] = []
+"""The warning filters and ``warnings._showwarnmsg`` outside the watched ``step``."""
+
+
+def _reattribute(message: warnings.WarningMessage) -> None:
+    """Issue a warning given inside a watched ``step`` as it would have been without the
+    recording: a warning torch gives to the caller of its ``step`` names the user's line,
+    not lrviz's wrapper, and is filtered (shown once, ignored, raised as an error) there.
+
+    It is issued at once, inside torch's step, so that a filter of "error" raises where
+    torch's own warning would have.
+    """
+    filters, show = _OUTSIDE
+    warnings.filters, warnings._showwarnmsg = filters, show  # type: ignore[attr-defined]
+    try:
+        frame = _frame_of(message)
+        if frame is None:  # not given to a frame on this stack (warn_explicit): as it was
+            warnings.warn_explicit(
+                message.message, message.category, message.filename, message.lineno
+            )
+            return
+        while frame.f_code is _STEP_CODE and frame.f_back is not None:
+            frame = frame.f_back
+        f_globals = frame.f_globals
+        warnings.warn_explicit(
+            message.message,
+            message.category,
+            frame.f_code.co_filename,
+            frame.f_lineno,
+            module=f_globals.get("__name__"),
+            registry=f_globals.setdefault("__warningregistry__", {}),
+            module_globals=f_globals,
+            source=message.source,
+        )
+    finally:
+        warnings.filters, warnings._showwarnmsg = _ALWAYS, _reattribute  # type: ignore[attr-defined]
+
+
+def _frame_of(message: warnings.WarningMessage) -> FrameType | None:
+    """The frame on this stack a warning was given to (by its ``stacklevel``), or None."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        if frame.f_lineno == message.lineno and frame.f_code.co_filename == message.filename:
+            return frame
+        frame = frame.f_back
+    return None
 
 
 def _count_updates(optimizer: Any, recorder: Recorder) -> None:
@@ -418,6 +684,12 @@ def _count_updates(optimizer: Any, recorder: Recorder) -> None:
     optimizer.step = step
 
 
+def _last_epoch(scheduler: Any) -> int:
+    """The scheduler's steps so far (torch's ``last_epoch``; 0 for one without it)."""
+    count = getattr(scheduler, "last_epoch", 0)
+    return count if type(count) is int and count > 0 else 0
+
+
 def _first_argument(scheduler: Any) -> Literal["metric", "epoch"]:
     """What the first argument of ``scheduler.step`` is: the metric (ReduceLROnPlateau,
     and schedulers whose ``step`` names it otherwise), or torch's old ``epoch``."""
@@ -427,7 +699,7 @@ def _first_argument(scheduler: Any) -> Literal["metric", "epoch"]:
     if kind is not None:
         return "metric" if kind.needs_metric else "epoch"
     try:
-        parameters = list(inspect.signature(type(scheduler).step).parameters)[1:]
+        parameters = list(inspect.signature(schedules.class_of(scheduler).step).parameters)[1:]
     except (TypeError, ValueError):
         return "epoch"
     return "epoch" if not parameters or parameters[0] == "epoch" else "metric"
@@ -476,11 +748,18 @@ def _described(scheduler: Any) -> dict[str, Any]:
             continue
         if isinstance(value, bool | str | numbers.Real) or value is None:
             out[key] = _plain(value)
+        elif isinstance(value, list | tuple) and all(_is_number(v) for v in value):
+            out[key] = [_plain(v) for v in value]  # milestones, one value per group
         elif isinstance(value, list | tuple) and all(callable(v) for v in value):
             out[key] = [describe_function(v) for v in value]
         elif callable(value):
             out[key] = describe_function(value)
     return out
+
+
+def _is_number(value: Any) -> bool:
+    """A real number that is not a bool."""
+    return type(value) is not bool and isinstance(value, numbers.Real)
 
 
 def describe_function(fn: Callable[..., Any]) -> str:
@@ -511,6 +790,30 @@ def _plain(value: Any) -> Any:
         except (TypeError, ValueError, RuntimeError):
             pass
     return repr(value)
+
+
+def _logged(value: Any, name: str) -> float | None:
+    """A value ``log`` takes as ``name``: None, a number or a 0-dim tensor (NaN and
+    infinities included: a divergence is reported, not refused).
+
+    Raises:
+        TypeError: Anything else, naming the argument and what it got.
+    """
+    if value is None:
+        return None
+    if _is_number(value):
+        return float(value)
+    shape, item = getattr(value, "shape", None), getattr(value, "item", None)
+    if shape is None or not callable(item):
+        got = short_repr(value)
+    elif tuple(shape) != ():
+        got = f"a tensor of shape {tuple(shape)}"
+    else:
+        number = item()  # also of a tensor that needs grad
+        if _is_number(number):
+            return float(number)
+        got = f"a 0-dim tensor holding {type(number).__name__} {number!r}"
+    raise TypeError(f"{name} must be a number or a 0-dim tensor, got {got}")
 
 
 def _float(value: Any) -> float | None:

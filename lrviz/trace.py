@@ -29,7 +29,7 @@ class Epoch:
     """One epoch of a trace.
 
     Attributes:
-        epoch: 1-based epoch number.
+        epoch: 1-based epoch number (a resumed run's first is the epoch it resumed at).
         lr: Rates applied during this epoch, one per param group (in a step-resolution
             trace: the rates of its first step).
         train_loss: Training loss of this epoch (None when nothing was trained).
@@ -77,6 +77,9 @@ class Steps:
         unscheduled: Steps at which the scheduler did not step (recorded by hand).
         early: Steps whose scheduler step came before their optimizer update, which then
             used the new rate (torch's "lr_scheduler.step() before optimizer.step()").
+        start: The scheduler's steps before the trace's first (its ``last_epoch`` there):
+            a resumed run's recording begins at scheduler step ``start + 1``, which is
+            step 1 of the columns (step numbers here count the recorded steps).
     """
 
     lr: tuple[tuple[float, ...], ...]
@@ -87,6 +90,7 @@ class Steps:
     updates: Mapping[int, int] = field(default_factory=dict)
     unscheduled: tuple[int, ...] = ()
     early: tuple[int, ...] = ()
+    start: int = 0
 
     @property
     def count(self) -> int:
@@ -186,6 +190,14 @@ class Trace:
     def per_step(self) -> bool:
         """Whether the trace holds its steps apart from its epochs (step resolution)."""
         return self.steps is not None
+
+    @property
+    def start(self) -> int:
+        """The scheduler's steps before the trace's first: 0, or where a resumed run (or
+        a recording begun mid-run) started; its epochs are numbered from there too."""
+        if self.steps is not None:
+            return self.steps.start
+        return self.epochs[0].epoch - 1 if self.epochs else 0
 
     @property
     def step_count(self) -> int:

@@ -159,6 +159,8 @@ def _steps_to_dict(steps: Steps, epochs: Sequence[Epoch]) -> dict[str, Any]:
         out["unscheduled"] = list(steps.unscheduled)
     if steps.early:
         out["early"] = list(steps.early)
+    if steps.start:
+        out["start"] = steps.start
     return out
 
 
@@ -289,7 +291,8 @@ def load(path: str | os.PathLike[str]) -> Trace:
 
 
 def from_dict(data: Mapping[str, Any]) -> Trace:
-    """A trace from plain data, every field checked: epochs numbered 1, 2, ..., n; one
+    """A trace from plain data, every field checked: epochs numbered 1, 2, ..., n (or from
+    the epoch a resumed run started at); one
     rate per param group wherever rates are; steps' columns as long as the steps;
     numbers where numbers belong.
 
@@ -329,7 +332,8 @@ def _trace(data: Mapping[str, Any], v1: bool) -> Trace:
     steps = None if raw_steps is None else _steps(raw_steps, groups, epochs)
     final_lr = _rates(_key(data, "final_lr"), "final_lr", groups)
     count_ = len(epochs) if steps is None else steps.count
-    events = _events(data.get("events", []), count_, groups, per_step=steps is not None)
+    first = epochs[0].epoch if epochs and steps is None else 1
+    events = _events(data.get("events", []), count_, groups, steps is not None, first)
     return Trace(
         meta=meta,
         experiment=experiment,
@@ -447,7 +451,14 @@ def _epochs(value: Any, groups: int, per_step: bool, v1: bool) -> tuple[Epoch, .
     items = _list(value, "epochs")
     if v1 and not items:
         raise ValueError("epochs is empty; a trace has at least 1 epoch")
-    epochs = tuple(_epoch(item, k, groups, per_step) for k, item in enumerate(items, start=1))
+    first = 1  # a resumed run's trace starts at the epoch it resumed at
+    if items and isinstance(items[0], Mapping):
+        number = items[0].get("epoch")
+        if type(number) is int and number > 1:
+            first = number
+    epochs = tuple(
+        _epoch(item, k, first + k - 1, groups, per_step) for k, item in enumerate(items, start=1)
+    )
     last = 0
     for e in epochs:
         if per_step and (e.step is None or e.step < last):
@@ -459,20 +470,21 @@ def _epochs(value: Any, groups: int, per_step: bool, v1: bool) -> tuple[Epoch, .
     return epochs
 
 
-def _epoch(value: Any, k: int, groups: int, per_step: bool) -> Epoch:
-    """Item ``k`` (1-based) of the epochs, which must be epoch ``k``."""
+def _epoch(value: Any, k: int, expected: int, groups: int, per_step: bool) -> Epoch:
+    """Item ``k`` (1-based) of the epochs, which must be epoch ``expected``."""
     d = _object(value, f"epochs item {k}")
     number = _int(_key(d, "epoch", f"epochs item {k}: "), f"epochs item {k}: epoch")
-    if number != k:
+    if number != expected:
         raise ValueError(
-            f"epochs item {k} is epoch {number}; epochs must be numbered 1, 2, 3, ... in order"
+            f"epochs item {k} is epoch {number}; epochs must be numbered in order, one by one "
+            f"(1, 2, 3, ..., or from the epoch a resumed run started at), so it must be {expected}"
         )
-    where = f"epoch {k}: "
+    where = f"epoch {number}: "
     momentum = d.get("momentum")
     step = d.get("step")
     updates = d.get("updates")
     return Epoch(
-        epoch=k,
+        epoch=number,
         lr=_rates(_key(d, "lr", where), f"{where}lr", groups),
         train_loss=_opt_float(d.get("train_loss"), f"{where}train_loss"),
         val_loss=_opt_float(d.get("val_loss"), f"{where}val_loss"),
@@ -542,6 +554,7 @@ def _steps(value: Any, groups: int, epochs: Sequence[Epoch]) -> Steps:
         ),
         unscheduled=_step_numbers(d.get("unscheduled", []), "steps unscheduled", n),
         early=_step_numbers(d.get("early", []), "steps early", n),
+        start=_int(d.get("start", 0), "steps start", 0),
     )
 
 
@@ -556,13 +569,18 @@ def _step_numbers(value: Any, what: str, n: int) -> tuple[int, ...]:
     return tuple(_int(v, f"{what}[{i}]", 1, n) for i, v in enumerate(_list(value, what)))
 
 
-def _events(value: Any, steps: int, groups: int, per_step: bool) -> tuple[Event, ...]:
-    """The events: a list of objects, each at a step and a group of the trace."""
+def _events(
+    value: Any, steps: int, groups: int, per_step: bool, first: int = 1
+) -> tuple[Event, ...]:
+    """The events: a list of objects, each at a step and a group of the trace (whose first
+    epoch is ``first``, in a trace of one step per epoch)."""
     items = _list(value, "events")
-    return tuple(_event(item, i, steps, groups, per_step) for i, item in enumerate(items, start=1))
+    return tuple(
+        _event(item, i, steps, groups, per_step, first) for i, item in enumerate(items, start=1)
+    )
 
 
-def _event(value: Any, i: int, steps: int, groups: int, per_step: bool) -> Event:
+def _event(value: Any, i: int, steps: int, groups: int, per_step: bool, first: int) -> Event:
     """Item ``i`` (1-based) of the events."""
     where = f"events item {i}: "
     d = _object(value, f"events item {i}")
@@ -574,8 +592,10 @@ def _event(value: Any, i: int, steps: int, groups: int, per_step: bool) -> Event
         step = _int(_key(d, "step", where), f"{where}step")
         if not 1 <= step <= steps:
             raise ValueError(f"{where}step {step} is not one of the trace's steps 1-{steps}")
-    elif not 1 <= epoch <= steps:
-        raise ValueError(f"{where}epoch {epoch} is not one of the trace's epochs 1-{steps}")
+    elif not first <= epoch < first + steps:
+        raise ValueError(
+            f"{where}epoch {epoch} is not one of the trace's epochs {first}-{first + steps - 1}"
+        )
     group = _int(_key(d, "group", where), f"{where}group")
     if not 0 <= group < groups:
         raise ValueError(f"{where}group {group} is not one of the trace's groups 0-{groups - 1}")

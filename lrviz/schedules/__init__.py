@@ -35,6 +35,7 @@ __all__ = [
     "KINDS",
     "TORCH",
     "Kind",
+    "class_of",
     "find",
     "for_scheduler",
     "kind_of",
@@ -114,12 +115,21 @@ def recognise(scheduler: Any) -> tuple[Kind, dict[str, Any]] | None:
     return hf.recognise(scheduler)
 
 
+def class_of(scheduler: Any) -> type[Any]:
+    """A live scheduler's class, as it was built: seen through the subclass a
+    :class:`lrviz.Recorder` swaps in to watch it (which marks its base)."""
+    cls = type(scheduler)
+    base: type[Any] = cls.__dict__.get("_lrviz_base", cls)
+    return base
+
+
 def for_scheduler(scheduler: Any) -> Kind | None:
     """The registry entry of a live scheduler: its class must be torch's class itself, so
     a user's class that shares a torch name, or subclasses one, is not taken for it."""
-    kind = find(type(scheduler).__name__)
+    cls = class_of(scheduler)
+    kind = find(cls.__name__)
     if kind is None:
         return None
     from lrviz.torchbridge import torch_class
 
-    return kind if type(scheduler) is torch_class(kind) else None
+    return kind if cls is torch_class(kind) else None

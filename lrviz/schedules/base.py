@@ -114,6 +114,8 @@ class Timeline:
         metric_name: What the metric was, for messages ("val_loss", "the metric").
         base: The group's base rate (the rate the optimizer had before any schedule),
             where the trace recorded it.
+        start: The scheduler's steps before the first of ``before``: 0, or where a
+            resumed run's recording began (``initial`` is then the rate there).
     """
 
     params: Params
@@ -125,6 +127,7 @@ class Timeline:
     unit: str = "epoch"
     metric_name: str = "the metric"
     base: float | None = None
+    start: int = 0
 
 
 Rule = Callable[[Timeline], list[Prediction]]
@@ -190,15 +193,20 @@ class SimpleRule:
 
 
 def steps_of(timeline: Timeline, base: float) -> list[Step]:
-    """One :class:`Step` per scheduler step: step k is torch's ``last_epoch`` k, or the
-    ``last_epoch`` recorded (a loop that passed epochs to ``step``)."""
+    """One :class:`Step` per scheduler step: step k is torch's ``last_epoch`` k (counted
+    from ``timeline.start``), or the ``last_epoch`` recorded (a loop that passed epochs to
+    ``step``)."""
     keys = [key for key in timeline.state if key != "last_epoch"]
     counts = timeline.state.get("last_epoch")
     group, unit = timeline.group, timeline.unit
     out = []
     for k, before in enumerate(timeline.before):
         state = {key: timeline.state[key][k] for key in keys} if keys else {}
-        t = counts[k] if counts is not None and isinstance(counts[k], int) else k + 1
+        t = (
+            counts[k]
+            if counts is not None and isinstance(counts[k], int)
+            else timeline.start + k + 1
+        )
         out.append(Step(t, before, base, group, True, unit, state))
     return out
 
@@ -212,8 +220,11 @@ def run_simple(rule: SimpleRule, timeline: Timeline) -> list[Prediction]:
     """A per-step rule applied to every scheduler step; where the loop passed an epoch to
     ``step`` (the count jumps), torch's closed form at that epoch."""
     p, group = timeline.params, timeline.group
-    base = base_of(timeline.initial, rule.scale(p, group))
-    out, previous = [], 0
+    if timeline.start and timeline.base is not None:  # resumed: the first rate is not the base's
+        base = timeline.base
+    else:
+        base = base_of(timeline.initial, rule.scale(p, group))
+    out, previous = [], timeline.start
     for s in steps_of(timeline, base):
         if s.t == previous + 1 or not rule.chainable:  # a formula of t handles any t
             out.append(rule.step(p, s))
