@@ -136,9 +136,11 @@ class Session:
         self.values(values)
         for recorder in self.recorders:
             recorder.log(
-                train_loss=_first(values, "train_loss", "loss"),
-                val_loss=_first(values, "val_loss", "eval_loss"),
-                val_accuracy=_first(values, "val_accuracy", "val_acc", "eval_accuracy"),
+                train_loss=_first(values, "train_loss", "train/loss", "loss"),
+                val_loss=_first(values, "val_loss", "val/loss", "eval_loss"),
+                val_accuracy=_first(
+                    values, "val_accuracy", "val_acc", "val/acc", "val/accuracy", "eval_accuracy"
+                ),
             )
 
     def finish(self) -> Path | None:
@@ -196,4 +198,7 @@ def _number(value: Any) -> float | None:
 
 
 def _first(values: Mapping[str, float], *keys: str) -> float | None:
-    return next((values[k] for k in keys if k in values), None)
+    """The value of the first key logged, as is or as Lightning names the epoch's value of
+    one also logged per step (``loss_epoch``)."""
+    names = [name for key in keys for name in (key, f"{key}_epoch")]
+    return next((values[k] for k in names if k in values), None)

@@ -107,12 +107,23 @@ class LRVizCallback(Callback):
         self.session.finish()
 
     def _fresh(self, trainer: Any) -> dict[str, Any]:
-        """The values logged since the last look, under the names loggers see: Lightning
-        keeps every value it was given, and gives each newly logged one as a new tensor."""
+        """The values logged since the last look, under the names loggers see. Lightning
+        keeps every value it was given, each a new tensor when logged (a clone, or an
+        epoch's computed value) and read as views of it: a value is new when its memory
+        is (the last one seen of each name is held, so no new one can have its address)."""
         logged: Mapping[str, Any] = trainer.logged_metrics
-        fresh = {k: v for k, v in logged.items() if self._seen.get(k) is not v}
+        fresh = {}
+        for key, value in logged.items():
+            if _address(self._seen.get(key)) != _address(value):
+                fresh[key] = value
         self._seen.update(fresh)
         return fresh
+
+
+def _address(value: Any) -> int:
+    """Where a tensor's data is (any other value: the object itself)."""
+    data_ptr = getattr(value, "data_ptr", None)
+    return int(data_ptr()) if callable(data_ptr) else id(value)
 
 
 def monitor_names(configs: Any, optimizers: Any) -> list[str]:
