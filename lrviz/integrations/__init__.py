@@ -88,6 +88,8 @@ class Session:
         self._series: list[_Series] = []
         self._batch_start: list[int] = []
         self._pending: dict[str, float] = {}
+        self._epoch = False  # an epoch is under way
+        self._last: tuple[int, dict[str, float]] = (0, {})  # values() at the last step
 
     def start(self, schedules: Sequence[Schedule]) -> None:
         """Training starts: record each optimizer and its scheduler."""
@@ -117,23 +119,37 @@ class Session:
         for series, start in zip(self._series, self._batch_start, strict=True):
             series.add(numbers, start + 1)
 
-    def values(self, values: Mapping[str, Any]) -> None:
-        """Values logged now (an evaluation, a framework's log): at the last step taken."""
+    def values(self, values: Mapping[str, Any], epochs: bool = True) -> None:
+        """Values logged now (an evaluation, a framework's log): at the last step taken;
+        when that is an epoch's last step, the epoch's values too, unless ``epochs`` is
+        False (a summary of the run)."""
         numbers = _numbers(values)
         for series, recorder in zip(self._series, self.recorders, strict=True):
             series.add(numbers, _steps(recorder))
+        if self.recorders and epochs:
+            step, last = self._last
+            now = _steps(self.recorders[0])
+            self._last = (now, (last if step == now else {}) | numbers)
 
     def epoch_values(self, values: Mapping[str, Any]) -> None:
         """An epoch's values as the framework reports them (kept until the epoch's
         scheduler step, which frameworks take after reporting)."""
         self._pending.update(_numbers(values))
 
+    def epoch_start(self) -> None:
+        """An epoch starts (the one before, and its scheduler step, are over)."""
+        self.epoch_done()
+        self._epoch = True
+
     def epoch_done(self) -> None:
-        """The epoch, and its scheduler step, are over: log what it reported."""
-        if not self.recorders or not self._pending:
+        """The epoch, and its scheduler step, are over: log it, with what it reported."""
+        if not self._epoch or not self.recorders:
             return
-        values, self._pending = self._pending, {}
+        values, self._pending, self._epoch = self._pending, {}, False
         self.values(values)
+        step, last = self._last
+        if step == _steps(self.recorders[0]):  # logged at the epoch's last step: its own
+            values = last | values
         for recorder in self.recorders:
             recorder.log(
                 train_loss=_first(values, "train_loss", "train/loss", "loss"),

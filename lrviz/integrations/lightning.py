@@ -97,7 +97,7 @@ class LRVizCallback(Callback):
 
     def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
         self.session.epoch_values(self._fresh(trainer))  # the module's on_train_epoch_end
-        self.session.epoch_done()
+        self.session.epoch_start()
 
     def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         self.session.epoch_values(self._fresh(trainer))

@@ -70,16 +70,18 @@ class LRVizCallback(TrainerCallback):
 
     def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._epoch_over = False
-        self.session.epoch_done()
+        self.session.epoch_start()
 
     def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._epoch_over = True
 
     def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
         values = {k: v for k, v in (logs or {}).items() if k not in ("epoch", "step")}
-        if self._epoch_over and "train_runtime" not in values:  # the epoch's own values
+        if "train_runtime" in values:  # the run's summary: its train_loss is no epoch's
+            self.session.values(values, epochs=False)
+        elif self._epoch_over:  # after the epoch's end: the epoch's values
             self.session.epoch_values(values)
-        else:  # a step's, an evaluation's within the epoch, or the run's summary
+        else:  # a step's, an evaluation's
             self.session.values(values)
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
