@@ -41,6 +41,8 @@ args = transformers.TrainingArguments(
     disable_tqdm=True,
 )
 callback = LRVizCallback(out / "report")
-transformers.Trainer(model=Regression(), args=args, train_dataset=data, callbacks=[callback]).train()
+transformers.Trainer(
+    model=Regression(), args=args, train_dataset=data, callbacks=[callback]
+).train()
 meta = dict(callback.session.traces[0].meta)
 (out / f"meta-{meta['rank']}.json").write_text(json.dumps(meta))
