@@ -214,6 +214,9 @@ def test_a_trainer_run_writes_a_report_named_by_its_schedule(
     assert "index.html" in layout(out)
     path, trace = the_trace(out)
     assert trace.name == "hf:cosine" and trace.step_count == 16
+    assert trace.experiment is not None and trace.experiment["num_train_epochs"] == 4
+    assert "max_steps" not in trace.experiment  # the epochs governed this run
+    assert trace.optimizer is not None and trace.optimizer["name"] == "AdamW"
     assert trace.params == {"num_warmup_steps": 4, "num_training_steps": 16, "num_cycles": 0.5}
     # Two param groups: the Trainer's AdamW exempts biases from weight decay.
     assert trace.groups == 2

@@ -240,3 +240,66 @@ def test_automatic_optimization_keeps_steps_and_epoch_values(tmp_path: Path, int
     epoch_ends = tuple(BATCHES * k for k in range(1, EPOCHS + 1)) if interval == "step" else None
     assert trace.logged["loss_epoch"].at == (epoch_ends or tuple(range(1, EPOCHS + 1)))
     assert [e.train_loss for e in trace.epochs] == list(trace.logged["loss_epoch"].value)
+
+
+class ThreeOptimizers(pl.LightningModule):  # type: ignore[misc]
+    """Manual optimization with a named scheduler, two param groups (one named), and an
+    optimizer without a scheduler: every naming rule of LearningRateMonitor at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.a, self.b, self.c, self.d = (torch.nn.Linear(4, 1) for _ in range(4))
+
+    def training_step(self, batch: Any, index: int) -> None:
+        (x,) = batch
+        losses = [layer(x).pow(2).mean() for layer in (self.a, self.b, self.c, self.d)]
+        for optimizer in self.optimizers():
+            optimizer.zero_grad()
+        self.manual_backward(sum(losses))
+        for optimizer in self.optimizers():
+            optimizer.step()
+        for scheduler in self.lr_schedulers():
+            scheduler.step()
+
+    def configure_optimizers(self) -> Any:
+        sgd = torch.optim.SGD(
+            [
+                {"params": self.a.parameters(), "lr": 0.1, "name": "body"},
+                {"params": self.b.parameters(), "lr": 0.2},
+            ]
+        )
+        adam = torch.optim.Adam(self.c.parameters(), lr=0.01)
+        unscheduled = torch.optim.Adam(self.d.parameters(), lr=0.02)
+        return [sgd, adam, unscheduled], [
+            {"scheduler": torch.optim.lr_scheduler.StepLR(sgd, 2), "name": "sgd-steps"},
+            {"scheduler": torch.optim.lr_scheduler.ExponentialLR(adam, 0.5)},
+        ]
+
+
+@pytest.mark.slow
+def test_named_schedulers_groups_and_an_unscheduled_optimizer(tmp_path: Path) -> None:
+    logger = Keys()
+    fit(ThreeOptimizers(), tmp_path / "run", logger=logger)
+    found = traces(tmp_path / "run")
+    monitored = {k for k in logger.keys if not k.startswith(("epoch", "train", "val"))}
+    assert monitored == {"sgd-steps/body", "sgd-steps/pg2", "lr-Adam", "lr-Adam-1"}
+    assert sorted(found) == ["lr-Adam", "lr-Adam-1", "sgd-steps"]
+    assert found["sgd-steps"].groups == 2 and found["sgd-steps"].name == "StepLR"
+    unscheduled = found["lr-Adam-1"]
+    assert unscheduled.step_count == EPOCHS * BATCHES
+    assert set(unscheduled.rates()) == {0.02}
+
+
+class MidEpochValidation(TwoGroups):
+    def validation_step(self, batch: Any, index: int) -> None:
+        (x,) = batch
+        self.log("val_loss", self.head(torch.relu(self.body(x))).pow(2).mean())
+
+
+@pytest.mark.slow
+def test_validation_within_an_epoch_is_at_its_step(tmp_path: Path) -> None:
+    fit(MidEpochValidation("step"), tmp_path / "run", val_check_interval=2)
+    (trace,) = traces(tmp_path / "run").values()
+    assert trace.logged["val_loss"].at == tuple(BATCHES * e + 2 for e in range(EPOCHS))
+    assert all(e.val_loss is None for e in trace.epochs)  # no epoch's value
