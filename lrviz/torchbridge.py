@@ -34,15 +34,22 @@ def constructor(kind: Kind) -> Any:
     return kind.factory() if kind.factory is not None else torch_class(kind)
 
 
-def provenance(source: str) -> dict[str, str]:
-    """The ``meta`` a trace starts from: lrviz's and torch's versions and what made it
-    ("run", "simulate", "record"). Plain strings: ``torch.__version__`` is a torch type,
-    and a pickled trace holding it would import torch where it is loaded."""
+def provenance(source: str) -> dict[str, Any]:
+    """The ``meta`` a trace starts from: lrviz's and torch's versions, what made it
+    ("run", "simulate", "record") and, in a distributed run, ``world_size`` and this
+    process's global ``rank``. Plain values: ``torch.__version__`` is a torch type, and a
+    pickled trace holding it would import torch where it is loaded."""
     import torch
+    import torch.distributed as dist
 
     from lrviz.__about__ import __version__
 
-    return {"lrviz": __version__, "torch": str(torch.__version__), "source": source}
+    meta: dict[str, Any] = {"lrviz": __version__, "torch": str(torch.__version__)}
+    meta["source"] = source
+    if dist.is_available() and dist.is_initialized():
+        meta["world_size"] = dist.get_world_size()
+        meta["rank"] = dist.get_rank()
+    return meta
 
 
 def rates(optimizer: Any) -> tuple[float, ...]:

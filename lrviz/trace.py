@@ -99,6 +99,23 @@ class Steps:
 
 
 @dataclass(frozen=True)
+class Logged:
+    """One scalar the training logged (a framework's ``self.log`` or ``logs``), value by
+    value, under the name it was logged with.
+
+    Attributes:
+        at: The step each value belongs to (the epoch, in a trace of one step per epoch):
+            a value logged during a training step, at that step; a value logged at an
+            epoch's end or by an evaluation, at the last step taken before it; 0 before
+            the first step.
+        value: The values, in the order logged.
+    """
+
+    at: tuple[int, ...]
+    value: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class Event:
     """Why the rate of one param group changed (or was held) at one step.
 
@@ -148,6 +165,8 @@ class Trace:
             step per epoch, which the epochs then hold.
         optimizer: The optimizer's class and every param group's settings, when known:
             ``{"name": "SGD", "groups": [{"lr": 0.1, "momentum": 0.9, ...}, ...]}``.
+        logged: Every scalar the training logged, by name (a framework's metrics beyond
+            the epochs' losses), each at its steps.
     """
 
     meta: Mapping[str, Any]
@@ -159,6 +178,7 @@ class Trace:
     events: tuple[Event, ...] = ()
     steps: Steps | None = None
     optimizer: Mapping[str, Any] | None = None
+    logged: Mapping[str, Logged] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -272,12 +292,27 @@ class Trace:
 
         return to_json(self)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: str | os.PathLike[str]) -> bool:
         """Write the trace to ``path`` atomically (all or nothing); gzip-compressed when
-        the name ends in ``.gz``."""
+        the name ends in ``.gz``.
+
+        A trace of a distributed run (``meta`` has ``rank``) is written by global rank
+        zero only, so that every rank can call ``save`` with the same path; a path with
+        ``{rank}`` in it (``trace-{rank}.json``) is written by every rank, each to its own.
+
+        Returns:
+            Whether this process wrote the file.
+        """
         from lrviz.tracefile import save
 
-        save(self, path)
+        target = os.fspath(path)
+        rank = self.meta.get("rank", 0)
+        if "{rank}" in target:
+            target = target.replace("{rank}", str(rank))
+        elif rank != 0:
+            return False
+        save(self, target)
+        return True
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Trace:

@@ -9,6 +9,7 @@
      "epochs": [{"epoch": 1, "lr": [...], "train_loss": ..., ..., "state": {...}}, ...],
      "steps": {"count": N, "lr": [[...], ...], ...},               (step resolution only)
      "final_lr": [...],
+     "logged": {"val/acc": {"at": [...], "value": [...]}, ...},     (when recorded)
      "events": [{"epoch": .., "step": .., "group": .., "kind": .., ...}, ...]}
 
 A trace of one scheduler step per epoch keeps each step in its epoch, one line per
@@ -18,7 +19,8 @@ line each: ``lr`` (one list per param group), then what was recorded of ``epoch`
 (written only when the epochs' ``step`` cannot tell it: fractional epochs),
 ``momentum``, ``metric``, ``state`` (one list per key), and sparse lists of the
 exceptions: ``updates`` ([step, n] for steps with other than one optimizer update),
-``unscheduled`` and ``early`` (step numbers).
+``unscheduled`` and ``early`` (step numbers). ``logged`` holds the scalars a framework
+logged, by name: the step of each value (``at``) and the values, as columns.
 
 A column of :data:`PACKED_FROM` values or more (a long run's rates and momenta) is packed
 rather than listed: ``{"float64": "..."}`` holds the values as little-endian IEEE
@@ -50,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from lrviz.text import count, short_repr
-from lrviz.trace import EVENT_KINDS, Epoch, Event, Steps, Trace
+from lrviz.trace import EVENT_KINDS, Epoch, Event, Logged, Steps, Trace
 
 SCHEMA = "lrviz.trace/2"
 SCHEMAS = ("lrviz.trace/1", SCHEMA)
@@ -85,6 +87,11 @@ def to_dict(trace: Trace) -> dict[str, Any]:
     if trace.steps is not None:
         out["steps"] = _steps_to_dict(trace.steps, trace.epochs)
     out["final_lr"] = list(trace.final_lr)
+    if trace.logged:
+        out["logged"] = {
+            name: {"at": _column(series.at), "value": _floats_column(series.value)}
+            for name, series in trace.logged.items()
+        }
     out["events"] = [_event_to_dict(e) for e in trace.events]
     return out
 
@@ -334,6 +341,7 @@ def _trace(data: Mapping[str, Any], v1: bool) -> Trace:
     count_ = len(epochs) if steps is None else steps.count
     first = epochs[0].epoch if epochs and steps is None else 1
     events = _events(data.get("events", []), count_, groups, steps is not None, first)
+    logged = {} if v1 else _logged(data.get("logged", {}), count_)
     return Trace(
         meta=meta,
         experiment=experiment,
@@ -344,6 +352,7 @@ def _trace(data: Mapping[str, Any], v1: bool) -> Trace:
         events=events,
         steps=steps,
         optimizer=optimizer,
+        logged=logged,
     )
 
 
@@ -556,6 +565,33 @@ def _steps(value: Any, groups: int, epochs: Sequence[Epoch]) -> Steps:
         early=_step_numbers(d.get("early", []), "steps early", n),
         start=_int(d.get("start", 0), "steps start", 0),
     )
+
+
+def _logged(value: Any, steps: int) -> dict[str, Logged]:
+    """The logged scalars: by name, a step from 0 to ``steps`` for each value."""
+    out = {}
+    for name, raw in _object(value, "logged").items():
+        what = f"logged {name!r}"
+        d = _object(raw, what)
+        at = _key(d, "at", f"{what}: ")
+        if isinstance(at, Mapping) and "range" in at:
+            first, length = _list(at["range"], f"{what} at range")[:2]
+            first = _int(first, f"{what} at range start")
+            at = list(range(first, first + _int(length, f"{what} at range count", 0)))
+        steps_at = tuple(
+            _int(s, f"{what} at[{i}]", 0, steps) for i, s in enumerate(_list(at, f"{what} at"))
+        )
+        raw_values = _key(d, "value", f"{what}: ")
+        if isinstance(raw_values, Mapping) and "float64" in raw_values:
+            values = _unpack(raw_values["float64"], len(steps_at), f"{what} value")
+        else:
+            values = _floats(raw_values, f"{what} value")
+        if len(values) != len(steps_at):
+            raise ValueError(
+                f"{what} has {count(len(values), 'value')} but {count(len(steps_at), 'step')}"
+            )
+        out[name] = Logged(at=steps_at, value=values)
+    return out
 
 
 def _pair(value: Any, what: str, n: int) -> tuple[int, int]:

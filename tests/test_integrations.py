@@ -191,10 +191,8 @@ def train(tmp_path: Path, **options: Any) -> Path:
         use_cpu=True,
         per_device_train_batch_size=8,
         num_train_epochs=4,
-        learning_rate=0.1,
-        logging_steps=4,
         disable_tqdm=True,
-        **options,
+        **{"learning_rate": 0.1, "logging_steps": 4, **options},
     )
     trainer = transformers.Trainer(
         model=Regression(),
@@ -204,6 +202,7 @@ def train(tmp_path: Path, **options: Any) -> Path:
         callbacks=[lrviz.integrations.transformers.LRVizCallback(out)],
     )
     train.warnings = lrviz_warnings(trainer.train)  # type: ignore[attr-defined]
+    train.state = trainer.state  # type: ignore[attr-defined]
     return out
 
 
@@ -215,6 +214,9 @@ def test_a_trainer_run_writes_a_report_named_by_its_schedule(
     assert "index.html" in layout(out)
     path, trace = the_trace(out)
     assert trace.name == "hf:cosine" and trace.step_count == 16
+    assert trace.experiment is not None and trace.experiment["num_train_epochs"] == 4
+    assert "max_steps" not in trace.experiment  # the epochs governed this run
+    assert trace.optimizer is not None and trace.optimizer["name"] == "AdamW"
     assert trace.params == {"num_warmup_steps": 4, "num_training_steps": 16, "num_cycles": 0.5}
     # Two param groups: the Trainer's AdamW exempts biases from weight decay.
     assert trace.groups == 2
@@ -252,3 +254,24 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     os.environ.pop("WANDB_MODE", None)
+
+
+@pytest.mark.slow
+def test_a_trainer_run_keeps_its_logs_at_their_steps(tmp_path: Path) -> None:
+    out = train(tmp_path, max_steps=10, eval_strategy="steps", eval_steps=3, logging_steps=2)
+    _, trace = the_trace(out)
+    history = train.state.log_history  # type: ignore[attr-defined]
+    # Every value at the step the Trainer logged it, as its own log history says.
+    for name in ("eval_loss", "loss", "grad_norm"):
+        logged = trace.logged[name]
+        assert list(zip(logged.at, logged.value, strict=True)) == [
+            (h["step"], h[name]) for h in history if name in h
+        ]
+    evaluations = trace.logged["eval_loss"]
+    assert evaluations.at == (3, 6, 9, 10)  # and at the end, where max_steps stops it
+    # Evaluations within an epoch are no epoch's value: only the one at the end is.
+    assert [e.step for e in trace.epochs] == [4, 8, 10]
+    assert [e.val_loss for e in trace.epochs] == [None, None, evaluations.value[-1]]
+    assert trace.optimizer is not None and trace.optimizer["name"] == "AdamW"
+    assert trace.experiment is not None and trace.experiment["max_steps"] == 10
+    assert "num_train_epochs" not in trace.experiment
