@@ -194,6 +194,52 @@ def check_output_folder(out: Path) -> None:
             f"output folder {str(out)!r} has an index.html, figures/ or traces/ that lrviz "
             "did not write; choose a new or empty folder"
         )
+    foreign = _foreign_entry(out)
+    if foreign is not None:
+        raise ValueError(
+            f"output folder {str(out)!r} has {str(foreign)!r}, which lrviz did not write "
+            f"there; a report replaces {foreign.parent.name}/ whole: move it out or choose "
+            "a new or empty folder"
+        )
+
+
+def replaced_paths(out: Path) -> list[Path]:
+    """What writing a report to ``out`` replaces (or deletes): its ``figures/``,
+    ``traces/`` and ``index.html``."""
+    return [out / sub for sub in SUBDIRS] + [out / "index.html"]
+
+
+_WRITTEN = {"figures": (".svg", ".png"), "traces": (".json",)}
+"""What lrviz writes in each folder of a report, by suffix."""
+
+_TRACE_MARK = b'"lrviz.trace/'
+"""In the first bytes of every trace file (its schema, :meth:`Trace.to_json`)."""
+
+
+def _foreign_entry(out: Path) -> Path | None:
+    """The first entry of ``out``'s ``figures/`` or ``traces/`` that is not a file lrviz
+    writes there (a figure, a trace of its own format), or the folder itself when it is
+    not one: the swap would delete it with the old report."""
+    for sub, suffixes in _WRITTEN.items():
+        folder = out / sub
+        if not folder.exists() and not folder.is_symlink():
+            continue
+        if not folder.is_dir():
+            return folder
+        for entry in sorted(folder.iterdir()):
+            if not entry.is_file() or entry.suffix not in suffixes:
+                return entry
+            if sub == "traces" and not _has_mark(entry):
+                return entry
+    return None
+
+
+def _has_mark(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return _TRACE_MARK in f.read(256)
+    except OSError:
+        return False
 
 
 def _swap_in(stage: Path, out: Path) -> None:

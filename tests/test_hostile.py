@@ -1,6 +1,7 @@
-"""Careless and hostile use, round two: bad output targets found before any training,
-bounded reads, sizes a machine cannot hold, file names safe and distinct everywhere,
-and the Python API's own one-line errors. Each case failed before it was fixed."""
+"""Careless and hostile use, rounds two and three: bad output targets found before any
+training, outputs that would replace an input, bounded reads, sizes a machine cannot
+hold, file names safe and distinct everywhere, labels drawn as text, and the Python
+API's own one-line errors. Each case failed before it was fixed."""
 
 from __future__ import annotations
 
@@ -217,3 +218,103 @@ def test_labels_in_any_script_draw_without_a_word_on_stderr(tmp_path: Path) -> N
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert len(list((tmp_path / "r" / "figures").glob("schedule-*.png"))) == 2
+
+
+# -- round three: an output never replaces an input (issue 19) ---------------------------
+
+
+def _report_folder(out: Path) -> list[Path]:
+    """A report of three schedules in ``out``, as ``lrviz run -o out`` leaves it."""
+    traces = [lrviz.simulate(name, epochs=3) for name in ("step", "exp", "cosine")]
+    lrviz.write_report(traces, out)
+    return sorted((out / "traces").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("given", "out"),
+    [
+        ("d/traces/step-seed0.json", "d"),
+        ("link.json", "d"),  # a link to a trace in the folder
+        ("d/traces/step-seed0.json", "alias"),  # the folder by a link
+        ("d/traces/step-seed0.json", "d/traces/.."),
+        ("d/index.html", "d"),
+    ],
+    ids=["plain", "input-link", "folder-link", "dotdot", "index"],
+)
+def test_a_report_never_replaces_its_input(
+    runner: CliRunner, tmp_path: Path, given: str, out: str
+) -> None:
+    before = _report_folder(tmp_path / "d")
+    (tmp_path / "link.json").symlink_to(tmp_path / "d" / "traces" / "step-seed0.json")
+    (tmp_path / "alias").symlink_to(tmp_path / "d")
+    result = runner.invoke(main, ["report", given, "-o", out])
+    one_line_exit_2(result, rf"^Error: -o {re.escape(out)} holds the input {re.escape(given)}; ")
+    assert "choose another -o" in result.stderr
+    assert sorted((tmp_path / "d" / "traces").iterdir()) == before
+
+
+def test_a_report_beside_its_input_is_fine(runner: CliRunner, tmp_path: Path) -> None:
+    _report_folder(tmp_path / "d")
+    (tmp_path / "d" / "mine.json").write_text(lrviz.simulate("step", epochs=3).to_json())
+    result = runner.invoke(main, ["report", "d/mine.json", "-o", "d"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "d" / "mine.json").exists()
+
+
+def test_run_refuses_a_config_its_report_would_replace_before_training(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _report_folder(tmp_path / "d")
+    config = tmp_path / "d" / "traces" / "exp.toml"
+    config.write_text('[[schedule]]\nname = "step"\n')
+    trained: list[Any] = []
+    monkeypatch.setattr("lrviz.training.run", lambda *a, **k: trained.append(a))
+    one_line_exit_2(
+        runner.invoke(main, [*RUN, "-c", "d/traces/exp.toml", "-o", "d"]),
+        r"-o d holds the input d/traces/exp.toml; a report replaces d/traces/",
+    )
+    assert trained == [] and config.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "t.json", "--format", "json", "-o", "t.json"],
+        ["export", "t.json", "--format", "json", "-o", "./t.json"],
+        ["simulate", "plateau", "--metrics", "t.json", "-o", "t.json"],
+        ["simulate", "-c", "t.json", "-o", "t.json"],
+        ["plot", "t.svg", "-o", "t.svg"],
+    ],
+    ids=["export", "export-dot", "simulate-metrics", "simulate-config", "plot"],
+)
+def test_a_file_output_never_overwrites_its_input(runner: CliRunner, args: list[str]) -> None:
+    given = Path(args[-1]).name
+    Path(given).write_text("[1.0, 0.5]")
+    one_line_exit_2(
+        runner.invoke(main, args), rf"-o \S*{given} would overwrite the input \S*{given}"
+    )
+    assert Path(given).read_text() == "[1.0, 0.5]"
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("traces/notes.txt", lambda p: p.write_text("mine")),
+        ("traces/mine.json", lambda p: p.write_text('{"not": "a trace"}')),
+        ("traces/runs", lambda p: p.mkdir()),
+        ("figures/notes.md", lambda p: p.write_text("mine")),
+    ],
+    ids=["text", "other-json", "folder", "figure-folder"],
+)
+def test_a_report_never_deletes_what_lrviz_did_not_write(
+    runner: CliRunner, tmp_path: Path, name: str, make: Any
+) -> None:
+    _report_folder(tmp_path / "d")
+    make(tmp_path / "d" / name)
+    Path("t.json").write_text(lrviz.simulate("step", epochs=3).to_json())
+    one_line_exit_2(
+        runner.invoke(main, ["report", "t.json", "-o", "d"]),
+        rf"output folder 'd' has 'd/{name}', which lrviz did not write there; a report "
+        rf"replaces {name.split('/')[0]}/ whole",
+    )
+    assert (tmp_path / "d" / name).exists()
