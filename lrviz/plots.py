@@ -74,6 +74,11 @@ _STYLE = {
     # SVG text stays text (selectable, searchable, smaller; the font list ends in
     # sans-serif) and draws in a fifth of the time of glyph outlines.
     "svg.fonttype": "none",
+    # Labels are text, not TeX: "budget $5 to $10" stays as typed, and "$\\foo$" is no
+    # parse error, whatever a matplotlibrc says. Tick labels are plain Unicode anyway
+    # (power_of_ten).
+    "text.parse_math": False,
+    "text.usetex": False,
 }
 
 

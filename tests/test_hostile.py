@@ -318,3 +318,25 @@ def test_a_report_never_deletes_what_lrviz_did_not_write(
         rf"replaces {name.split('/')[0]}/ whole",
     )
     assert (tmp_path / "d" / name).exists()
+
+
+# -- round three: labels are text, not TeX ---------------------------------------------
+
+
+def test_labels_with_dollars_and_backslashes_are_drawn_as_typed(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    Path("labels.toml").write_text(
+        '[[schedule]]\nname = "step"\nlabel = "$\\\\undefinedmacro$"\n\n'
+        '[[schedule]]\nname = "exp"\nlabel = "budget $5 to $10"\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(main, [*RUN, "-c", "labels.toml", "-o", "r"])
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+    overview = (tmp_path / "r" / "figures" / "lr.svg").read_text()
+    assert "$\\undefinedmacro$" in overview and "budget $5 to $10" in overview
+    traces = sorted(str(p) for p in (tmp_path / "r" / "traces").iterdir())
+    result = runner.invoke(main, ["plot", *traces, "-o", "f.svg"])
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+    figure = Path("f.svg").read_text()
+    assert "$\\undefinedmacro$" in figure and "budget $5 to $10" in figure
