@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 from lrviz import bands, schedules, series
 from lrviz.__about__ import __version__
 from lrviz.explanation import is_continuous, notable
-from lrviz.files import check_folder_target, same_file_name, slug
+from lrviz.files import check_folder_target, slug
+from lrviz.labels import check_labels
 from lrviz.progress import Progress
 from lrviz.seeds import format_seeds
 from lrviz.text import count, number, some
@@ -84,7 +85,7 @@ def write_report(
 
     Raises:
         ValueError: No traces, labels that do not tell the schedules apart (see
-            :func:`check_labels`), ``out`` is a file, or ``out`` has ``figures/`` or
+            :func:`lrviz.labels.check_labels`), ``out`` is a file, or ``out`` has ``figures/`` or
             ``traces/`` but no lrviz ``index.html`` (someone else's folders: not replaced).
     """
     if not traces:
@@ -268,35 +269,6 @@ def _swap_in(stage: Path, out: Path) -> None:
                 if dst.exists() and not src.exists():  # this move was made
                     os.replace(dst, src)
         raise
-
-
-def check_labels(traces: Sequence[Trace]) -> None:
-    """The report names each schedule by its label: traces that share one must be the
-    same schedule under distinct seeds, and different labels need different file names.
-
-    Raises:
-        ValueError: Saying which label, and how to fix it.
-    """
-    seen: dict[str, Trace] = {}
-    seeds: dict[str, set[int | None]] = {}
-    for trace in traces:
-        first = seen.setdefault(trace.label, trace)
-        same = (first.name, jsonable(first.params)) == (trace.name, jsonable(trace.params))
-        if not same or trace.seed in seeds.setdefault(trace.label, set()):
-            raise ValueError(
-                f"two traces are labelled {trace.label!r} but are "
-                + ("different schedules" if not same else "the same seed")
-                + "; give each schedule its own label (e.g. Recorder(..., label=...))"
-            )
-        seeds[trace.label].add(trace.seed)
-    files: dict[str, str] = {}
-    for label in seen:
-        other = files.setdefault(slug(label).lower(), label)
-        if other != label and same_file_name(other, label):
-            raise ValueError(
-                f"labels {other!r} and {label!r} give the same file name {slug(label)!r}; "
-                "rename one"
-            )
 
 
 def trace_file_names(traces: Sequence[Trace]) -> list[str]:

@@ -340,3 +340,28 @@ def test_labels_with_dollars_and_backslashes_are_drawn_as_typed(
     assert (result.exit_code, result.stderr) == (0, ""), result.output
     figure = Path("f.svg").read_text()
     assert "$\\undefinedmacro$" in figure and "budget $5 to $10" in figure
+
+
+# -- round three: one rule for the labels of a report and of a figure ----------------------
+
+
+@pytest.mark.parametrize("command", [["report", "-o", "r"], ["plot", "-o", "f.svg"]])
+def test_plot_and_report_refuse_the_same_trace_twice_alike(
+    runner: CliRunner, command: list[str]
+) -> None:
+    lrviz.simulate("step", epochs=3).save("t.json")
+    one_line_exit_2(
+        runner.invoke(main, [*command, "t.json", "t.json"]),
+        r"^Error: two traces are labelled 'step' but are the same seed; give each schedule "
+        r"its own label",
+    )
+    assert not Path("f.svg").exists() and not Path("r").exists()
+
+
+def test_plot_names_the_seeds_of_one_schedule(runner: CliRunner) -> None:
+    for seed in (0, 1):
+        trace = lrviz.simulate("step", epochs=3)
+        lrviz.Trace(**{**vars(trace), "experiment": {"seed": seed}}).save(f"s{seed}.json")
+    result = runner.invoke(main, ["plot", "s0.json", "s1.json", "-o", "f.svg"])
+    assert result.exit_code == 0, result.output
+    assert "step (StepLR), seed 1" in Path("f.svg").read_text()
