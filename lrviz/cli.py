@@ -931,6 +931,12 @@ def plot(
         raise BadInput(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc}") from None
+    if metric != "loss":
+        from lrviz.series import not_drawn
+
+        note = not_drawn(traces)
+        if note:
+            click.echo(f"Warning: {out}: {note[0].lower()}{note[1:]}", err=True)
 
 
 @main.command()

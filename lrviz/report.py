@@ -357,7 +357,20 @@ def _lr_caption(traces: Sequence[Trace]) -> str:
     elif groups:
         text += "; a line per param group"
     marked = any(t.events for t in traces)
-    return text + ("; markers show events." if marked else ".") + _drawn_note(len(traces))
+    return (
+        text
+        + ("; markers show events." if marked else ".")
+        + _drawn_note(len(traces))
+        + _not_drawn(traces)
+    )
+
+
+def _not_drawn(traces: Sequence[Trace]) -> str:
+    """ " Not drawn: ..." for the rates of the traces a figure draws that it leaves out."""
+    from lrviz.plots import MAX_LINES
+
+    note = series.not_drawn(traces[:MAX_LINES])
+    return f" {note}" if note else ""
 
 
 def _alt_rates(traces: Sequence[Trace]) -> str:
@@ -405,7 +418,7 @@ def _figures(traces: Sequence[Trace]) -> list[FigureSpec]:
             (
                 f"schedule-{slug(trace.label)}",
                 partial(plots.schedule_detail, trace, i),
-                shown.caption(trace.label, series.loss_name([trace])),
+                shown.caption(trace.label, series.loss_name([trace])) + _not_drawn([trace]),
                 f"Chart of the learning rate of {trace.label} per {series.frame([trace]).unit}"
                 + _alt_detail(shown)
                 + f": {_alt_rates([trace])}.",
@@ -453,7 +466,8 @@ def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
             partial(plots.lr_bands, found),
             f"Learning rate against {unit} (log scale): each schedule's median across its "
             "seeds (line) and the band from the 10th to the 90th percentile."
-            + _drawn_note(len(found)),
+            + _drawn_note(len(found))
+            + _not_drawn([t for g in found[: plots.MAX_LINES] for t in g.traces]),
             f"Line chart with shaded bands of the learning rate per {unit} on a log axis for "
             f"{names}.",
         )
@@ -484,7 +498,8 @@ def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
                 partial(plots.schedule_bands, group, i),
                 f"{group.label}: learning rate{with_loss} across "
                 f"{len(group.traces)} seeds (medians, 10-90% bands)"
-                + ("; below, how many seeds reduced the rate at each epoch." if varies else "."),
+                + ("; below, how many seeds reduced the rate at each epoch." if varies else ".")
+                + _not_drawn(group.traces),
                 f"Chart of the median learning rate{with_loss} of {group.label} per {unit} "
                 "with 10-90% bands"
                 + (", and a bar chart of reductions per epoch." if varies else "."),

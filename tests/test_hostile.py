@@ -365,3 +365,51 @@ def test_plot_names_the_seeds_of_one_schedule(runner: CliRunner) -> None:
     result = runner.invoke(main, ["plot", "s0.json", "s1.json", "-o", "f.svg"])
     assert result.exit_code == 0, result.output
     assert "step (StepLR), seed 1" in Path("f.svg").read_text()
+
+
+# -- round three: what a figure cannot draw is said, not warned about ----------------------
+
+NOT_DRAWN = "rates that are infinite, NaN or beyond 1e+300 in size, of "
+
+
+def _lrviz(*args: str) -> Any:
+    """The lrviz program in a child process: its figure worker's stderr is the child's."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lrviz")), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
+
+
+def test_a_huge_rate_is_left_out_of_the_figures_with_a_word_and_no_warnings(
+    tmp_path: Path,
+) -> None:
+    done = _lrviz("run", "-q", "--epochs", "2", "--lr", "1e308", "-s", "step", "-o", "r")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert page.count(f"Not drawn: {NOT_DRAWN}step (3 rates).") == 2  # overview, section
+
+
+def test_an_infinite_rate_is_named_where_it_is_not_drawn(tmp_path: Path) -> None:
+    import math
+
+    lrviz.Trace.from_rates([0.1, math.inf, 0.05, 0.05], name="StepLR").save("inf.json")
+    done = _lrviz("plot", "inf.json", "-o", "f.svg")
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == f"Warning: f.svg: not drawn: {NOT_DRAWN}StepLR (1 rate).\n"
+    done = _lrviz("report", "-q", "inf.json", "-o", "r")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert f"Not drawn: {NOT_DRAWN}StepLR (1 rate)." in (tmp_path / "r" / "index.html").read_text()
+
+
+def test_a_huge_rate_over_several_seeds_is_reported_not_a_crash(tmp_path: Path) -> None:
+    """The band figures too: the losses of such a run are NaN (a loss band of no finite
+    point crashed matplotlib's marker spacing)."""
+    done = _lrviz("run", "-q", "--epochs", "2", "--lr", "1e308", "--seeds", "0-1", "-s", "exp")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    page = (tmp_path / "reports" / "index.html").read_text()
+    assert page.count(f"Not drawn: {NOT_DRAWN}exp (6 rates).") == 2
