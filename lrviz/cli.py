@@ -434,7 +434,7 @@ def run(
     from lrviz.experiment import merge
     from lrviz.figure_worker import FigureWorker
 
-    _check_out_dir(out)
+    _check_out_dir(out, [config])
     given = _explicit(
         {"epochs": epochs, "lr": lr, "seeds": (seed,), "dataset": dataset, "schedules": schedules},
         {"seeds": "seed"},
@@ -530,14 +530,35 @@ def _write_report(
         raise BadInput(str(exc)) from None
 
 
-def _check_out_dir(out: Path) -> None:
-    """Before any training: the report could not go there."""
-    from lrviz.report import check_output_folder
+def _check_out_dir(out: Path, inputs: Sequence[Path | None]) -> None:
+    """Before any work: the report could not go there, or would replace one of the
+    command's ``inputs`` (a report replaces its folder's figures/, traces/ and index)."""
+    from lrviz.files import replaced_input
+    from lrviz.report import check_output_folder, replaced_paths
 
+    clash = replaced_input([path for path in inputs if path is not None], replaced_paths(out))
+    if clash is not None:
+        path, target = clash
+        shown = out / target.name
+        raise BadInput(
+            f"-o {out} holds the input {path}; a report replaces "
+            f"{shown}{'/' if target.name != 'index.html' else ''}: choose another -o"
+        )
     try:
         check_output_folder(out)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
+
+
+def _check_out_file(out: Path | None, inputs: Sequence[Path | None]) -> None:
+    """Before any work: writing ``out`` would overwrite one of the command's ``inputs``."""
+    from lrviz.files import replaced_input
+
+    if out is None:
+        return
+    clash = replaced_input([path for path in inputs if path is not None], [out])
+    if clash is not None:
+        raise BadInput(f"-o {out} would overwrite the input {clash[0]}: choose another -o")
 
 
 @main.command()
@@ -661,6 +682,7 @@ def simulate(
         raise click.UsageError("give --lr or --lrs, not both")
     if out is not None and out.is_dir():
         raise BadInput(f"output path {str(out)!r} is a folder; give a file (-o FILE)")
+    _check_out_file(out, [config, metrics])
     file = _config(config)
     settings = file.settings if file else {}
     try:
@@ -737,6 +759,7 @@ def export_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
     from lrviz.files import write_atomic
     from lrviz.trace import Trace
 
+    _check_out_file(out, [trace_file])
     try:
         trace = Trace.load(trace_file)
     except ValueError as exc:
@@ -824,7 +847,7 @@ def report_command(trace_files: tuple[Path, ...], out: Path, quiet: bool) -> Non
     """
     from lrviz.figure_worker import FigureWorker
 
-    _check_out_dir(out)
+    _check_out_dir(out, trace_files)
     # Forked first: the worker imports matplotlib while the traces load, then draws
     # while this process writes the trace files.
     with Progress(enabled=not quiet) as progress, FigureWorker() as worker:
@@ -900,6 +923,7 @@ def plot(
         output_format(out)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'-o' / '--out'") from None
+    _check_out_file(out, trace_files)
     traces = _load_traces(trace_files)
     try:
         plot(traces, out, metric, size, dpi)  # type: ignore[arg-type]  # a click.Choice
@@ -907,6 +931,12 @@ def plot(
         raise BadInput(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc}") from None
+    if metric != "loss":
+        from lrviz.series import not_drawn
+
+        note = not_drawn(traces)
+        if note:
+            click.echo(f"Warning: {out}: {note[0].lower()}{note[1:]}", err=True)
 
 
 @main.command()

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+from lrviz.labels import check_labels
 from lrviz.trace import Trace
 
 FORMATS = ("svg", "png", "pdf")
@@ -70,8 +71,10 @@ def plot(
     the format its suffix names; return the path.
 
     Raises:
-        ValueError: No traces, an unknown suffix, no loss in any trace for ``loss`` or
-            ``both``, or more lines than the figure's height leaves room to name.
+        ValueError: No traces, traces their labels do not tell apart
+            (:func:`lrviz.labels.check_labels`), an unknown suffix, no loss in any trace
+            for ``loss`` or ``both``, or more lines than the figure's height leaves room
+            to name.
         OSError: The file could not be written.
     """
     from lrviz import plots
@@ -79,6 +82,7 @@ def plot(
 
     if not traces:
         raise ValueError("nothing to plot: no traces")
+    check_labels(traces)
     fmt = output_format(out)
     figure = plots.document(traces, metric, size)
     path = Path(out)

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 MAX_SLUG = 100
@@ -168,3 +169,20 @@ def _new_file_mode() -> int:
     umask = os.umask(0)  # reading the umask means setting it: put it straight back
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def replaced_input(inputs: Iterable[Path], replaced: Iterable[Path]) -> tuple[Path, Path] | None:
+    """The first of ``inputs`` that writing ``replaced`` would replace or delete, with the
+    replaced path it is in (a file, or a folder it lies in at any depth); None if none.
+
+    Paths are compared resolved, so a symbolic link on either side, ``..`` or a relative
+    path do not hide an input; an input that is itself a link counts both where it is
+    and where it points.
+    """
+    targets = [target.resolve() for target in replaced]
+    for path in inputs:
+        for place in (path.resolve(), path.absolute().parent.resolve() / path.name):
+            for target in targets:
+                if place == target or place.is_relative_to(target):
+                    return path, target
+    return None

@@ -74,6 +74,11 @@ _STYLE = {
     # SVG text stays text (selectable, searchable, smaller; the font list ends in
     # sans-serif) and draws in a fifth of the time of glyph outlines.
     "svg.fonttype": "none",
+    # Labels are text, not TeX: "budget $5 to $10" stays as typed, and "$\\foo$" is no
+    # parse error, whatever a matplotlibrc says. Tick labels are plain Unicode anyway
+    # (power_of_ten).
+    "text.parse_math": False,
+    "text.usetex": False,
 }
 
 
@@ -551,7 +556,7 @@ def _rate_line(
     import numpy as np
 
     events = _events_of(trace, groups)
-    r = series.rates(trace, groups[0])
+    r = series.drawable(series.rates(trace, groups[0]))
     keep = series.thin(r, series.event_indices(events))
     (line,) = ax.step(
         frame.x(trace, keep.astype(float)),
@@ -932,10 +937,12 @@ BAND_ALPHA = 0.2
 
 
 def _positive(values: Sequence[float], scale: str) -> list[float]:
-    """Rates for a log axis: zero and below become gaps (a symlog axis keeps them)."""
+    """Rates for the axis: those no figure draws become gaps (:func:`series.drawable`), and
+    on a log axis zero and below too (a symlog axis keeps them)."""
+    drawn: list[float] = series.drawable(values).tolist()
     if scale != "log":
-        return list(values)
-    return [v if v > 0 else math.nan for v in values]
+        return drawn
+    return [v if v > 0 else math.nan for v in drawn]
 
 
 def _rate_band(
@@ -960,15 +967,15 @@ def _rate_band(
         alpha=BAND_ALPHA,
         linewidth=0,
     )
-    median = np.asarray(band.median, dtype=float)
+    median = np.asarray(_positive(band.median, scale), dtype=float)
     keep = series.thin(median)
     ax.step(
         x[keep],
-        np.asarray(_positive(band.median, scale))[keep],
+        median[keep],
         where="post",
         linewidth=1.6,
         label=label,
-        **look_.line(phase, _finite(median)),
+        **look_.line(phase, _finite(median[keep])),
     )
 
 
@@ -994,7 +1001,7 @@ def _band_label(group: Group) -> str:
 
 def _rate_values(groups: Sequence[Group], param_groups: Sequence[int]) -> list[Floats]:
     return [
-        series.rates(t, g)
+        series.drawable(series.rates(t, g))
         for group in groups
         for t in group.traces
         for g in param_groups
@@ -1075,7 +1082,8 @@ def loss_bands(groups: Sequence[Group]) -> Figure:
                     look(i),
                     _band_label(group),
                     linewidth=1.5,
-                    markevery=(0.017 * (i % 6), 0.1),
+                    # matplotlib cannot space markers on a line of fewer than two points
+                    markevery=(0.017 * (i % 6), 0.1) if _finite(band.median) > 1 else None,
                 )
         _x_extent(ax, frame, traces)
         name = series.loss_name(traces)

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 from lrviz import bands, schedules, series
 from lrviz.__about__ import __version__
 from lrviz.explanation import is_continuous, notable
-from lrviz.files import check_folder_target, same_file_name, slug
+from lrviz.files import check_folder_target, slug
+from lrviz.labels import check_labels
 from lrviz.progress import Progress
 from lrviz.seeds import format_seeds
 from lrviz.text import count, number, some
@@ -84,7 +85,7 @@ def write_report(
 
     Raises:
         ValueError: No traces, labels that do not tell the schedules apart (see
-            :func:`check_labels`), ``out`` is a file, or ``out`` has ``figures/`` or
+            :func:`lrviz.labels.check_labels`), ``out`` is a file, or ``out`` has ``figures/`` or
             ``traces/`` but no lrviz ``index.html`` (someone else's folders: not replaced).
     """
     if not traces:
@@ -194,6 +195,52 @@ def check_output_folder(out: Path) -> None:
             f"output folder {str(out)!r} has an index.html, figures/ or traces/ that lrviz "
             "did not write; choose a new or empty folder"
         )
+    foreign = _foreign_entry(out)
+    if foreign is not None:
+        raise ValueError(
+            f"output folder {str(out)!r} has {str(foreign)!r}, which lrviz did not write "
+            f"there; a report replaces {foreign.parent.name}/ whole: move it out or choose "
+            "a new or empty folder"
+        )
+
+
+def replaced_paths(out: Path) -> list[Path]:
+    """What writing a report to ``out`` replaces (or deletes): its ``figures/``,
+    ``traces/`` and ``index.html``."""
+    return [out / sub for sub in SUBDIRS] + [out / "index.html"]
+
+
+_WRITTEN = {"figures": (".svg", ".png"), "traces": (".json",)}
+"""What lrviz writes in each folder of a report, by suffix."""
+
+_TRACE_MARK = b'"lrviz.trace/'
+"""In the first bytes of every trace file (its schema, :meth:`Trace.to_json`)."""
+
+
+def _foreign_entry(out: Path) -> Path | None:
+    """The first entry of ``out``'s ``figures/`` or ``traces/`` that is not a file lrviz
+    writes there (a figure, a trace of its own format), or the folder itself when it is
+    not one: the swap would delete it with the old report."""
+    for sub, suffixes in _WRITTEN.items():
+        folder = out / sub
+        if not folder.exists() and not folder.is_symlink():
+            continue
+        if not folder.is_dir():
+            return folder
+        for entry in sorted(folder.iterdir()):
+            if not entry.is_file() or entry.suffix not in suffixes:
+                return entry
+            if sub == "traces" and not _has_mark(entry):
+                return entry
+    return None
+
+
+def _has_mark(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return _TRACE_MARK in f.read(256)
+    except OSError:
+        return False
 
 
 def _swap_in(stage: Path, out: Path) -> None:
@@ -222,35 +269,6 @@ def _swap_in(stage: Path, out: Path) -> None:
                 if dst.exists() and not src.exists():  # this move was made
                     os.replace(dst, src)
         raise
-
-
-def check_labels(traces: Sequence[Trace]) -> None:
-    """The report names each schedule by its label: traces that share one must be the
-    same schedule under distinct seeds, and different labels need different file names.
-
-    Raises:
-        ValueError: Saying which label, and how to fix it.
-    """
-    seen: dict[str, Trace] = {}
-    seeds: dict[str, set[int | None]] = {}
-    for trace in traces:
-        first = seen.setdefault(trace.label, trace)
-        same = (first.name, jsonable(first.params)) == (trace.name, jsonable(trace.params))
-        if not same or trace.seed in seeds.setdefault(trace.label, set()):
-            raise ValueError(
-                f"two traces are labelled {trace.label!r} but are "
-                + ("different schedules" if not same else "the same seed")
-                + "; give each schedule its own label (e.g. Recorder(..., label=...))"
-            )
-        seeds[trace.label].add(trace.seed)
-    files: dict[str, str] = {}
-    for label in seen:
-        other = files.setdefault(slug(label).lower(), label)
-        if other != label and same_file_name(other, label):
-            raise ValueError(
-                f"labels {other!r} and {label!r} give the same file name {slug(label)!r}; "
-                "rename one"
-            )
 
 
 def trace_file_names(traces: Sequence[Trace]) -> list[str]:
@@ -339,7 +357,20 @@ def _lr_caption(traces: Sequence[Trace]) -> str:
     elif groups:
         text += "; a line per param group"
     marked = any(t.events for t in traces)
-    return text + ("; markers show events." if marked else ".") + _drawn_note(len(traces))
+    return (
+        text
+        + ("; markers show events." if marked else ".")
+        + _drawn_note(len(traces))
+        + _not_drawn(traces)
+    )
+
+
+def _not_drawn(traces: Sequence[Trace]) -> str:
+    """ " Not drawn: ..." for the rates of the traces a figure draws that it leaves out."""
+    from lrviz.plots import MAX_LINES
+
+    note = series.not_drawn(traces[:MAX_LINES])
+    return f" {note}" if note else ""
 
 
 def _alt_rates(traces: Sequence[Trace]) -> str:
@@ -387,7 +418,7 @@ def _figures(traces: Sequence[Trace]) -> list[FigureSpec]:
             (
                 f"schedule-{slug(trace.label)}",
                 partial(plots.schedule_detail, trace, i),
-                shown.caption(trace.label, series.loss_name([trace])),
+                shown.caption(trace.label, series.loss_name([trace])) + _not_drawn([trace]),
                 f"Chart of the learning rate of {trace.label} per {series.frame([trace]).unit}"
                 + _alt_detail(shown)
                 + f": {_alt_rates([trace])}.",
@@ -435,7 +466,8 @@ def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
             partial(plots.lr_bands, found),
             f"Learning rate against {unit} (log scale): each schedule's median across its "
             "seeds (line) and the band from the 10th to the 90th percentile."
-            + _drawn_note(len(found)),
+            + _drawn_note(len(found))
+            + _not_drawn([t for g in found[: plots.MAX_LINES] for t in g.traces]),
             f"Line chart with shaded bands of the learning rate per {unit} on a log axis for "
             f"{names}.",
         )
@@ -466,7 +498,8 @@ def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
                 partial(plots.schedule_bands, group, i),
                 f"{group.label}: learning rate{with_loss} across "
                 f"{len(group.traces)} seeds (medians, 10-90% bands)"
-                + ("; below, how many seeds reduced the rate at each epoch." if varies else "."),
+                + ("; below, how many seeds reduced the rate at each epoch." if varies else ".")
+                + _not_drawn(group.traces),
                 f"Chart of the median learning rate{with_loss} of {group.label} per {unit} "
                 "with 10-90% bands"
                 + (", and a bar chart of reductions per epoch." if varies else "."),

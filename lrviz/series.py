@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from lrviz import schedules
+from lrviz.text import count, some
 from lrviz.trace import Event, Trace
 
 if TYPE_CHECKING:
@@ -178,6 +179,42 @@ def rates(trace: Trace, group: int = 0) -> Floats:
     return np.fromiter(chain(column, (trace.final_lr[group],)), float, len(column) + 1)
 
 
+LARGEST_DRAWN = 1e300
+"""The largest rate, in size, that a figure draws: matplotlib's axes overflow near the
+largest float (1.8e308) when they add their margins (``--lr 1e308``)."""
+
+
+def drawable(values: Floats | Sequence[float]) -> Floats:
+    """``values`` with a gap (NaN) where a figure cannot draw one: infinite, NaN, or
+    larger in size than :data:`LARGEST_DRAWN`."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    return np.where(np.abs(v) <= LARGEST_DRAWN, v, np.nan)
+
+
+def not_drawn(traces: Sequence[Trace]) -> str:
+    """A sentence naming the rates of ``traces`` a figure leaves out (:func:`drawable`),
+    per label (the seeds of a schedule together) and how many, or "" when every rate is
+    drawn."""
+    import numpy as np
+
+    left: dict[str, int] = {}
+    for t in traces:
+        n = sum(
+            int(np.count_nonzero(~(np.abs(rates(t, g)) <= LARGEST_DRAWN))) for g in range(t.groups)
+        )
+        if n:
+            left[t.label] = left.get(t.label, 0) + n
+    parts = [f"{label} ({count(n, 'rate')})" for label, n in left.items()]
+    if not parts:
+        return ""
+    return (
+        f"Not drawn: rates that are infinite, NaN or beyond {LARGEST_DRAWN:.0e} in size, of "
+        f"{some(parts, sep=', ')}."
+    )
+
+
 def _same_rates(trace: Trace, a: int, b: int) -> bool:
     """Whether groups a and b of a trace have the same rates (tuples compared in C: a
     million steps in milliseconds)."""
@@ -281,7 +318,7 @@ def rate_scale(values: Iterable[Floats]) -> tuple[Literal["log", "symlog", "line
 
     smallest, zero = math.inf, False
     for v in values:
-        finite = v[np.isfinite(v)]
+        finite = v[np.abs(v) <= LARGEST_DRAWN]  # what a figure draws (drawable)
         positive = finite[finite > 0]
         if positive.size:
             smallest = min(smallest, float(positive.min()))

@@ -1,6 +1,7 @@
-"""Careless and hostile use, round two: bad output targets found before any training,
-bounded reads, sizes a machine cannot hold, file names safe and distinct everywhere,
-and the Python API's own one-line errors. Each case failed before it was fixed."""
+"""Careless and hostile use, rounds two and three: bad output targets found before any
+training, outputs that would replace an input, bounded reads, sizes a machine cannot
+hold, file names safe and distinct everywhere, labels drawn as text, and the Python
+API's own one-line errors. Each case failed before it was fixed."""
 
 from __future__ import annotations
 
@@ -217,3 +218,198 @@ def test_labels_in_any_script_draw_without_a_word_on_stderr(tmp_path: Path) -> N
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert len(list((tmp_path / "r" / "figures").glob("schedule-*.png"))) == 2
+
+
+# -- round three: an output never replaces an input (issue 19) ---------------------------
+
+
+def _report_folder(out: Path) -> list[Path]:
+    """A report of three schedules in ``out``, as ``lrviz run -o out`` leaves it."""
+    traces = [lrviz.simulate(name, epochs=3) for name in ("step", "exp", "cosine")]
+    lrviz.write_report(traces, out)
+    return sorted((out / "traces").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("given", "out"),
+    [
+        ("d/traces/step-seed0.json", "d"),
+        ("link.json", "d"),  # a link to a trace in the folder
+        ("d/traces/step-seed0.json", "alias"),  # the folder by a link
+        ("d/traces/step-seed0.json", "d/traces/.."),
+        ("d/index.html", "d"),
+    ],
+    ids=["plain", "input-link", "folder-link", "dotdot", "index"],
+)
+def test_a_report_never_replaces_its_input(
+    runner: CliRunner, tmp_path: Path, given: str, out: str
+) -> None:
+    before = _report_folder(tmp_path / "d")
+    (tmp_path / "link.json").symlink_to(tmp_path / "d" / "traces" / "step-seed0.json")
+    (tmp_path / "alias").symlink_to(tmp_path / "d")
+    result = runner.invoke(main, ["report", given, "-o", out])
+    one_line_exit_2(result, rf"^Error: -o {re.escape(out)} holds the input {re.escape(given)}; ")
+    assert "choose another -o" in result.stderr
+    assert sorted((tmp_path / "d" / "traces").iterdir()) == before
+
+
+def test_a_report_beside_its_input_is_fine(runner: CliRunner, tmp_path: Path) -> None:
+    _report_folder(tmp_path / "d")
+    (tmp_path / "d" / "mine.json").write_text(lrviz.simulate("step", epochs=3).to_json())
+    result = runner.invoke(main, ["report", "d/mine.json", "-o", "d"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "d" / "mine.json").exists()
+
+
+def test_run_refuses_a_config_its_report_would_replace_before_training(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _report_folder(tmp_path / "d")
+    config = tmp_path / "d" / "traces" / "exp.toml"
+    config.write_text('[[schedule]]\nname = "step"\n')
+    trained: list[Any] = []
+    monkeypatch.setattr("lrviz.training.run", lambda *a, **k: trained.append(a))
+    one_line_exit_2(
+        runner.invoke(main, [*RUN, "-c", "d/traces/exp.toml", "-o", "d"]),
+        r"-o d holds the input d/traces/exp.toml; a report replaces d/traces/",
+    )
+    assert trained == [] and config.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "t.json", "--format", "json", "-o", "t.json"],
+        ["export", "t.json", "--format", "json", "-o", "./t.json"],
+        ["simulate", "plateau", "--metrics", "t.json", "-o", "t.json"],
+        ["simulate", "-c", "t.json", "-o", "t.json"],
+        ["plot", "t.svg", "-o", "t.svg"],
+    ],
+    ids=["export", "export-dot", "simulate-metrics", "simulate-config", "plot"],
+)
+def test_a_file_output_never_overwrites_its_input(runner: CliRunner, args: list[str]) -> None:
+    given = Path(args[-1]).name
+    Path(given).write_text("[1.0, 0.5]")
+    one_line_exit_2(
+        runner.invoke(main, args), rf"-o \S*{given} would overwrite the input \S*{given}"
+    )
+    assert Path(given).read_text() == "[1.0, 0.5]"
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("traces/notes.txt", lambda p: p.write_text("mine")),
+        ("traces/mine.json", lambda p: p.write_text('{"not": "a trace"}')),
+        ("traces/runs", lambda p: p.mkdir()),
+        ("figures/notes.md", lambda p: p.write_text("mine")),
+    ],
+    ids=["text", "other-json", "folder", "figure-folder"],
+)
+def test_a_report_never_deletes_what_lrviz_did_not_write(
+    runner: CliRunner, tmp_path: Path, name: str, make: Any
+) -> None:
+    _report_folder(tmp_path / "d")
+    make(tmp_path / "d" / name)
+    Path("t.json").write_text(lrviz.simulate("step", epochs=3).to_json())
+    one_line_exit_2(
+        runner.invoke(main, ["report", "t.json", "-o", "d"]),
+        rf"output folder 'd' has 'd/{name}', which lrviz did not write there; a report "
+        rf"replaces {name.split('/')[0]}/ whole",
+    )
+    assert (tmp_path / "d" / name).exists()
+
+
+# -- round three: labels are text, not TeX ---------------------------------------------
+
+
+def test_labels_with_dollars_and_backslashes_are_drawn_as_typed(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    Path("labels.toml").write_text(
+        '[[schedule]]\nname = "step"\nlabel = "$\\\\undefinedmacro$"\n\n'
+        '[[schedule]]\nname = "exp"\nlabel = "budget $5 to $10"\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(main, [*RUN, "-c", "labels.toml", "-o", "r"])
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+    overview = (tmp_path / "r" / "figures" / "lr.svg").read_text()
+    assert "$\\undefinedmacro$" in overview and "budget $5 to $10" in overview
+    traces = sorted(str(p) for p in (tmp_path / "r" / "traces").iterdir())
+    result = runner.invoke(main, ["plot", *traces, "-o", "f.svg"])
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+    figure = Path("f.svg").read_text()
+    assert "$\\undefinedmacro$" in figure and "budget $5 to $10" in figure
+
+
+# -- round three: one rule for the labels of a report and of a figure ----------------------
+
+
+@pytest.mark.parametrize("command", [["report", "-o", "r"], ["plot", "-o", "f.svg"]])
+def test_plot_and_report_refuse_the_same_trace_twice_alike(
+    runner: CliRunner, command: list[str]
+) -> None:
+    lrviz.simulate("step", epochs=3).save("t.json")
+    one_line_exit_2(
+        runner.invoke(main, [*command, "t.json", "t.json"]),
+        r"^Error: two traces are labelled 'step' but are the same seed; give each schedule "
+        r"its own label",
+    )
+    assert not Path("f.svg").exists() and not Path("r").exists()
+
+
+def test_plot_names_the_seeds_of_one_schedule(runner: CliRunner) -> None:
+    for seed in (0, 1):
+        trace = lrviz.simulate("step", epochs=3)
+        lrviz.Trace(**{**vars(trace), "experiment": {"seed": seed}}).save(f"s{seed}.json")
+    result = runner.invoke(main, ["plot", "s0.json", "s1.json", "-o", "f.svg"])
+    assert result.exit_code == 0, result.output
+    assert "step (StepLR), seed 1" in Path("f.svg").read_text()
+
+
+# -- round three: what a figure cannot draw is said, not warned about ----------------------
+
+NOT_DRAWN = "rates that are infinite, NaN or beyond 1e+300 in size, of "
+
+
+def _lrviz(*args: str) -> Any:
+    """The lrviz program in a child process: its figure worker's stderr is the child's."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lrviz")), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
+
+
+def test_a_huge_rate_is_left_out_of_the_figures_with_a_word_and_no_warnings(
+    tmp_path: Path,
+) -> None:
+    done = _lrviz("run", "-q", "--epochs", "2", "--lr", "1e308", "-s", "step", "-o", "r")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert page.count(f"Not drawn: {NOT_DRAWN}step (3 rates).") == 2  # overview, section
+
+
+def test_an_infinite_rate_is_named_where_it_is_not_drawn(tmp_path: Path) -> None:
+    import math
+
+    lrviz.Trace.from_rates([0.1, math.inf, 0.05, 0.05], name="StepLR").save("inf.json")
+    done = _lrviz("plot", "inf.json", "-o", "f.svg")
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == f"Warning: f.svg: not drawn: {NOT_DRAWN}StepLR (1 rate).\n"
+    done = _lrviz("report", "-q", "inf.json", "-o", "r")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert f"Not drawn: {NOT_DRAWN}StepLR (1 rate)." in (tmp_path / "r" / "index.html").read_text()
+
+
+def test_a_huge_rate_over_several_seeds_is_reported_not_a_crash(tmp_path: Path) -> None:
+    """The band figures too: the losses of such a run are NaN (a loss band of no finite
+    point crashed matplotlib's marker spacing)."""
+    done = _lrviz("run", "-q", "--epochs", "2", "--lr", "1e308", "--seeds", "0-1", "-s", "exp")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    page = (tmp_path / "reports" / "index.html").read_text()
+    assert page.count(f"Not drawn: {NOT_DRAWN}exp (6 rates).") == 2

@@ -162,3 +162,46 @@ def test_a_rate_axis_labels_its_ticks_in_one_style(spec: str, labels: list[str])
     "10⁻¹" beside "0.05" (as a narrow axis once did)."""
     assert _rate_tick_labels(simulate(spec, epochs=6)) == labels
     assert plots._one_two_five(2e-5) == "2\N{MULTIPLICATION SIGN}10⁻⁵"
+
+
+# -- labels are text, not TeX (issue 19) ---------------------------------------------------
+
+TEX_LABELS = ("$\\undefinedmacro$", "budget $5 to $10", "a\\$b $x^2$")
+
+
+def _labelled(trace: Trace, label: str, seed: int | None = None) -> Trace:
+    experiment = None if seed is None else {"seed": seed}
+    return replace(
+        with_losses(trace), schedule={**trace.schedule, "label": label}, experiment=experiment
+    )
+
+
+def _figures_of(labels: Sequence[str]) -> list[Figure]:
+    from lrviz import bands
+
+    one = [_labelled(t, x) for t, x in zip(traces(["step"] * len(labels)), labels, strict=True)]
+    seeded = [_labelled(traces(["exp"])[0], x, seed) for x in labels for seed in (0, 1)]
+    groups = bands.groups(seeded)
+    return [
+        plots.lr_overview(one),
+        plots.losses(one),
+        plots.schedule_detail(one[0]),
+        plots.document(one, "both"),
+        plots.lr_bands(groups),
+        plots.loss_bands(groups),
+        plots.schedule_bands(groups[0]),
+    ]
+
+
+def test_labels_are_drawn_as_typed_in_every_figure() -> None:
+    from matplotlib.text import Text
+
+    for fig in _figures_of(TEX_LABELS):
+        svg = plots.render(fig, "svg").decode()  # no mathtext parse error
+        plots.render(fig, "png")
+        texts = [t.get_text() for t in fig.findobj(Text)]
+        named = [label for label in TEX_LABELS if any(label in text for text in texts)]
+        assert named, texts
+        for label in named:
+            escaped = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            assert escaped in svg, (label, fig)
