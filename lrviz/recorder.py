@@ -40,7 +40,7 @@ import sys
 import warnings
 import weakref
 from array import array
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from types import CodeType, FrameType
 from typing import Any, Literal
@@ -412,8 +412,10 @@ class Recorder:
     def _state_columns(self) -> dict[str, list[Any]]:
         """The scheduler's state after each step, key by key, with what only the live
         scheduler can tell (LambdaLR's factors)."""
-        rows = self._state if len(self._state_keys) > 1 else [(value,) for value in self._state]
-        columns = {key: [_plain(row[i]) for row in rows] for i, key in enumerate(self._state_keys)}
+        keys = self._state_keys
+        # One value per step if one key, else a tuple per step: a column per key.
+        raw = [self._state] if len(keys) == 1 else list(zip(*self._state, strict=True))
+        columns = {key: _plain_column(raw[i] if raw else []) for i, key in enumerate(keys)}
         if self._kind is not None and self._kind.derived_state is not None and self._state:
             columns.update(self._kind.derived_state(self.scheduler, columns))
         return columns
@@ -772,6 +774,17 @@ def describe_function(fn: Callable[..., Any]) -> str:
     name = str(getattr(fn, "__qualname__", None) or type(fn).__qualname__)
     module = getattr(fn, "__module__", None)
     return f"{module}.{name}" if module and module != "builtins" else name
+
+
+_PLAIN = {int, float, str, bool, type(None)}
+
+
+def _plain_column(values: Sequence[Any]) -> list[Any]:
+    """:func:`_plain` of each value; a column of plain values (all a million steps
+    usually hold) as it is, checked at C speed."""
+    if set(map(type, values)) <= _PLAIN:
+        return list(values)
+    return [_plain(v) for v in values]
 
 
 def _plain(value: Any) -> Any:

@@ -92,17 +92,25 @@ class Stepper:
         Raises:
             ValueError: A value no update may use, or torch failed to step.
         """
-        when = f"at the end of {self._where()}" if self.steps else "to start with"
+        # Messages are worded only for an error: a million steps would spend seconds
+        # formatting them.
         self.steps += 1
-        check_groups(self.kind, self.optimizer, when)
-        where = self._where()
+        check_groups(self.kind, self.optimizer, self._set)
         self.optimizer.step()
         if scheduler:
-            advance(self.kind, self.scheduler, f"the end of {where}", metric)
+            advance(self.kind, self.scheduler, self._ending, metric)
         self.recorder.step()  # the end of a training step, with or without a scheduler step
 
-    def _where(self) -> str:
-        return f"step {self.steps}" if self.recorder.every == "step" else f"epoch {self.epoch}"
+    def _set(self) -> str:
+        """When the values this step's update uses were set."""
+        return "to start with" if self.steps == 1 else f"at the end of {self._at(self.steps - 1)}"
+
+    def _ending(self) -> str:
+        return f"the end of {self._at(self.steps)}"
+
+    def _at(self, step: int) -> str:
+        # One step per epoch unless every="step".
+        return f"{'step' if self.recorder.every == 'step' else 'epoch'} {step}"
 
     def end_epoch(self) -> None:
         """The end of an epoch."""

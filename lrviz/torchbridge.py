@@ -8,7 +8,7 @@ this one imports torch, inside the functions that need it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lrviz import schedules
@@ -76,13 +76,16 @@ def build(kind: Kind, params: Mapping[str, Any], optimizer: Any) -> Any:
         raise ValueError(f"{kind.name} rejected {_format_params(params)}: {exc}") from exc
 
 
-def advance(kind: Kind, scheduler: Any, where: str, metric: float | None = None) -> None:
+def advance(
+    kind: Kind, scheduler: Any, where: str | Callable[[], str], metric: float | None = None
+) -> None:
     """One scheduler step (with the metric if ``step`` takes one).
 
     Args:
         kind: The schedule.
         scheduler: Its torch scheduler.
-        where: When, for messages: "the end of epoch 3", "step 25".
+        where: When, for messages: "the end of epoch 3", "step 25" (or a function
+            that says it, called only for a message).
         metric: The value ``step`` takes, if any.
 
     Raises:
@@ -94,10 +97,10 @@ def advance(kind: Kind, scheduler: Any, where: str, metric: float | None = None)
         else:
             scheduler.step()
     except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
-        raise ValueError(f"{kind.name} failed at {where}: {exc}") from exc
+        raise ValueError(f"{kind.name} failed at {_said(where)}: {exc}") from exc
 
 
-def check_groups(kind: Kind, optimizer: Any, when: str) -> None:
+def check_groups(kind: Kind, optimizer: Any, when: str | Callable[[], str]) -> None:
     """The rates (and momenta) the next update uses must be ones it can use: a rate
     finite and >= 0, Adam's beta1 in [0, 1), SGD's momentum >= 0.
 
@@ -108,7 +111,8 @@ def check_groups(kind: Kind, optimizer: Any, when: str) -> None:
     Args:
         kind: The schedule.
         optimizer: The optimizer it sets.
-        when: When the values were set, for messages ("to start with", "at step 3").
+        when: When the values were set, for messages ("to start with", "at step 3"; or a
+            function that says it, called only for a message).
 
     Raises:
         ValueError: Naming the schedule, the value and when it was set.
@@ -118,21 +122,25 @@ def check_groups(kind: Kind, optimizer: Any, when: str) -> None:
         rate = group["lr"]
         if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate >= 0):
             raise ValueError(
-                f"{kind.name} sets the learning rate to {rate!r} {when}; "
+                f"{kind.name} sets the learning rate to {rate!r} {_said(when)}; "
                 "a rate must be a finite number >= 0"
             )
         if "betas" in group and not 0 <= group["betas"][0] < 1:
             raise ValueError(
-                f"{kind.name} sets {name}'s beta1 to {group['betas'][0]!r} {when}; "
+                f"{kind.name} sets {name}'s beta1 to {group['betas'][0]!r} {_said(when)}; "
                 f"{name} needs 0 <= beta1 < 1 (base_momentum and max_momentum set it)"
             )
         if "momentum" in group and not (
             math.isfinite(group["momentum"]) and group["momentum"] >= 0
         ):
             raise ValueError(
-                f"{kind.name} sets {name}'s momentum to {group['momentum']!r} {when}; "
+                f"{kind.name} sets {name}'s momentum to {group['momentum']!r} {_said(when)}; "
                 "momentum must be a finite number >= 0"
             )
+
+
+def _said(when: str | Callable[[], str]) -> str:
+    return when if isinstance(when, str) else when()
 
 
 def params_of(scheduler: Any, kind: Kind | None = None) -> dict[str, Any]:

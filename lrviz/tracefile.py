@@ -19,15 +19,20 @@ line each: ``lr`` (one list per param group), then what was recorded of ``epoch`
 (written only when the epochs' ``step`` cannot tell it: fractional epochs),
 ``momentum``, ``metric``, ``state`` (one list per key), and sparse lists of the
 exceptions: ``updates`` ([step, n] for steps with other than one optimizer update),
-``unscheduled`` and ``early`` (step numbers). ``logged`` holds the scalars a framework
-logged, by name: the step of each value (``at``) and the values, as columns.
+``unscheduled`` and ``early`` (step numbers); once there are :data:`columns.PACKED_FROM`
+exceptions or more, a column of every step instead (its updates; 1 or 0). ``start`` is the
+scheduler's count before the first step (a resumed run's). ``logged`` holds the scalars a
+framework logged, by name: the step of each value (``at``) and the values, as columns.
 
-A column of :data:`PACKED_FROM` values or more (a long run's rates and momenta) is packed
-rather than listed: ``{"float64": "..."}`` holds the values as little-endian IEEE
+A column of :data:`columns.PACKED_FROM` values or more is packed rather than listed
+(:mod:`lrviz.columns`): floats as ``{"float64": "..."}``, the values as little-endian IEEE
 doubles, byte-shuffled (every value's first byte, then every value's second byte, ...),
-zlib-compressed and base64-encoded: a million steps of two groups, momenta included,
-take 20 MB instead of 84 and read in a tenth of the time. ``lrviz export`` gives any
-trace as a flat CSV for tools that want plain numbers.
+zlib-compressed and base64-encoded; whole numbers likewise as ``{"int64": ...}``; lists
+of one length a column per position; a mix (None and floats) as its parts; repeats as
+runs. A million steps of two groups, momenta included, take 20 MB instead of 84 and read
+in a tenth of the time; any schedule's steps take at most 20 bytes per step and group
+(tested). ``lrviz export`` gives any trace as a flat CSV for tools that want plain
+numbers.
 
 The JSON is strict (non-finite floats become the strings "NaN", "Infinity",
 "-Infinity") and carries no timestamps or paths, so the same inputs give the same
@@ -38,19 +43,17 @@ one step per epoch.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import gzip
 import json
 import math
 import numbers
 import os
-import zlib
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from lrviz import columns
+from lrviz.columns import decode, encode
 from lrviz.text import count, short_repr
 from lrviz.trace import EVENT_KINDS, Epoch, Event, Logged, Steps, Trace
 
@@ -63,8 +66,6 @@ MAX_BYTES = 256 << 20
 param groups, momenta included, take about 20 MB, so anything larger is no trace, or a
 mistake (``/dev/zero``)."""
 
-PACKED_FROM = 10_000
-"""Float columns at least this long are written packed (``{"float64": ...}``)."""
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -89,7 +90,11 @@ def to_dict(trace: Trace) -> dict[str, Any]:
     out["final_lr"] = list(trace.final_lr)
     if trace.logged:
         out["logged"] = {
-            name: {"at": _column(series.at), "value": _floats_column(series.value)}
+            name: {
+                "count": len(series.at),
+                "at": encode(list(series.at)),
+                "value": encode(list(series.value)),
+            }
             for name, series in trace.logged.items()
         }
     out["events"] = [_event_to_dict(e) for e in trace.events]
@@ -147,74 +152,31 @@ def _epoch_to_dict(e: Epoch, per_step: bool) -> dict[str, Any]:
 
 
 def _steps_to_dict(steps: Steps, epochs: Sequence[Epoch]) -> dict[str, Any]:
-    out: dict[str, Any] = {"count": steps.count, "lr": [_floats_column(c) for c in steps.lr]}
+    out: dict[str, Any] = {"count": steps.count, "lr": [encode(c) for c in steps.lr]}
     if list(steps.epoch) != derived_step_epochs(epochs, steps.count):
-        out["epoch"] = (
-            _pack(steps.epoch)
-            if len(steps.epoch) >= PACKED_FROM
-            else [_whole(e) for e in steps.epoch]
-        )
+        out["epoch"] = encode(steps.epoch, _whole)
     if steps.momentum is not None:
-        out["momentum"] = [_floats_column(c) for c in steps.momentum]
+        out["momentum"] = [encode(c) for c in steps.momentum]
     if steps.metric is not None:
-        out["metric"] = list(steps.metric)
+        out["metric"] = encode(steps.metric)
     if steps.state:
-        out["state"] = {key: _column(column) for key, column in steps.state.items()}
-    if steps.updates:
-        out["updates"] = [[step, n] for step, n in sorted(steps.updates.items())]
-    if steps.unscheduled:
-        out["unscheduled"] = list(steps.unscheduled)
-    if steps.early:
-        out["early"] = list(steps.early)
+        out["state"] = {key: encode(column) for key, column in steps.state.items()}
+    n = steps.count
+    # Exceptions by step number while they are few; a column of every step once many.
+    if len(steps.updates) >= columns.PACKED_FROM:
+        out["updates"] = encode([steps.updates.get(k, 1) for k in range(1, n + 1)])
+    elif steps.updates:
+        out["updates"] = [[step, k] for step, k in sorted(steps.updates.items())]
+    for key in ("unscheduled", "early"):
+        numbers = getattr(steps, key)
+        if len(numbers) >= columns.PACKED_FROM:
+            flagged = set(numbers)
+            out[key] = encode([int(k in flagged) for k in range(1, n + 1)])
+        elif numbers:
+            out[key] = list(numbers)
     if steps.start:
         out["start"] = steps.start
     return out
-
-
-def _floats_column(values: Sequence[float]) -> Any:
-    """A column of floats: listed, or packed when it is long."""
-    return _pack(values) if len(values) >= PACKED_FROM else list(values)
-
-
-def _pack(values: Sequence[float]) -> dict[str, str]:
-    """``{"float64": base64(zlib(byte-shuffled little-endian doubles))}``."""
-    import numpy as np
-
-    shuffled = np.asarray(values, dtype="<f8").view(np.uint8).reshape(-1, 8).T.tobytes()
-    return {"float64": base64.b64encode(zlib.compress(shuffled, 6)).decode("ascii")}
-
-
-def _unpack(packed: Any, n: int, what: str) -> tuple[float, ...]:
-    """The ``n`` floats of a packed column (at most ``n`` doubles are decompressed)."""
-    import numpy as np
-
-    if not isinstance(packed, str):
-        raise ValueError(f"{what} float64 must be a base64 string, got {short_repr(packed)}")
-    try:
-        inflate = zlib.decompressobj()
-        raw = inflate.decompress(base64.b64decode(packed, validate=True), 8 * n + 1)
-    except (binascii.Error, zlib.error) as exc:
-        raise ValueError(f"{what} is not packed float64 data ({exc})") from None
-    if len(raw) != 8 * n or not inflate.eof:
-        raise ValueError(f"{what} does not hold one float per step ({n})")
-    values = np.frombuffer(raw, np.uint8).reshape(8, n).T.copy().view("<f8").ravel()
-    return tuple(values.tolist())
-
-
-def _column(values: Sequence[Any]) -> Any:
-    """A state column: whole numbers counting up by one (``last_epoch``) as
-    ``{"range": [first, count]}``, anything else as a list."""
-    first = values[0] if values else None
-    if (
-        len(values) > 2
-        and isinstance(first, int)
-        and not isinstance(first, bool)
-        and all(type(v) is int for v in values)
-        and values[-1] - first == len(values) - 1
-        and all(b - a == 1 for a, b in pairwise(values))
-    ):
-        return {"range": [first, len(values)]}
-    return list(values)
 
 
 def derived_step_epochs(epochs: Sequence[Epoch], steps: int) -> list[float]:
@@ -512,17 +474,7 @@ def _steps(value: Any, groups: int, epochs: Sequence[Epoch]) -> Steps:
     n = _int(_key(d, "count", "steps: "), "steps count", 0)
 
     def column(raw: Any, what: str, cell: Any) -> tuple[Any, ...]:
-        if isinstance(raw, Mapping) and "range" in raw:
-            first, length = _list(raw["range"], f"{what} range")[:2]
-            first, length = _int(first, f"{what} range start"), _int(length, what, 0)
-            if length != n:
-                raise ValueError(f"{what} counts {length}, not one per step ({n})")
-            return tuple(range(first, first + length))
-        if isinstance(raw, Mapping) and "float64" in raw and cell is _float:
-            return _unpack(raw["float64"], n, what)
-        items = _list(raw, what)
-        if len(items) != n:
-            raise ValueError(f"{what} has {count(len(items), 'value')}, not one per step ({n})")
+        items = decode(raw, n, what)
         if cell is _state_value and all(type(v) is int or type(v) is float for v in items):
             return tuple(items)  # plain numbers: nothing to decode
         if cell is _float and all(type(v) is float for v in items):
@@ -557,10 +509,7 @@ def _steps(value: Any, groups: int, epochs: Sequence[Epoch]) -> Steps:
         state={
             key: column(values, f"steps state {key}", _state_value) for key, values in state.items()
         },
-        updates=dict(
-            _pair(item, f"steps updates item {i}", n)
-            for i, item in enumerate(_list(d.get("updates", []), "steps updates"), 1)
-        ),
+        updates=_updates(d.get("updates", []), n),
         unscheduled=_step_numbers(d.get("unscheduled", []), "steps unscheduled", n),
         early=_step_numbers(d.get("early", []), "steps early", n),
         start=_int(d.get("start", 0), "steps start", 0),
@@ -573,25 +522,24 @@ def _logged(value: Any, steps: int) -> dict[str, Logged]:
     for name, raw in _object(value, "logged").items():
         what = f"logged {name!r}"
         d = _object(raw, what)
-        at = _key(d, "at", f"{what}: ")
-        if isinstance(at, Mapping) and "range" in at:
-            first, length = _list(at["range"], f"{what} at range")[:2]
-            first = _int(first, f"{what} at range start")
-            at = list(range(first, first + _int(length, f"{what} at range count", 0)))
-        steps_at = tuple(
-            _int(s, f"{what} at[{i}]", 0, steps) for i, s in enumerate(_list(at, f"{what} at"))
-        )
-        raw_values = _key(d, "value", f"{what}: ")
-        if isinstance(raw_values, Mapping) and "float64" in raw_values:
-            values = _unpack(raw_values["float64"], len(steps_at), f"{what} value")
-        else:
-            values = _floats(raw_values, f"{what} value")
-        if len(values) != len(steps_at):
-            raise ValueError(
-                f"{what} has {count(len(values), 'value')} but {count(len(steps_at), 'step')}"
-            )
+        n = _int(_key(d, "count", f"{what}: "), f"{what} count", 0)
+        at = decode(_key(d, "at", f"{what}: "), n, f"{what} at")
+        steps_at = tuple(_int(s, f"{what} at[{i}]", 0, steps) for i, s in enumerate(at))
+        values = _floats(decode(_key(d, "value", f"{what}: "), n, f"{what} value"), f"{what} value")
         out[name] = Logged(at=steps_at, value=values)
     return out
+
+
+def _updates(value: Any, n: int) -> dict[int, int]:
+    """Updates by step: ``[[step, n], ...]``, or packed: a column of every step's."""
+    if isinstance(value, Mapping):
+        what = "steps updates"
+        counts = decode(value, n, what)
+        return {k: _int(v, f"{what}[{k - 1}]", 0) for k, v in enumerate(counts, 1) if v != 1}
+    return dict(
+        _pair(item, f"steps updates item {i}", n)
+        for i, item in enumerate(_list(value, "steps updates"), 1)
+    )
 
 
 def _pair(value: Any, what: str, n: int) -> tuple[int, int]:
@@ -602,6 +550,12 @@ def _pair(value: Any, what: str, n: int) -> tuple[int, int]:
 
 
 def _step_numbers(value: Any, what: str, n: int) -> tuple[int, ...]:
+    """Step numbers, listed or packed (a column flagging every step 1 or 0)."""
+    if isinstance(value, Mapping):
+        flags = decode(value, n, what)
+        if not all(type(v) is int and v in (0, 1) for v in flags):
+            raise ValueError(f"{what} must flag each step 0 or 1")
+        return tuple(k for k, v in enumerate(flags, 1) if v)
     return tuple(_int(v, f"{what}[{i}]", 1, n) for i, v in enumerate(_list(value, what)))
 
 

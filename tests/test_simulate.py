@@ -145,8 +145,31 @@ def test_epochs_default_to_metrics_then_100() -> None:
             {"spec": "onecycle:total_steps=5", "epochs": 8},
             "OneCycleLR failed at the end of epoch 6",
         ),
+        (
+            {"spec": "onecycle:total_steps=10", "epochs": 2, "steps_per_epoch": 6},
+            "OneCycleLR failed at the end of step 11: Tried to step 11 times",
+        ),
+        (
+            {"spec": "step:step_size=3,gamma=-1", "epochs": 2, "steps_per_epoch": 4},
+            r"StepLR sets the learning rate to -0.1 at the end of step 3; a rate must be",
+        ),
+        (
+            {"spec": "step:step_size=1,gamma=-1", "epochs": 2},
+            # set by epoch 1's step, not 2's, which never came
+            r"StepLR sets the learning rate to -0.1 at the end of epoch 1; a rate must be",
+        ),
     ],
-    ids=["metric-not-wanted", "metric-missing", "metric-count", "epochs", "lr", "onecycle-short"],
+    ids=[
+        "metric-not-wanted",
+        "metric-missing",
+        "metric-count",
+        "epochs",
+        "lr",
+        "onecycle-short",
+        "onecycle-short-steps",
+        "negative-rate-step",
+        "negative-rate-epoch",
+    ],
 )
 def test_simulate_rejects_bad_input(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrviz
-from lrviz import tracefile
+from lrviz import columns, tracefile
 from lrviz.trace import Epoch, Event, Steps, Trace
 from lrviz.tracefile import SCHEMA
 
@@ -54,15 +54,25 @@ def traces(draw: Any) -> Trace:
                 st.none() | st.just(tuple(tuple(r[g] for r in lrs) for g in range(groups)))
             ),
             metric=draw(st.none() | st.tuples(*[maybe] * n)),
-            state={"last_epoch": tuple(range(1, n + 1))} if draw(st.booleans()) else {},
+            state=draw(
+                st.dictionaries(
+                    text,
+                    st.just(tuple(range(1, n + 1)))
+                    | st.tuples(*[plain] * n)
+                    | st.tuples(*[st.lists(numbers, min_size=groups, max_size=groups)] * n)
+                    | st.tuples(*[st.sampled_from([None, 0, 1, 2**70, 0.5, math.inf])] * n),
+                    max_size=3,
+                )
+            ),
             updates={
-                k: draw(st.integers(0, 3))
+                k: draw(st.sampled_from([0, 2, 3]))
                 for k in draw(st.sets(st.integers(1, max(n, 1))))
                 if k <= n
             },
             unscheduled=tuple(
                 sorted(draw(st.sets(st.integers(1, max(n, 1)))) & set(range(1, n + 1)))
             ),
+            early=tuple(range(1, n + 1)) if draw(st.booleans()) else (),
         )
     else:
         epochs = tuple(
@@ -153,7 +163,7 @@ def test_a_committed_v1_file_loads_as_a_trace_of_one_step_per_epoch() -> None:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(traces())
 def test_packed_columns_read_back_bit_for_bit(trace: Trace) -> None:
-    with mock.patch.object(tracefile, "PACKED_FROM", 1):
+    with mock.patch.object(columns, "PACKED_FROM", 1):
         packed = trace.to_json()
         again = Trace.from_dict(json.loads(packed))
     assert again.to_json() == trace.to_json()
@@ -177,7 +187,7 @@ def _step_trace(lr: list[float]) -> dict[str, Any]:
 
 
 def test_a_long_column_is_packed_and_reads_back_bit_for_bit() -> None:
-    n = tracefile.PACKED_FROM
+    n = columns.PACKED_FROM
     lr = [(k * 0.618033988749895) % 1 for k in range(n - 4)] + [-0.0, 5e-324, math.inf, math.nan]
     data = _step_trace(lr)
     assert set(data["steps"]["lr"][0]) == {"float64"}
@@ -200,8 +210,157 @@ def _packed(raw: bytes) -> str:
     ],
 )
 def test_bad_packed_columns_are_named(packed: Any, message: str) -> None:
-    data = _step_trace([0.1] * tracefile.PACKED_FROM)
+    data = _step_trace([0.1] * columns.PACKED_FROM)
     data["steps"]["lr"][0] = {"float64": packed}
     with pytest.raises(ValueError, match=r"steps lr\[0\]") as raised:
         Trace.from_dict(data)
     assert message in str(raised.value)
+
+
+N = columns.PACKED_FROM
+
+
+@pytest.mark.parametrize(
+    ("values", "form"),
+    [
+        ([k / 7 for k in range(N)], "float64"),
+        ([k % 17 - 8 for k in range(N)], "int64"),
+        (list(range(5, N + 5)), "range"),
+        ([[k / 3, -0.0, math.nan] for k in range(N)], "items"),
+        ([None if k % 3 else k / 9 for k in range(N)], "kinds"),
+        ([math.inf] + [k // 50 for k in range(N - 1)], "kinds"),
+        ([True] * (N // 2) + [1] * (N // 2), "kinds"),
+        (["warm-up"] * (N // 2) + [[1, 2]] * (N // 2), "runs"),
+        ([2**70] * (N // 2) + [2**71] * (N // 2), "runs"),
+    ],
+    ids=[
+        "floats",
+        "ints",
+        "counting",
+        "lists",
+        "floats-and-none",
+        "inf-then-ints",
+        "bools-then-ints",
+        "strings-and-lists",
+        "big-ints",
+    ],
+)
+def test_every_kind_of_state_column_packs_and_reads_back_exactly(
+    values: list[Any], form: str
+) -> None:
+    trace = Trace(
+        meta={"source": "record"},
+        experiment=None,
+        schedule={"name": "LambdaLR", "params": {}},
+        initial_lr=(0.1,),
+        epochs=(Epoch(1, (0.1,), step=N),),
+        final_lr=(0.1,),
+        steps=Steps(lr=((0.1,) * N,), epoch=(1.0,) * N, state={"x": tuple(values)}),
+    )
+    data = json.loads(trace.to_json())
+    assert next(iter(data["steps"]["state"]["x"])) == form
+    again = Trace.from_dict(data).steps.state["x"]  # type: ignore[union-attr]
+    assert json.dumps(tracefile.jsonable(list(again))) == json.dumps(tracefile.jsonable(values))
+    assert [type(v) for v in again] == [type(v) for v in values]
+
+
+def test_many_exceptions_are_written_as_a_column_of_every_step() -> None:
+    n = 2 * N
+    trace = Trace(
+        meta={"source": "record"},
+        experiment=None,
+        schedule={"name": "StepLR", "params": {}},
+        initial_lr=(0.1,),
+        epochs=(Epoch(1, (0.1,), step=n),),
+        final_lr=(0.1,),
+        steps=Steps(
+            lr=((0.1,) * n,),
+            epoch=(1.0,) * n,
+            updates={k: k % 3 * 2 for k in range(1, n + 1) if k % 3 != 2},
+            unscheduled=tuple(range(2, n + 1, 2)),
+            early=tuple(range(1, n + 1)),
+        ),
+    )
+    text = trace.to_json()
+    assert len(text) < n  # as pairs and lists, over 10 bytes per step
+    data = json.loads(text)
+    assert {k: set(data["steps"][k]) for k in ("updates", "unscheduled", "early")} == {
+        "updates": {"int64"},
+        "unscheduled": {"int64"},
+        "early": {"int64"},
+    }
+    assert Trace.from_dict(data) == trace
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"int64": 5}, "steps state x int64 must be a base64 string, got 5"),
+        ({"int64": _packed(bytes(8))}, "does not hold one whole number per step"),
+        ({"runs": [[1, N - 1]]}, "runs hold 9999 values, not one per step"),
+        ({"runs": [[1, N + 1]]}, "runs[0] must be [value, count] within the"),
+        ({"items": []}, "items must be a non-empty list"),
+        ({"kinds": _packed(bytes(N)), "parts": [[], [], []]}, "parts[0] has 0 values"),
+        ({"kinds": _packed(b"\x07" * N), "parts": [[], [], []]}, "kinds must be 0, 1 or 2"),
+        ({"range": [1, 2, 3]}, "range must be [first, count]"),
+        ({"bits": "x"}, "no column form this lrviz reads"),
+    ],
+)
+def test_bad_state_columns_are_named(value: Any, message: str) -> None:
+    data = _step_trace([0.1] * N)
+    data["steps"]["state"] = {"x": value}
+    with pytest.raises(ValueError, match=r"steps state x") as raised:
+        Trace.from_dict(data)
+    assert message in str(raised.value)
+
+
+def _schedule(name: str, optimizer: Any, steps: int) -> Any:
+    from torch.optim import lr_scheduler as sched
+
+    return {
+        "StepLR": lambda: sched.StepLR(optimizer, 1000, 0.5),
+        "LambdaLR": lambda: sched.LambdaLR(optimizer, lambda k: 1 / (1 + k)),
+        "OneCycleLR": lambda: sched.OneCycleLR(optimizer, [0.1, 0.01], total_steps=steps),
+        "CyclicLR": lambda: sched.CyclicLR(optimizer, 0.001, 0.1, step_size_up=2000),
+        "CosineAnnealingWarmRestarts": lambda: sched.CosineAnnealingWarmRestarts(optimizer, 1000),
+        "ReduceLROnPlateau": lambda: sched.ReduceLROnPlateau(optimizer, patience=100),
+    }[name]()
+
+
+SIZED = [
+    "StepLR",
+    "LambdaLR",
+    "OneCycleLR",
+    "CyclicLR",
+    "CosineAnnealingWarmRestarts",
+    "ReduceLROnPlateau",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SIZED)
+def test_a_long_recording_takes_at_most_20_bytes_per_step_and_group(name: str) -> None:
+    import random
+
+    import torch
+
+    steps = 50_000
+    params = [torch.zeros(1, requires_grad=True) for _ in range(2)]
+    optimizer = torch.optim.SGD(
+        [{"params": [p], "lr": lr} for p, lr in zip(params, (0.1, 0.01), strict=True)],
+        lr=0.1,
+        momentum=0.9,
+    )
+    scheduler = _schedule(name, optimizer, steps)
+    rec = lrviz.Recorder(optimizer, scheduler, every="step")
+    noise = random.Random(0)
+    for k in range(steps):
+        optimizer.step()
+        if name == "ReduceLROnPlateau":
+            scheduler.step(1 / (1 + k // 5000) + noise.random() / 100)  # a noisy plateau
+        else:
+            scheduler.step()
+    trace = rec.trace
+    text = trace.to_json()
+    assert len(text.encode()) / (steps * 2) <= 20, f"{name}: {len(text) / steps / 2:.1f} bytes"
+    assert Trace.from_dict(json.loads(text)) == trace
