@@ -77,6 +77,10 @@ class Steps:
         unscheduled: Steps at which the scheduler did not step (recorded by hand).
         early: Steps whose scheduler step came before their optimizer update, which then
             used the new rate (torch's "lr_scheduler.step() before optimizer.step()").
+        at: The step number of each entry, increasing, when they are not 1, 2, ...,
+            count: an imported log written every N steps keeps the steps it logged
+            (:mod:`lrviz.logs`). Entry k then holds the rate the update of step
+            ``at[k]`` used.
     """
 
     lr: tuple[tuple[float, ...], ...]
@@ -87,6 +91,7 @@ class Steps:
     updates: Mapping[int, int] = field(default_factory=dict)
     unscheduled: tuple[int, ...] = ()
     early: tuple[int, ...] = ()
+    at: tuple[int, ...] | None = None
 
     @property
     def count(self) -> int:
@@ -133,7 +138,8 @@ class Trace:
     """Everything recorded about one schedule over one run.
 
     Attributes:
-        meta: ``lrviz`` and ``torch`` versions and ``source`` (run, simulate, record).
+        meta: ``lrviz`` and ``torch`` versions and ``source`` (run, simulate, record,
+            import; an imported trace says which ``log`` it came from).
         experiment: What was trained (dataset, epochs, seed, model), or None.
         schedule: ``{"name": torch class name, "params": every constructor argument}``.
         initial_lr: The rate of each param group before the first step.

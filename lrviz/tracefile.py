@@ -18,7 +18,8 @@ line each: ``lr`` (one list per param group), then what was recorded of ``epoch`
 (written only when the epochs' ``step`` cannot tell it: fractional epochs),
 ``momentum``, ``metric``, ``state`` (one list per key), and sparse lists of the
 exceptions: ``updates`` ([step, n] for steps with other than one optimizer update),
-``unscheduled`` and ``early`` (step numbers).
+``unscheduled`` and ``early`` (step numbers), and ``at``, the step numbers of the entries
+when they are not 1, 2, ..., count (a log written every N steps).
 
 A column of :data:`PACKED_FROM` values or more (a long run's rates and momenta) is packed
 rather than listed: ``{"float64": "..."}`` holds the values as little-endian IEEE
@@ -159,6 +160,8 @@ def _steps_to_dict(steps: Steps, epochs: Sequence[Epoch]) -> dict[str, Any]:
         out["unscheduled"] = list(steps.unscheduled)
     if steps.early:
         out["early"] = list(steps.early)
+    if steps.at is not None:
+        out["at"] = _column(steps.at)
     return out
 
 
@@ -527,6 +530,9 @@ def _steps(value: Any, groups: int, epochs: Sequence[Epoch]) -> Steps:
     )
     momentum = d.get("momentum")
     metric = d.get("metric")
+    at = None if d.get("at") is None else column(d["at"], "steps at", _int)
+    if at is not None and any(b <= a for a, b in pairwise(at)):
+        raise ValueError("steps at must be increasing step numbers")
     state = _object(d.get("state", {}), "steps state")
     return Steps(
         lr=per_group(_key(d, "lr", "steps: "), "steps lr"),
@@ -542,6 +548,7 @@ def _steps(value: Any, groups: int, epochs: Sequence[Epoch]) -> Steps:
         ),
         unscheduled=_step_numbers(d.get("unscheduled", []), "steps unscheduled", n),
         early=_step_numbers(d.get("early", []), "steps early", n),
+        at=at,
     )
 
 
