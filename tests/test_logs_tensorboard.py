@@ -68,9 +68,8 @@ def test_a_folder_of_runs_gives_one_trace_per_run_named_by_its_folder(tmp_path: 
     write(tmp_path / "runs" / "a", {"lr": [(1, 0.1), (2, 0.05)]})
     write(tmp_path / "runs" / "b" / "seed1", {"train/lr": [(1, 0.2), (2, 0.1)]})
     write(tmp_path / "runs" / "c", {"loss": [(1, 0.5)]})  # no rate: not a trace
-    with pytest.raises(ValueError, match="c.*no learning-rate tag"):
-        read_log(tmp_path / "runs")
-    (tmp_path / "runs" / "c" / next((tmp_path / "runs" / "c").iterdir()).name).unlink()
+    with pytest.raises(ValueError, match=r"tfevents.*': no learning-rate tag"):
+        read_log(tmp_path / "runs" / "c")
     traces = read_log(tmp_path / "runs")
     assert [t.label for t in traces] == ["a", "b/seed1"]
     assert [t.rates() for t in traces] == [float32([0.1, 0.05, 0.05]), float32([0.2, 0.1, 0.1])]
@@ -164,5 +163,5 @@ def test_not_a_log_and_trace_files_are_told_apart(tmp_path: Path) -> None:
     assert load_traces(tmp_path / "t.json.gz") == [trace]
     assert kind_of(tmp_path / "run") == "tensorboard"
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="empty'?: not a log lrviz reads"):
+    with pytest.raises(ValueError, match=r"empty'?: not a log lrviz reads"):
         read_log(tmp_path / "empty")

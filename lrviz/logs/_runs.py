@@ -106,14 +106,14 @@ def to_traces(
         missing = [tag for tag in rates if tag not in run.scalars]
         if missing:
             raise ValueError(
-                f"{where}: no column {missing[0]!r}; it has {sorted(run.scalars)[:20]}"
+                f"{where!r}: no column {missing[0]!r}; it has {sorted(run.scalars)[:20]}"
             )
         groups = {rates[0]: list(rates)}
     else:
         groups = optimizers(tag for tag in run.scalars if is_rate(tag))
     if not groups:
         raise ValueError(
-            f"{where}: no learning-rate tag or column (lr, learning_rate, lr-*); it has "
+            f"{where!r}: no learning-rate tag or column (lr, learning_rate, lr-*); it has "
             f"{sorted(run.scalars)[:20]}"
         )
     return [

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lrviz.logs._runs import Run, to_traces, writer_shift
+from lrviz.logs._runs import Run, is_rate, to_traces, writer_shift
 from lrviz.logs.hf_trainer_state import epoch_number
 from lrviz.trace import Trace
 
@@ -56,8 +56,8 @@ def read(path: str | os.PathLike[str], check_crc: bool = False) -> list[Trace]:
         check_crc: Check every record's CRC-32C (slow: pure Python).
 
     Raises:
-        ValueError: No event file, a truncated or corrupt file, or a run without a
-            learning rate; the message names the file.
+        ValueError: No event file, a truncated or corrupt file, or no learning rate
+            (a folder's runs without one are left out); the message names the file.
     """
     root = Path(path)
     runs = event_files(root)
@@ -71,6 +71,8 @@ def read(path: str | os.PathLike[str], check_crc: bool = False) -> list[Trace]:
             double |= _read_scalars(file, scalars, check_crc)
         where = os.fspath(files[0] if len(files) == 1 else files[0].parent)
         shift = writer_shift(scalars)
+        if len(runs) > 1 and not any(map(is_rate, scalars)):
+            continue  # a folder of runs: one of only losses (an eval run) is not a trace
         run = Run(name=name, scalars=scalars, epochs=_epochs(scalars))
         traces += to_traces(run, KIND, where, shift=shift, precision=None if double else "float32")
     return traces
