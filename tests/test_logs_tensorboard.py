@@ -95,7 +95,7 @@ def test_lightning_monitor_tags_are_one_optimizers_groups_and_momenta(tmp_path: 
     assert trace.steps.momentum == (tuple(float32([0.9, 0.9])), tuple(float32([0.8, 0.8])))
 
 
-def test_hf_callback_tags_move_to_the_update_that_used_the_rate(tmp_path: Path) -> None:
+def test_hf_callback_tags_stay_at_their_steps_with_epochs_and_losses(tmp_path: Path) -> None:
     write(
         tmp_path / "hf",
         {
@@ -106,7 +106,7 @@ def test_hf_callback_tags_move_to_the_update_that_used_the_rate(tmp_path: Path) 
         },
     )
     (trace,) = read_log(tmp_path / "hf")
-    assert trace.steps is not None and trace.steps.at == (3, 5)
+    assert trace.steps is not None and trace.steps.at == (2, 4)
     (epoch,) = trace.epochs
     assert (epoch.epoch, epoch.train_loss, epoch.val_loss) == (1, 0.5, pytest.approx(0.7))
 

@@ -8,11 +8,12 @@ word: ``train/learning_rate``, ``lr-AdamW``), Lightning's LearningRateMonitor's
 ``lr-AdamW/pg2``) make one trace of several groups; other rate tags make traces of
 their own.
 
-Which update a logged rate belongs to depends on the writer, so each reader says it
-(``shift``): HuggingFace logs, at step s, the rate after s scheduler steps, which the
-update of step s + 1 uses; Lightning's LearningRateMonitor logs, at step s, the rate
-before update s + 1; a plain ``SummaryWriter`` or table log says nothing, so its steps
-are kept as they are.
+Which update a logged rate belongs to depends on the writer: the HuggingFace Trainer
+(transformers 5) logs, at step s, the rate update s used (it reads it before its
+scheduler step), so its steps stay as logged; Lightning's LearningRateMonitor logs, at
+step s (the updates done), the rate before update s + 1, so its rates move one step on
+(``shift``); a plain ``SummaryWriter`` or table log says nothing, so its steps are kept
+as they are.
 """
 
 from __future__ import annotations
@@ -73,11 +74,10 @@ def _group_order(tag: str) -> tuple[str, int]:
 
 
 def writer_shift(tags: Iterable[str]) -> int:
-    """1 when the rates were logged by a writer that logs, at step s, the rate of update
-    s + 1: HF's ``train/learning_rate`` (the rate after step s's scheduler step) and
-    Lightning's LearningRateMonitor's ``lr-<Optimizer>`` (the rate before update s + 1);
-    else 0 (the steps are kept as logged)."""
-    return int(any(tag == "train/learning_rate" or tag.startswith("lr-") for tag in tags))
+    """1 when the rates were logged by Lightning's LearningRateMonitor (``lr-<Optimizer>``),
+    which logs, at step s, the rate of update s + 1; else 0 (the steps are kept as
+    logged)."""
+    return int(any(tag.startswith("lr-") for tag in tags))
 
 
 def to_traces(

@@ -4,9 +4,10 @@ checkpoint (``checkpoint-N/``) and with ``save_state()`` (its output folder).
 Each entry of ``log_history`` is one ``on_log``: ``learning_rate``, ``loss``,
 ``grad_norm``, ``epoch`` (progress: 0.5 is half of the first epoch) and ``step`` (the
 updates done); evaluations add ``eval_loss``; the last entry sums up the run
-(``train_loss`` is its mean, so it is left out). The Trainer logs, at step s, the rate
-after s scheduler steps, the rate update s + 1 uses (proved against a Recorder by
-``tests/test_logs_hf.py``), so the trace holds it at step s + 1.
+(``train_loss`` is its mean, so it is left out). The Trainer of transformers 5 logs, at
+step s, the rate update s used (it reads the rate after the optimizer step, before the
+scheduler step; ``tests/test_logs_hf.py`` proves it against lrviz's callback on the same
+run), so the trace holds it at step s.
 """
 
 from __future__ import annotations
@@ -82,5 +83,5 @@ def read(path: str | os.PathLike[str]) -> list[Trace]:
     owner = folder.parent if _CHECKPOINT.match(folder.name) else folder
     run = Run(name=owner.resolve().name, scalars=scalars, epochs=epochs)
     return to_traces(
-        run, KIND, where, shift=1, rates=["learning_rate"] if "learning_rate" in scalars else None
+        run, KIND, where, rates=["learning_rate"] if "learning_rate" in scalars else None
     )
