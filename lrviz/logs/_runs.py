@@ -160,13 +160,16 @@ def _trace(
 
 
 def _epoch_of(run: Run) -> Callable[[int], int]:
-    """The 1-based epoch of a logged step: the one logged at it or last before it (0
-    when the log has none)."""
+    """The 1-based epoch of a logged step: the one logged at it or next after it (a
+    Lightning log numbers its epochs on the rows of each epoch's end), or the last one
+    logged; 0 when the log numbers none."""
     known = sorted(run.epochs)
 
     def epoch(step: int) -> int:
-        k = bisect.bisect_right(known, step) - 1
-        return int(run.epochs[known[k]]) if k >= 0 else (int(run.epochs[known[0]]) if known else 0)
+        if not known:
+            return 0
+        k = min(bisect.bisect_left(known, step), len(known) - 1)
+        return int(run.epochs[known[k]])
 
     return epoch
 
