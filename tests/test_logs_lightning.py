@@ -54,9 +54,10 @@ class Model(pl.LightningModule):  # type: ignore[misc]
 
 def fit(tmp_path: Path, interval: str) -> Trace:
     """4 epochs of 4 steps, logged by both loggers and recorded by lrviz's callback."""
-    import lrviz.integrations.lightning
     from lightning.pytorch.callbacks import LearningRateMonitor
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    import lrviz.integrations.lightning
 
     torch.manual_seed(0)
     x = torch.randn(32, 4)
