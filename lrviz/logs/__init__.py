@@ -20,10 +20,13 @@ from pathlib import Path
 
 from lrviz.trace import Trace
 
-__all__ = ["KINDS", "kind_of", "load_traces", "read_log"]
+__all__ = ["KINDS", "TABLES", "is_log_file", "kind_of", "load_traces", "read_log"]
 
 KINDS = ("tensorboard", "hf-trainer-state", "lightning-csv", "mlflow", "csv")
 """The kinds of log :func:`read_log` reads, as ``meta.log`` names them."""
+
+TABLES = (".csv", ".tsv", ".jsonl", ".ndjson")
+"""Suffixes of table files (a ``.json`` file is a trace, or HF's ``trainer_state.json``)."""
 
 
 def kind_of(path: str | os.PathLike[str]) -> str:
@@ -42,7 +45,7 @@ def kind_of(path: str | os.PathLike[str]) -> str:
             return "hf-trainer-state"
         if p.suffix == ".csv" and lightning_csv.is_lightning(p):
             return "lightning-csv"
-        if p.suffix in (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".txt"):
+        if p.suffix in TABLES:
             return "csv"
     elif p.is_dir():
         if tensorboard.event_files(p):
@@ -99,22 +102,24 @@ def read_log(
     return table.read(path, step, rates)
 
 
-def is_trace_file(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is an lrviz trace file (JSON, maybe gzipped, with a schema)."""
+def is_log_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a log file by its name: an event file, ``trainer_state.json``,
+    or a table (``.csv``, ``.tsv``, ``.jsonl``, ``.ndjson``)."""
+    from lrviz.logs import hf_trainer_state, tensorboard
+
     p = Path(path)
-    if not p.is_file() or p.name == "trainer_state.json":
-        return False
-    with p.open("rb") as f:
-        head = f.read(64)
-    return head.startswith(b"\x1f\x8b") or (head.lstrip().startswith(b"{") and b'"schema"' in head)
+    return p.is_file() and (
+        tensorboard.is_event_file(p) or p.name == hf_trainer_state.NAME or p.suffix in TABLES
+    )
 
 
 def load_traces(path: str | os.PathLike[str]) -> list[Trace]:
-    """The traces at ``path``: a trace file's one trace, or a log's (:func:`read_log`).
+    """The traces at ``path``: a log's (a folder, or a file :func:`is_log_file` names),
+    else the trace file's one trace (JSON or gzip-compressed JSON).
 
     Raises:
-        ValueError: Neither a trace file nor a log lrviz reads; one line naming the file.
+        ValueError: A malformed log, or not a trace file; one line naming the file.
     """
-    if is_trace_file(path):
-        return [Trace.load(path)]
-    return read_log(path)
+    if Path(path).is_dir() or is_log_file(path):
+        return read_log(path)
+    return [Trace.load(path)]

@@ -1,5 +1,5 @@
-"""A generic table of logged values: CSV with a header row, or JSON lines (one object
-per line), as W&B exports and hand-made logs write them.
+"""A generic table of logged values: CSV with a header row (``.csv``, ``.tsv``), or JSON
+lines (one object per line), as W&B exports and hand-made logs write them.
 
 The step column is found by name (``step``, ``_step``, ``global_step``, ``iteration``,
 ``iter``) and the rate columns too (``lr``, ``learning_rate``, ``lr-*``,
@@ -53,7 +53,8 @@ def rows(path: Path) -> list[dict[str, Any]]:
                 raise ValueError(f"{where!r}: line {n} is not a JSON object")
             out.append(row)
         return out
-    return list(csv.DictReader(text.splitlines()))
+    delimiter = "\t" if path.suffix == ".tsv" else ","
+    return list(csv.DictReader(text.splitlines(), delimiter=delimiter))
 
 
 def number(value: Any) -> float | None:
