@@ -203,8 +203,9 @@ def _column(values: Sequence[Any]) -> Any:
         len(values) > 2
         and isinstance(first, int)
         and not isinstance(first, bool)
+        and isinstance(values[-1], int)
+        and values[-1] - first == len(values) - 1  # cheap, so first
         and all(type(v) is int for v in values)
-        and values[-1] - first == len(values) - 1
         and all(b - a == 1 for a, b in pairwise(values))
     ):
         return {"range": [first, len(values)]}

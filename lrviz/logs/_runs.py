@@ -129,17 +129,17 @@ def _trace(
 ) -> Trace:
     """One optimizer's trace: its steps are those every group logged a rate at."""
     columns = [run.scalars[tag] for tag in tags]
-    steps = sorted(set(columns[0]).intersection(*columns[1:]))
+    steps = sorted(set(columns[0]).intersection(*columns[1:]) if len(columns) > 1 else columns[0])
     if not steps:
         raise ValueError(f"{name}: the rates {tags} were never logged at the same step")
-    lr = tuple(tuple(float(c[s]) for s in steps) for c in columns)
+    lr = tuple(_at_steps(c, steps) for c in columns)
     momenta = [run.scalars.get(f"{tag}-momentum") for tag in tags]
     momentum = None
     if all(m is not None and all(s in m for s in steps) for m in momenta):
-        momentum = tuple(tuple(float(m[s]) for s in steps) for m in momenta if m is not None)
-    at = tuple(s + shift for s in steps)
+        momentum = tuple(_at_steps(m, steps) for m in momenta if m is not None)
+    at = tuple(steps) if shift == 0 else tuple(s + shift for s in steps)
     epoch_of = _epoch_of(run)
-    numbers = [epoch_of(s) for s in steps]
+    numbers = [epoch_of(s) for s in steps] if run.epochs else []
     whole = numbers and numbers[0] == 1 and all(b - a in (0, 1) for a, b in pairwise(numbers))
     meta: dict[str, Any] = {"lrviz": __version__, "source": "import", "log": kind, "run": name}
     meta["rates"] = "as logged" + (f", {precision}" if precision else "")
@@ -154,9 +154,16 @@ def _trace(
             lr=lr,
             epoch=tuple(map(float, numbers)) if whole else (1.0,) * len(steps),
             momentum=momentum,
-            at=None if at == tuple(range(1, len(at) + 1)) else at,
+            at=None if at[0] == 1 and at[-1] == len(at) else at,  # increasing: 1..n
         ),
     )
+
+
+def _at_steps(column: Mapping[int, float], steps: list[int]) -> tuple[float, ...]:
+    """A column's values at ``steps`` (all of its steps, in order, read straight off)."""
+    if len(column) == len(steps) and list(column) == steps:
+        return tuple(map(float, column.values()))
+    return tuple(float(column[s]) for s in steps)
 
 
 def _epoch_of(run: Run) -> Callable[[int], int]:
