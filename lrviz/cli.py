@@ -812,6 +812,8 @@ def import_command(log: Path, out: Path, step: str | None, rates: str | None) ->
     """
     from lrviz.logs import read_log
 
+    if out.resolve() == log.resolve() or out.resolve() in log.resolve().parents:
+        raise BadInput(f"-o {str(out)!r} holds the log {str(log)!r}; write the trace elsewhere")
     try:
         traces = read_log(log, step, None if rates is None else rates.split(","))
     except ValueError as exc:

@@ -80,7 +80,8 @@ class Steps:
         at: The step number of each entry, increasing, when they are not 1, 2, ...,
             count: an imported log written every N steps keeps the steps it logged
             (:mod:`lrviz.logs`). Entry k then holds the rate the update of step
-            ``at[k]`` used.
+            ``at[k]`` used; the epochs' ``step``, events' ``step`` and the other
+            columns' step numbers still count entries (1 to count).
     """
 
     lr: tuple[tuple[float, ...], ...]

@@ -34,6 +34,16 @@ def test_import_writes_the_trace_the_log_gives(tmp_path: Path, runner: CliRunner
     assert [Trace.load(tmp_path / "a.json")] == read_log(log)
 
 
+def test_import_never_writes_over_or_into_its_log(tmp_path: Path, runner: CliRunner) -> None:
+    log = write(tmp_path / "runs" / "a", STEPPED)
+    (event,) = log.iterdir()
+    before = event.read_bytes()
+    for out in (event, log, tmp_path / "runs"):
+        result = runner.invoke(main, ["import", str(event), "-o", str(out)])
+        assert result.exit_code == 2 and "holds the log" in result.output
+    assert list(log.iterdir()) == [event] and event.read_bytes() == before
+
+
 def test_import_of_several_runs_writes_one_trace_each(tmp_path: Path, runner: CliRunner) -> None:
     write(tmp_path / "runs" / "a", STEPPED)
     write(tmp_path / "runs" / "b" / "x", STEPPED)
