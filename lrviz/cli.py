@@ -592,12 +592,10 @@ def check(
     a file is missing or not an lrviz trace, or an option is bad.
     """
     from lrviz.comparison import compare
-    from lrviz.trace import Trace
 
+    pair = _load_trace(actual), _load_trace(golden)
     try:
-        result = compare(
-            Trace.load(actual), Trace.load(golden), rtol=rtol, atol=atol, fields=fields
-        )
+        result = compare(*pair, rtol=rtol, atol=atol, fields=fields)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     click.echo(result.report())
@@ -757,13 +755,9 @@ def export_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
     and metrics the trace has."""
     from lrviz import export
     from lrviz.files import write_atomic
-    from lrviz.trace import Trace
 
     _check_out_file(out, [trace_file])
-    try:
-        trace = Trace.load(trace_file)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
+    trace = _load_trace(trace_file)
     as_json = (
         fmt or ("json" if out is not None and out.suffix.lower() == ".json" else "csv")
     ) == "json"
@@ -795,15 +789,11 @@ def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
     import json
 
     from lrviz.explanation import explain
-    from lrviz.trace import Trace
 
-    try:
-        stored = Trace.load(trace_file)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
+    stored = _load_trace(trace_file)
     trace = stored.with_events(explain(stored))
     difference = _console().events_difference(stored.events, trace.events)
-    if difference:
+    if difference and stored.meta.get("source") != "import":  # a log stores no events
         click.echo(
             f"Warning: {trace_file} stores other events than lrviz derives now ({difference}); "
             "showing the derived ones",
@@ -816,14 +806,73 @@ def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
     _echo_lines(_console().explanation_lines(trace, show_all))
 
 
-def _load_traces(paths: Sequence[Path]) -> list[Trace]:
-    """The traces in ``paths`` (JSON or gzip-compressed JSON); a bad one is bad input."""
-    from lrviz.trace import Trace
+@main.command("import")
+@click.argument("log", type=PATH)
+@click.option(
+    "-o",
+    "--out",
+    type=PATH,
+    required=True,
+    metavar="TRACE",
+    help="The trace file (.json or .json.gz); a folder when the log holds several runs "
+    "(one RUN.json each).",
+)
+@click.option("--step", metavar="COLUMN", help="A table's step column, when its name is unusual.")
+@click.option(
+    "--rates",
+    metavar="COLUMNS",
+    help="Comma-separated rate columns or tags, in param-group order, when their names do "
+    "not say so.",
+)
+def import_command(log: Path, out: Path, step: str | None, rates: str | None) -> None:
+    """Convert a log into a trace: a TensorBoard event file or folder of runs, a
+    HuggingFace trainer_state.json (or its output or checkpoint folder), a Lightning
+    metrics.csv, an MLflow run folder (or a folder of runs), or a CSV / JSON-lines table
+    with a step column and rate columns.
 
+    The rates are kept as logged, at their steps; what the log does not hold (the
+    optimizer, the model, the schedule) is left out.
+    """
+    from lrviz.logs import read_log
+
+    if out.resolve() == log.resolve() or out.resolve() in log.resolve().parents:
+        raise BadInput(f"-o {str(out)!r} holds the log {str(log)!r}; write the trace elsewhere")
     try:
-        return [Trace.load(path) for path in paths]
+        traces = read_log(log, step, None if rates is None else rates.split(","))
     except ValueError as exc:
         raise BadInput(str(exc)) from None
+    if len(traces) == 1 and not out.is_dir():
+        targets = [out]
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        targets = [out / f"{str(t.meta['run']).replace('/', '-')}.json" for t in traces]
+    for trace, target in zip(traces, targets, strict=True):
+        try:
+            trace.save(target)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {target}: {exc}") from None
+        click.echo(f"{trace.meta['run']}: {trace.step_count} rates -> {target}")
+
+
+def _load_traces(paths: Sequence[Path]) -> list[Trace]:
+    """The traces in ``paths``: trace files (JSON or gzip-compressed JSON) or logs (a
+    TensorBoard folder, trainer_state.json, metrics.csv, ...: every run in them); a bad
+    one is bad input."""
+    from lrviz.logs import load_traces
+
+    try:
+        return [trace for path in paths for trace in load_traces(path)]
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _load_trace(path: Path) -> Trace:
+    """The one trace in ``path`` (a trace file, or a log of one run); bad input else."""
+    traces = _load_traces([path])
+    if len(traces) > 1:
+        runs = ", ".join(str(t.meta.get("run", t.label)) for t in traces)
+        raise BadInput(f"{str(path)!r} holds {len(traces)} runs ({runs}); give one run's path")
+    return traces[0]
 
 
 @main.command("report")

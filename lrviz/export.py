@@ -33,8 +33,9 @@ def rows(trace: Trace) -> list[dict[str, Any]]:
     step_metrics = trace.step_metrics() if trace.per_step else None
     epochs = trace.step_epochs()
     out = []
+    at = trace.steps.at if trace.steps is not None else None  # a log's own step numbers
     for k in range(trace.step_count):
-        row: dict[str, Any] = {"step": k + 1} if trace.per_step else {}
+        row: dict[str, Any] = {"step": k + 1 if at is None else at[k]} if trace.per_step else {}
         row["epoch"] = _whole(epochs[k])
         for g, suffix in enumerate(suffixes):
             row[f"lr{suffix}"] = rates[g][k]

@@ -602,6 +602,7 @@ SOURCES = {
     "run": ("trained by lrviz run", "trained"),
     "record": ("recorded from a training loop", "recorded"),
     "simulate": ("simulated (no training)", "simulated"),
+    "import": ("imported from a log (rates as logged)", "imported"),
 }
 """How the lede names each ``meta.source``: in a mix, and before "schedule"."""
 
@@ -887,7 +888,12 @@ def _optimizer_rows(traces: Sequence[Trace], firsts: Sequence[Trace]) -> list[tu
     return []
 
 
-SHORT_SOURCES = {"run": "lrviz run", "record": "recorded", "simulate": "simulated"}
+SHORT_SOURCES = {
+    "run": "lrviz run",
+    "record": "recorded",
+    "simulate": "simulated",
+    "import": "imported",
+}
 
 
 def _short_length(trace: Trace) -> str:

@@ -80,6 +80,11 @@ class Steps:
         start: The scheduler's steps before the trace's first (its ``last_epoch`` there):
             a resumed run's recording begins at scheduler step ``start + 1``, which is
             step 1 of the columns (step numbers here count the recorded steps).
+        at: The step number of each entry, increasing, when they are not 1, 2, ...,
+            count: an imported log written every N steps keeps the steps it logged
+            (:mod:`lrviz.logs`). Entry k then holds the rate the update of step
+            ``at[k]`` used; the epochs' ``step``, events' ``step`` and the other
+            columns' step numbers still count entries (1 to count).
     """
 
     lr: tuple[tuple[float, ...], ...]
@@ -91,6 +96,7 @@ class Steps:
     unscheduled: tuple[int, ...] = ()
     early: tuple[int, ...] = ()
     start: int = 0
+    at: tuple[int, ...] | None = None
 
     @property
     def count(self) -> int:
@@ -154,7 +160,8 @@ class Trace:
     """Everything recorded about one schedule over one run.
 
     Attributes:
-        meta: ``lrviz`` and ``torch`` versions and ``source`` (run, simulate, record).
+        meta: ``lrviz`` and ``torch`` versions and ``source`` (run, simulate, record,
+            import; an imported trace says which ``log`` it came from).
         experiment: What was trained (dataset, epochs, seed, model), or None.
         schedule: ``{"name": torch class name, "params": every constructor argument}``.
         initial_lr: The rate of each param group before the first step.

@@ -23,6 +23,8 @@ exceptions: ``updates`` ([step, n] for steps with other than one optimizer updat
 exceptions or more, a column of every step instead (its updates; 1 or 0). ``start`` is the
 scheduler's count before the first step (a resumed run's). ``logged`` holds the scalars a
 framework logged, by name: the step of each value (``at``) and the values, as columns.
+``at`` holds the step numbers of the entries when they are not 1, 2, ..., count (a log
+written every N steps).
 
 A column of :data:`columns.PACKED_FROM` values or more is packed rather than listed
 (:mod:`lrviz.columns`): floats as ``{"float64": "..."}``, the values as little-endian IEEE
@@ -49,6 +51,7 @@ import math
 import numbers
 import os
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +177,8 @@ def _steps_to_dict(steps: Steps, epochs: Sequence[Epoch]) -> dict[str, Any]:
             out[key] = encode([int(k in flagged) for k in range(1, n + 1)])
         elif numbers:
             out[key] = list(numbers)
+    if steps.at is not None:
+        out["at"] = encode(list(steps.at))
     if steps.start:
         out["start"] = steps.start
     return out
@@ -500,6 +505,9 @@ def _steps(value: Any, groups: int, epochs: Sequence[Epoch]) -> Steps:
     )
     momentum = d.get("momentum")
     metric = d.get("metric")
+    at = None if d.get("at") is None else column(d["at"], "steps at", _int)
+    if at is not None and any(b <= a for a, b in pairwise(at)):
+        raise ValueError("steps at must be increasing step numbers")
     state = _object(d.get("state", {}), "steps state")
     return Steps(
         lr=per_group(_key(d, "lr", "steps: "), "steps lr"),
@@ -513,6 +521,7 @@ def _steps(value: Any, groups: int, epochs: Sequence[Epoch]) -> Steps:
         unscheduled=_step_numbers(d.get("unscheduled", []), "steps unscheduled", n),
         early=_step_numbers(d.get("early", []), "steps early", n),
         start=_int(d.get("start", 0), "steps start", 0),
+        at=at,
     )
 
 
@@ -522,10 +531,20 @@ def _logged(value: Any, steps: int) -> dict[str, Logged]:
     for name, raw in _object(value, "logged").items():
         what = f"logged {name!r}"
         d = _object(raw, what)
-        n = _int(_key(d, "count", f"{what}: "), f"{what} count", 0)
-        at = decode(_key(d, "at", f"{what}: "), n, f"{what} at")
+        raw_at = _key(d, "at", f"{what}: ")
+        if "count" in d:
+            n = _int(d["count"], f"{what} count", 0)
+        elif isinstance(raw_at, Mapping) and "range" in raw_at:
+            span = _list(raw_at["range"], f"{what} at range")
+            n = _int(span[1] if len(span) == 2 else None, f"{what} at range count", 0)
+        else:
+            n = len(_list(raw_at, f"{what} at"))
+        at = decode(raw_at, n, f"{what} at")
         steps_at = tuple(_int(s, f"{what} at[{i}]", 0, steps) for i, s in enumerate(at))
-        values = _floats(decode(_key(d, "value", f"{what}: "), n, f"{what} value"), f"{what} value")
+        raw_values = _key(d, "value", f"{what}: ")
+        if isinstance(raw_values, list) and len(raw_values) != n:
+            raise ValueError(f"{what} has {count(len(raw_values), 'value')} but {count(n, 'step')}")
+        values = _floats(decode(raw_values, n, f"{what} value"), f"{what} value")
         out[name] = Logged(at=steps_at, value=values)
     return out
 

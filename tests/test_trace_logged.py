@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import lrviz
+from lrviz.columns import PACKED_FROM
 from lrviz.trace import Logged
-from lrviz.tracefile import PACKED_FROM
 
 
 def a_trace(**meta: object) -> lrviz.Trace:
