@@ -48,7 +48,9 @@ def main(per_micro_batch: bool = False) -> Run:
                     scheduler.step()
             if per_micro_batch:
                 scheduler.step()
-        rec.log(train_loss=loss)
+        with torch.no_grad():
+            val_loss = torch.nn.functional.mse_loss(model(x).squeeze(-1), y)
+        rec.log(train_loss=loss, val_loss=val_loss)
     return Run(rec.trace, truth, per_micro_batch)
 
 

@@ -11,14 +11,14 @@ from collections.abc import Iterable
 from typing import Any
 
 CAUSES = {
-    "outside": re.compile(r"outside the schedul|without a scheduler step|set by hand|external", re.I),
+    "outside": re.compile(r"outside the schedul|without a scheduler step|changed outside|external", re.I),
     "skipped": re.compile(r"skipp|\bAMP\b|GradScaler|inf gradient", re.I),
     "accumulation": re.compile(r"accumulat|micro-?batch", re.I),
     "epoch given": re.compile(r"given to step|step\(epoch|epoch passed|passed an epoch", re.I),
     "early": re.compile(r"stepped before the optimizer|before the optimizer's|never used", re.I),
     "per epoch": re.compile(r"once (per|an|a) epoch|per-batch schedule", re.I),
     "cut short": re.compile(r"cut short|longer than|instead of reaching", re.I),
-    "rate 0": re.compile(r"ran at rate 0|starts at 0|from 0,", re.I),
+    "rate 0": re.compile(r"ran at rate 0|starts at 0(?![.\d])|from 0,", re.I),
     "no rule": re.compile(r"no rule|unknown (class|schedul)", re.I),
 }
 """A cause and how any text naming it reads."""
