@@ -133,7 +133,7 @@ def test_torchvision_full_run_is_told_as_torch_ran_it(torchvision: Any) -> None:
     assert_no_external(full)
     assert_words_true(full)
     assert messages(full) == []
-    assert event_steps(full) == [k for k, (a, b) in enumerate(truth.stepped, 1) if a != b]
+    assert event_steps(full) == truth.changed_steps()
 
 
 def test_torchvision_resumed_run_is_numbered_from_its_checkpoint(torchvision: Any) -> None:
@@ -224,7 +224,7 @@ def test_step_epoch_at_the_top_of_each_epoch() -> None:
     assert_no_external(trace)
     # It passes an epoch, and steps its scheduler before the epoch's updates; no AMP.
     assert_words_true(trace, did=["epoch given", "early"])
-    changed = [k for k in range(1, len(used)) if used[k - 1] != used[k]]
+    changed = changes_between([(u,) for u in used[:-1]], (used[-1],))
     assert event_steps(trace) == changed == [3, 6, 9]
 
 

@@ -8,6 +8,7 @@ it), and each scheduler step's rates before and after it from the same groups.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,12 +72,20 @@ class Truth:
         return [
             k
             for k, (before, after) in enumerate(self.stepped, start=1)
-            if before[group] != after[group]
+            if changed(before[group], after[group])
         ]
 
 
-def changes_between(used: list[tuple[float, ...]], final: tuple[float, ...], group: int = 0) -> list[int]:
+def changed(before: float, after: float) -> bool:
+    """Whether a rate changed by more than float rounding (torch's closed forms move a
+    rate by an ulp or two where it stands still)."""
+    return not math.isclose(before, after, rel_tol=1e-12, abs_tol=0.0)
+
+
+def changes_between(
+    used: list[tuple[float, ...]], final: tuple[float, ...], group: int = 0
+) -> list[int]:
     """The 1-based steps k after which the rate differed from step k's, in a loop of one
     update per step: step k+1 (or ``final``) used another rate."""
     seq = [u[group] for u in used] + [final[group]]
-    return [k for k in range(1, len(seq)) if seq[k - 1] != seq[k]]
+    return [k for k in range(1, len(seq)) if changed(seq[k - 1], seq[k])]
