@@ -50,6 +50,7 @@ IDIOMS = (
     "by hand",  # the loop sets the rate itself once, between two scheduler steps
 )
 
+
 @dataclass
 class Loop:
     """One drawn loop: what to build and how to step it."""
@@ -97,7 +98,9 @@ def loops(draw: st.DrawFn) -> Loop:
     n = loop.horizon
     if idiom == "by hand":
         loop.by_hand = draw(st.integers(1, n - 1))
-    loop.metrics = tuple(draw(st.lists(st.sampled_from([1.0, 0.9, 0.8, 1.1]), min_size=n, max_size=n)))
+    loop.metrics = tuple(
+        draw(st.lists(st.sampled_from([1.0, 0.9, 0.8, 1.1]), min_size=n, max_size=n))
+    )
     loop.params = draw(parameters(kind, n))
     return loop
 
@@ -153,7 +156,9 @@ def parameters(kind: str, n: int) -> st.SearchStrategy[dict[str, Any]]:
     if kind == "ConstantLR":
         return st.fixed_dictionaries({"factor": factor, "total_iters": within})
     if kind == "PolynomialLR":
-        return st.fixed_dictionaries({"total_iters": within, "power": st.sampled_from([0.5, 1.0, 2.0])})
+        return st.fixed_dictionaries(
+            {"total_iters": within, "power": st.sampled_from([0.5, 1.0, 2.0])}
+        )
     if kind == "LambdaLR":
         return st.fixed_dictionaries({"warmup": within, "decay": st.sampled_from([1.0, 0.9])})
     return st.fixed_dictionaries(
@@ -248,7 +253,11 @@ def train(loop: Loop) -> Ran:
                 if not loop.per_epoch:
                     step_scheduler(scheduler, epoch, i)
             update += 1
-            if loop.by_hand is not None and len(truth.stepped) == loop.by_hand and hand_step is None:
+            if (
+                loop.by_hand is not None
+                and len(truth.stepped) == loop.by_hand
+                and hand_step is None
+            ):
                 for group in optimizer.param_groups:
                     group["lr"] = group["lr"] * 0.5
                 hand_step = len(truth.stepped)
@@ -281,7 +290,7 @@ def run_quietly(loop: Loop) -> Ran:
 @given(loops())
 def test_no_word_names_a_cause_the_loop_did_not_have(loop: Loop) -> None:
     ran = run_quietly(loop)
-    trace, truth = ran.trace, ran.truth
+    trace = ran.trace
     false = false_causes(all_words(trace), ran.did)
     assert not false, f"{loop}: lrviz names causes the loop did not have: {false}"
     external = [e for e in trace.events if e.kind == "external"]

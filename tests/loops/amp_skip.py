@@ -39,8 +39,8 @@ def main(nan_every: tuple[int, ...] = (0, 1, 2), of: int = 5) -> Run:
     truth.watch_updates(optimizer)
     truth.watch_scheduler(scheduler, optimizer)
     i = 0
-    for epoch in range(EPOCHS):
-        for batch in range(BATCHES):
+    for _epoch in range(EPOCHS):
+        for _batch in range(BATCHES):
             rows = slice(4 * i, 4 * i + 4)
             optimizer.zero_grad()
             with torch.autocast(device_type="cpu", dtype=torch.bfloat16):

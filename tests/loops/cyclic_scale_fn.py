@@ -34,7 +34,7 @@ def main() -> Run:
     truth = Truth()
     truth.watch_updates(optimizer)
     truth.watch_scheduler(scheduler, optimizer)
-    for epoch in range(5):
+    for _epoch in range(5):
         for batch in range(10):
             rows = slice(8 * batch, 8 * batch + 8)
             loss = torch.nn.functional.mse_loss(model(x[rows]).squeeze(-1), y[rows])

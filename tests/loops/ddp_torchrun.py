@@ -10,7 +10,6 @@ and ``tests/`` on PYTHONPATH)."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -31,11 +30,15 @@ def main(out: Path) -> None:
     x = torch.randn(64, 4)
     y = x @ torch.tensor([1.0, -1.0, 0.5, 2.0])
     dataset = torch.utils.data.TensorDataset(x, y)
-    sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world_size, rank=rank)
+    sampler = torch.utils.data.distributed.DistributedSampler(
+        dataset, num_replicas=world_size, rank=rank
+    )
     loader = torch.utils.data.DataLoader(dataset, batch_size=8, sampler=sampler)
     model = DDP(torch.nn.Linear(4, 1))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, epochs=EPOCHS, steps_per_epoch=len(loader))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=0.1, epochs=EPOCHS, steps_per_epoch=len(loader)
+    )
     rec = lrviz.Recorder(optimizer, scheduler, label="ddp", every="step")
     losses = []
     for epoch in range(EPOCHS):
@@ -48,7 +51,9 @@ def main(out: Path) -> None:
             scheduler.step()
         losses.append(loss.item())
         rec.log(train_loss=loss)
-    (out / f"truth-rank{rank}.json").write_text(json.dumps({"rank": rank, "world_size": world_size, "train_loss": losses}))
+    (out / f"truth-rank{rank}.json").write_text(
+        json.dumps({"rank": rank, "world_size": world_size, "train_loss": losses})
+    )
     dist.barrier()
     if rank == 1:
         time.sleep(0.5)  # rank 1 finishing last, as it does at random in real runs

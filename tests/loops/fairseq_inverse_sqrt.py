@@ -48,7 +48,9 @@ def main() -> Run:
     truth.watch_scheduler(lr_scheduler, optimizer)
     num_updates = 0
     for i in range(max_update * update_freq):
-        loss = torch.nn.functional.mse_loss(model(x[2 * i : 2 * i + 2]).squeeze(-1), y[2 * i : 2 * i + 2])
+        loss = torch.nn.functional.mse_loss(
+            model(x[2 * i : 2 * i + 2]).squeeze(-1), y[2 * i : 2 * i + 2]
+        )
         (loss / update_freq).backward()
         if (i + 1) % update_freq == 0:
             optimizer.step()

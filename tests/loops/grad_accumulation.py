@@ -36,7 +36,7 @@ def main(per_micro_batch: bool = False) -> Run:
     truth = Truth(micro_batches=accumulation_steps)
     truth.watch_updates(optimizer)
     truth.watch_scheduler(scheduler, optimizer)
-    for epoch in range(EPOCHS):
+    for _epoch in range(EPOCHS):
         for step in range(MICRO_BATCHES):
             rows = slice(4 * step, 4 * step + 4)
             loss = torch.nn.functional.mse_loss(model(x[rows]).squeeze(-1), y[rows])

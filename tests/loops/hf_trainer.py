@@ -25,7 +25,9 @@ class Regressor(torch.nn.Module):
         super().__init__()
         self.linear = torch.nn.Linear(4, 1)
 
-    def forward(self, inputs: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def forward(
+        self, inputs: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         out = self.linear(inputs).squeeze(-1)
         loss = torch.nn.functional.mse_loss(out, labels) if labels is not None else None
         return {"loss": loss, "logits": out}
@@ -54,10 +56,14 @@ class Truth(TrainerCallback):
     evals: list[tuple[int, float]] = field(default_factory=list)
     max_steps: int = 0
 
-    def on_optimizer_step(self, args: Any, state: Any, control: Any, optimizer: Any = None, **kwargs: Any) -> None:
+    def on_optimizer_step(
+        self, args: Any, state: Any, control: Any, optimizer: Any = None, **kwargs: Any
+    ) -> None:
         self.used.append(float(optimizer.param_groups[0]["lr"]))
 
-    def on_evaluate(self, args: Any, state: Any, control: Any, metrics: Any = None, **kwargs: Any) -> None:
+    def on_evaluate(
+        self, args: Any, state: Any, control: Any, metrics: Any = None, **kwargs: Any
+    ) -> None:
         self.evals.append((state.global_step, float(metrics["eval_loss"])))
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -101,7 +107,9 @@ def main() -> Run:
             callbacks=[LRVizCallback(Path(tmp) / "report"), truth],
         )
         trainer.train()
-        traces = [lrviz.Trace.load(p) for p in sorted((Path(tmp) / "report" / "traces").glob("*.json*"))]
+        traces = [
+            lrviz.Trace.load(p) for p in sorted((Path(tmp) / "report" / "traces").glob("*.json*"))
+        ]
     return Run(traces, truth, 3)
 
 

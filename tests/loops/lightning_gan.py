@@ -80,12 +80,19 @@ def main() -> Run:
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Lightning's advice on workers and loggers
         trainer = pl.Trainer(
-            max_epochs=EPOCHS, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-            enable_progress_bar=False, enable_model_summary=False,
+            max_epochs=EPOCHS,
+            accelerator="cpu",
+            devices=1,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
             callbacks=[LRVizCallback(Path(tmp) / "report")],
         )
         trainer.fit(model, loader)
-        traces = [lrviz.Trace.load(p) for p in sorted((Path(tmp) / "report" / "traces").glob("*.json*"))]
+        traces = [
+            lrviz.Trace.load(p) for p in sorted((Path(tmp) / "report" / "traces").glob("*.json*"))
+        ]
     g_opt, d_opt = trainer.optimizers
     final = {"g": float(g_opt.param_groups[0]["lr"]), "d": float(d_opt.param_groups[0]["lr"])}
     return Run(traces, model.truths, final)

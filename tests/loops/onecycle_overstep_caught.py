@@ -34,13 +34,17 @@ def main() -> Run:
     truth.watch_scheduler(scheduler, optimizer)
     errors = []
     for i in range(BATCHES):
-        loss = torch.nn.functional.mse_loss(model(x[4 * i : 4 * i + 4]).squeeze(-1), y[4 * i : 4 * i + 4])
+        loss = torch.nn.functional.mse_loss(
+            model(x[4 * i : 4 * i + 4]).squeeze(-1), y[4 * i : 4 * i + 4]
+        )
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         try:
             scheduler.step()
-        except ValueError as exc:  # "Tried to step 21 times. The specified number of total steps is 20"
+        except (
+            ValueError
+        ) as exc:  # "Tried to step 21 times. The specified number of total steps is 20"
             errors.append(str(exc))
         if (i + 1) % 5 == 0:
             rec.log(train_loss=loss)

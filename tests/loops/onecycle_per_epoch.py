@@ -33,7 +33,7 @@ def main() -> Run:
     truth = Truth()
     truth.watch_updates(optimizer)
     truth.watch_scheduler(scheduler, optimizer)
-    for epoch in range(EPOCHS):
+    for _epoch in range(EPOCHS):
         for batch in range(STEPS_PER_EPOCH):
             rows = slice(8 * batch, 8 * batch + 8)
             loss = torch.nn.functional.mse_loss(model(x[rows]).squeeze(-1), y[rows])

@@ -29,14 +29,18 @@ def main() -> Run:
     model = torch.nn.Linear(4, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=0.01, steps_per_epoch=STEPS_PER_EPOCH, epochs=EPOCHS,
-        three_phase=True, anneal_strategy="linear",
+        optimizer,
+        max_lr=0.01,
+        steps_per_epoch=STEPS_PER_EPOCH,
+        epochs=EPOCHS,
+        three_phase=True,
+        anneal_strategy="linear",
     )
     rec = lrviz.Recorder(optimizer, scheduler, label="one-cycle-3", every="step")
     truth = Truth()
     truth.watch_updates(optimizer)
     truth.watch_scheduler(scheduler, optimizer)
-    for epoch in range(EPOCHS):
+    for _epoch in range(EPOCHS):
         for batch in range(STEPS_PER_EPOCH):
             rows = slice(8 * batch, 8 * batch + 8)
             loss = torch.nn.functional.mse_loss(model(x[rows]).squeeze(-1), y[rows])

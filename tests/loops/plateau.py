@@ -26,13 +26,15 @@ def main() -> Run:
     y_val = x_val @ torch.tensor([1.0, -1.0, 0.5, 0.0]) + 0.5 * torch.randn(32)
     model = torch.nn.Linear(4, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=1)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=0.5, patience=1
+    )
     rec = lrviz.Recorder(optimizer, scheduler, label="plateau")
     truth = Truth()
     truth.watch_updates(optimizer)
     truth.watch_scheduler(scheduler, optimizer)
     val_losses = []
-    for epoch in range(15):
+    for _epoch in range(15):
         for i in range(0, 64, 16):
             optimizer.zero_grad()
             loss = torch.nn.functional.mse_loss(model(x[i : i + 16]).squeeze(-1), y[i : i + 16])

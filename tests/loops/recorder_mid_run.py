@@ -35,14 +35,14 @@ def main() -> Run:
             optimizer.step()
         return loss.item()
 
-    for epoch in range(BEFORE):
+    for _epoch in range(BEFORE):
         one_epoch()
         scheduler.step()
     rec = lrviz.Recorder(optimizer, scheduler, label="mid-run")
     truth = Truth()
     truth.watch_updates(optimizer)
     truth.watch_scheduler(scheduler, optimizer)
-    for epoch in range(BEFORE, BEFORE + AFTER):
+    for _epoch in range(BEFORE, BEFORE + AFTER):
         train_loss = one_epoch()
         scheduler.step()
         rec.log(train_loss=train_loss)

@@ -18,7 +18,9 @@ class Run:
     batches: int
 
 
-def train(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> float:
+def train(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor
+) -> float:
     for i in range(0, len(x), 10):
         optimizer.zero_grad()
         loss = torch.nn.functional.mse_loss(model(x[i : i + 10]).squeeze(-1), y[i : i + 10])

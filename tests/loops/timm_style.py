@@ -19,7 +19,14 @@ from loops.truth import Truth
 class CosineLRScheduler:
     """timm's cosine schedule, counted in updates (t_in_epochs=False)."""
 
-    def __init__(self, optimizer: torch.optim.Optimizer, t_initial: int, lr_min: float, warmup_t: int, warmup_lr_init: float) -> None:
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        t_initial: int,
+        lr_min: float,
+        warmup_t: int,
+        warmup_lr_init: float,
+    ) -> None:
         self.optimizer = optimizer
         self.t_initial = t_initial
         self.lr_min = lr_min
@@ -37,7 +44,8 @@ class CosineLRScheduler:
             return [self.warmup_lr_init + t * s for s in self.warmup_steps]
         t = t - self.warmup_t
         return [
-            self.lr_min + 0.5 * (lr_max - self.lr_min) * (1 + math.cos(math.pi * t / self.t_initial))
+            self.lr_min
+            + 0.5 * (lr_max - self.lr_min) * (1 + math.cos(math.pi * t / self.t_initial))
             for lr_max in self.base_values
         ]
 
@@ -71,8 +79,11 @@ def main() -> Run:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     num_epochs, updates_per_epoch, warmup_t = 5, 8, 5
     lr_scheduler = CosineLRScheduler(
-        optimizer, t_initial=num_epochs * updates_per_epoch - warmup_t, lr_min=1e-5,
-        warmup_t=warmup_t, warmup_lr_init=1e-5,
+        optimizer,
+        t_initial=num_epochs * updates_per_epoch - warmup_t,
+        lr_min=1e-5,
+        warmup_t=warmup_t,
+        warmup_lr_init=1e-5,
     )
     rec = lrviz.Recorder(optimizer, None, label="timm-cosine", every="step")
     truth = Truth()

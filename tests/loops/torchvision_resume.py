@@ -41,7 +41,9 @@ class Run:
     start_epoch: int
 
 
-def build(args: SimpleNamespace) -> tuple[nn.Module, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+def build(
+    args: SimpleNamespace,
+) -> tuple[nn.Module, torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
     optimizer = torch.optim.SGD(
         model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay
@@ -53,7 +55,9 @@ def build(args: SimpleNamespace) -> tuple[nn.Module, torch.optim.Optimizer, torc
         optimizer, start_factor=args.lr_warmup_decay, total_iters=args.lr_warmup_epochs
     )
     lr_scheduler = torch.optim.lr_scheduler.SequentialLR(
-        optimizer, schedulers=[warmup_lr_scheduler, main_lr_scheduler], milestones=[args.lr_warmup_epochs]
+        optimizer,
+        schedulers=[warmup_lr_scheduler, main_lr_scheduler],
+        milestones=[args.lr_warmup_epochs],
     )
     return model, optimizer, lr_scheduler
 
@@ -64,7 +68,9 @@ def data() -> tuple[torch.Tensor, torch.Tensor]:
     return x, (x[:, 0] > 0).long() + (x[:, 1] > 0).long()
 
 
-def train_one_epoch(model: nn.Module, criterion: nn.Module, optimizer: torch.optim.Optimizer, args: SimpleNamespace) -> float:
+def train_one_epoch(
+    model: nn.Module, criterion: nn.Module, optimizer: torch.optim.Optimizer, args: SimpleNamespace
+) -> float:
     model.train()
     x, y = data()
     for i in range(0, len(x), args.batch_size):
@@ -83,7 +89,9 @@ def evaluate(model: nn.Module, criterion: nn.Module) -> float:
         return float(criterion(model(x), y))
 
 
-def train(args: SimpleNamespace, output_dir: str, resume: str = "", stop: int | None = None) -> tuple[lrviz.Trace, Truth]:
+def train(
+    args: SimpleNamespace, output_dir: str, resume: str = "", stop: int | None = None
+) -> tuple[lrviz.Trace, Truth]:
     torch.manual_seed(0)
     model, optimizer, lr_scheduler = build(args)
     criterion = nn.CrossEntropyLoss()

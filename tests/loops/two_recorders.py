@@ -30,7 +30,7 @@ def main() -> Run:
     truth = Truth()
     truth.watch_updates(optimizer)
     truth.watch_scheduler(scheduler, optimizer)
-    for epoch in range(6):
+    for _epoch in range(6):
         for i in range(0, 32, 8):
             optimizer.zero_grad()
             loss = torch.nn.functional.mse_loss(model(x[i : i + 8]).squeeze(-1), y[i : i + 8])

@@ -41,10 +41,14 @@ def main() -> Run:
         if epoch == UNFREEZE_AT:
             for p in backbone.parameters():
                 p.requires_grad = True
-            optimizer.add_param_group({"params": backbone.parameters(), "lr": optimizer.param_groups[0]["lr"] / 10})
+            optimizer.add_param_group(
+                {"params": backbone.parameters(), "lr": optimizer.param_groups[0]["lr"] / 10}
+            )
         for i in range(0, 48, 12):
             optimizer.zero_grad()
-            loss = torch.nn.functional.mse_loss(head(backbone(x[i : i + 12])).squeeze(-1), y[i : i + 12])
+            loss = torch.nn.functional.mse_loss(
+                head(backbone(x[i : i + 12])).squeeze(-1), y[i : i + 12]
+            )
             loss.backward()
             optimizer.step()
         scheduler.step()

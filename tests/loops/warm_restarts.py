@@ -24,7 +24,9 @@ def main() -> Run:
     net = torch.nn.Linear(3, 1)
     criterion = torch.nn.MSELoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=2, T_mult=2, eta_min=1e-4)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        optimizer, T_0=2, T_mult=2, eta_min=1e-4
+    )
     rec = lrviz.Recorder(optimizer, scheduler, label="warm-restarts", every="step")
     truth = Truth()
     truth.watch_updates(optimizer)

@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 CAUSES = {
-    "outside": re.compile(r"outside the schedul|without a scheduler step|changed outside|external", re.I),
+    "outside": re.compile(
+        r"outside the schedul|without a scheduler step|changed outside|external", re.I
+    ),
     "skipped": re.compile(r"skipp|\bAMP\b|GradScaler|inf gradient", re.I),
     "accumulation": re.compile(r"accumulat|micro-?batch", re.I),
     "epoch given": re.compile(r"given to step|step\(epoch|epoch passed|passed an epoch", re.I),
