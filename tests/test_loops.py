@@ -15,6 +15,7 @@ rates used, resumed epochs numbered from the resume point, nothing dropped.
 
 from __future__ import annotations
 
+import html
 import importlib
 import json
 import math
@@ -258,7 +259,7 @@ def test_step_epoch_at_the_top_of_each_epoch() -> None:
 def test_amp_skipped_updates_are_told_as_skipped(
     nan_every: tuple[int, ...], of: int, skipped: int
 ) -> None:
-    r, caught = run("amp_skip", nan_every=nan_every, of=of)
+    r, _ = run("amp_skip", nan_every=nan_every, of=of)
     trace, truth = r.trace, r.truth
     assert truth.skipped == skipped == len(r.nan_batches)
     ran = [k for k in range(40) if k not in r.nan_batches]
@@ -268,10 +269,17 @@ def test_amp_skipped_updates_are_told_as_skipped(
     said = [m for m in messages(trace) if "skip" in m.lower()]
     assert len(said) == 1, messages(trace)
     assert re.search(rf"\b{skipped}\b", said[0]), said[0]
-    # torch's "lr_scheduler.step() before optimizer.step()" names the user's line.
+
+
+def test_torchs_order_warning_names_the_users_line() -> None:
+    # The first update is skipped: torch warns "lr_scheduler.step() before
+    # optimizer.step()" from the scheduler step the loop called, in amp_skip.py.
+    _, caught = run("amp_skip")
     order = [w for w in caught if "lr_scheduler.step()" in str(w.message)]
     assert order, [str(w.message) for w in caught]
-    assert all(Path(w.filename).name == "amp_skip.py" for w in order), [w.filename for w in order]
+    assert all(Path(w.filename).name == "amp_skip.py" for w in order), [
+        f"{w.filename}:{w.lineno}" for w in order
+    ]
 
 
 # -- gradient accumulation ------------------------------------------------------------------
@@ -450,6 +458,44 @@ def test_a_scheduler_name_instead_of_a_scheduler_is_a_type_error() -> None:
     optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
     with pytest.raises(TypeError, match="scheduler"):
         lrviz.Recorder(optimizer, "StepLR")
+
+
+# -- the report page ----------------------------------------------------------------------
+
+
+def page_text(index: Path) -> str:
+    """The words of a report page, tags dropped, spaces joined."""
+    text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", index.read_text(), flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)))
+
+
+@pytest.mark.slow
+def test_report_page_of_hand_set_rates_and_a_three_phase_cycle(tmp_path: Path) -> None:
+    cycle, _ = run("onecycle_three_phase")
+    gpt, _ = run("nanogpt")
+    text = page_text(lrviz.write_report([cycle.trace, gpt.trace], tmp_path / "report"))
+    assert not re.search(r"outside the schedule|no rule for none", text), text[:2000]
+    row = re.search(r"one-cycle-3 (\d+) (\S+) step", text)
+    assert row is not None, text[:2000]
+    assert not row.group(2).startswith("-"), f"final LR {row.group(2)}: no update used it"
+    row = re.search(r"nanogpt (\d+) (\S+), (\S+) (never|step \d+)", text)
+    assert row is not None, text[:2000]
+    # A tenfold decay to min_lr is a reduction, and reaches 10% at step 80 (float tolerance).
+    assert row.group(1) != "0" and row.group(4) == "step 80", row.group(0)
+
+
+@pytest.mark.slow
+def test_report_page_of_a_trace_whose_rates_were_edited(tmp_path: Path) -> None:
+    r, _ = run("two_recorders")
+    data = r.mine.to_dict()
+    data["epochs"][2]["lr"] = data["epochs"][1]["lr"]  # no drop after epoch 2 any more
+    edited = lrviz.Trace.from_dict(data)
+    rates = edited.rates(0)
+    drops = [k for k in range(1, len(rates)) if rates[k] < rates[k - 1]]
+    assert 2 not in drops and edited.events[0].at == 2  # the stored event is stale
+    text = page_text(lrviz.write_report([edited], tmp_path / "report"))
+    stale = re.search(r"\b2 reduce 0\.1 → 0\.05\b", text)
+    assert stale is None, "the page lists a reduction at epoch 2 that its rates do not show"
 
 
 # -- frameworks: HF Trainer, Lightning, DDP ---------------------------------------------------
