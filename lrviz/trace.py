@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -303,9 +304,11 @@ class Trace:
         """Write the trace to ``path`` atomically (all or nothing); gzip-compressed when
         the name ends in ``.gz``.
 
-        A trace of a distributed run (``meta`` has ``rank``) is written by global rank
-        zero only, so that every rank can call ``save`` with the same path; a path with
-        ``{rank}`` in it (``trace-{rank}.json``) is written by every rank, each to its own.
+        In a distributed run (``torch.distributed`` initialised) only global rank zero
+        writes, so that every rank can call ``save`` with the same path; a path with
+        ``{rank}`` in it (``trace-{rank}.json``) is written by every rank, each to its
+        own: ``{rank}`` is the rank the trace was recorded on (``meta["rank"]``), else
+        this process's.
 
         Returns:
             Whether this process wrote the file.
@@ -313,9 +316,9 @@ class Trace:
         from lrviz.tracefile import save
 
         target = os.fspath(path)
-        rank = self.meta.get("rank", 0)
+        rank = _process_rank()
         if "{rank}" in target:
-            target = target.replace("{rank}", str(rank))
+            target = target.replace("{rank}", str(self.meta.get("rank", rank)))
         elif rank != 0:
             return False
         save(self, target)
@@ -395,6 +398,15 @@ class Trace:
             epochs=tuple(Epoch(epoch=k, lr=row) for k, row in enumerate(rows[:-1], start=1)),
             final_lr=rows[-1],
         )
+
+
+def _process_rank() -> int:
+    """This process's global rank when ``torch.distributed`` is initialised, else 0. Read
+    only where the program imported it: a trace needs no torch."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return 0
+    return int(dist.get_rank())
 
 
 def _rate_row(value: Any) -> tuple[float, ...]:

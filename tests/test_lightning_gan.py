@@ -303,3 +303,16 @@ def test_validation_within_an_epoch_is_at_its_step(tmp_path: Path) -> None:
     (trace,) = traces(tmp_path / "run").values()
     assert trace.logged["val_loss"].at == tuple(BATCHES * e + 2 for e in range(EPOCHS))
     assert all(e.val_loss is None for e in trace.epochs)  # no epoch's value
+
+
+class EpochEndLogging(TwoGroups):
+    def on_train_epoch_end(self) -> None:
+        self.log("epoch_mark", float(self.current_epoch))
+
+
+@pytest.mark.slow
+def test_values_the_module_logs_at_an_epochs_end_are_kept(tmp_path: Path) -> None:
+    fit(EpochEndLogging("epoch"), tmp_path / "run")
+    (trace,) = traces(tmp_path / "run").values()
+    assert trace.logged["epoch_mark"].value == (0.0, 1.0, 2.0, 3.0)
+    assert trace.logged["epoch_mark"].at == (1, 2, 3, 4)

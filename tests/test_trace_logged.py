@@ -5,6 +5,7 @@ decides who writes (``Trace.save``)."""
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,14 +61,42 @@ def test_malformed_logged_scalars_are_refused(logged: object, message: str) -> N
     assert message in str(raised.value)
 
 
-def test_a_trace_of_rank_zero_or_no_rank_is_saved(tmp_path: Path) -> None:
+class Distributed:
+    """``torch.distributed`` as a process of a distributed run sees it."""
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+
+    def is_available(self) -> bool:
+        return True
+
+    def is_initialized(self) -> bool:
+        return True
+
+    def get_rank(self) -> int:
+        return self.rank
+
+
+def test_any_trace_is_saved_outside_a_distributed_run(tmp_path: Path) -> None:
     assert a_trace().save(tmp_path / "a.json") is True
-    assert a_trace(world_size=2, rank=0).save(tmp_path / "b.json") is True
+    # A trace recorded on rank 1 and saved later, by one process: nothing lost.
+    assert a_trace(world_size=2, rank=1).save(tmp_path / "b.json") is True
+    assert a_trace(world_size=2, rank=1).save(tmp_path / "c-{rank}.json") is True
     assert lrviz.Trace.load(tmp_path / "b.json").meta["world_size"] == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json", "c-1.json"]
 
 
-def test_another_rank_saves_only_to_a_path_naming_its_rank(tmp_path: Path) -> None:
+def test_rank_zero_saves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch.distributed", Distributed(0))
+    assert a_trace(world_size=2, rank=0).save(tmp_path / "trace.json") is True
+    assert a_trace(world_size=2, rank=0).save(tmp_path / "trace-{rank}.json") is True
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trace-0.json", "trace.json"]
+
+
+def test_another_rank_saves_only_to_a_path_naming_its_rank(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch.distributed", Distributed(1))
     trace = a_trace(world_size=2, rank=1)
     assert trace.save(tmp_path / "trace.json") is False
     assert trace.save(tmp_path / "trace-{rank}.json") is True
