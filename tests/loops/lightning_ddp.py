@@ -33,7 +33,6 @@ class Regression(pl.LightningModule):
         xb, yb = batch
         loss = torch.nn.functional.mse_loss(self.layer(xb).squeeze(-1), yb)
         self.log("train_loss", loss, on_step=False, on_epoch=True)
-        self._last = loss.item()
         return loss
 
     def on_train_epoch_end(self) -> None:
