@@ -20,13 +20,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lrviz import schedules
 from lrviz.explanation import base_rate, rel_tol, unit
 from lrviz.schedules.base import Kind, base_of, same_rate
 from lrviz.spec import buildable, make_spec, parse_spec
 from lrviz.text import count, some
 from lrviz.trace import Trace
 
-__all__ = ["WhatIf", "console_lines", "parse_changes", "to_json", "what_if"]
+__all__ = [
+    "WhatIf",
+    "console_lines",
+    "for_traces",
+    "parse_changes",
+    "summary",
+    "to_json",
+    "what_if",
+]
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,37 @@ def what_if(trace: Trace, changes: Mapping[str, Any]) -> WhatIf:
         replay_changes=tuple(_changed_at(replay.rates(g), rel_tol(trace, g)) for g in groups),
         statement=_statement(trace, kind.needs_metric, first),
     )
+
+
+def for_traces(traces: Sequence[Trace], text: str) -> list[WhatIf]:
+    """``lrviz report --what-if K=V,...``: the what-if of every trace whose schedule takes
+    every parameter named (a report mixing StepLR and ReduceLROnPlateau replays
+    ``patience=5`` on the plateau traces only).
+
+    Raises:
+        ValueError: Bad ``text``, no trace's schedule takes those parameters, or a trace
+            that does take them cannot be replayed (the message names it).
+    """
+    from lrviz.resolve import torch_defaults
+
+    out = []
+    for trace in traces:
+        kind = schedules.kind_of(trace)
+        if kind is None or kind.functional:
+            continue
+        changes = parse_changes(text, trace)
+        if set(changes) <= set(torch_defaults(kind)):
+            try:
+                out.append(what_if(trace, changes))
+            except ValueError as exc:
+                raise ValueError(f"{trace.label}: {exc}") from exc
+    if not out:
+        names = sorted({t.name for t in traces})
+        raise ValueError(
+            f"--what-if {text.strip()!r}: no schedule in the report takes those parameters "
+            f"(schedules: {', '.join(names)}; 'lrviz schedulers' lists their parameters)"
+        )
+    return out
 
 
 def _check_keys(kind: Kind, changes: Mapping[str, Any]) -> None:
@@ -262,13 +302,29 @@ def console_lines(w: WhatIf) -> list[str]:
     return lines
 
 
-def _when(steps: Sequence[int], words: str) -> str:
+def summary(w: WhatIf) -> str:
+    """One paragraph for the report's what-if section: when the rate would have changed,
+    beside when it did (the first param group), and how far the replay holds."""
+    words = w.unit
+    changes = ", ".join(f"{k}={v!r}" for k, v in w.changes.items())
+    group = " of param group 0" if w.trace.groups > 1 else ""
+    return (
+        f"With {changes}, {w.trace.name} would have changed the rate{group} "
+        f"{_after(w.replay_changes[0], words)}; in the run it did "
+        f"{_after(w.real_changes[0], words)}. {w.statement[0].upper()}{w.statement[1:]}."
+    )
+
+
+def _after(steps: Sequence[int], words: str) -> str:
+    """ "after epoch 7", "after epochs 7, 14", "at no epoch"."""
     if not steps:
-        return "the rate never changed"
+        return f"at no {words}"
     at = some([str(s) for s in steps], limit=10, sep=", ")
-    if len(steps) == 1:
-        return f"change after {words} {at}"
-    return f"changes after {words}s {at}"
+    return f"after {words}{'s' if len(steps) > 1 else ''} {at}"
+
+
+def _when(steps: Sequence[int], words: str) -> str:
+    return f"rate changed {_after(steps, words)}" if steps else "the rate never changed"
 
 
 def to_json(w: WhatIf) -> dict[str, Any]:

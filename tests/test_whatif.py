@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import lrviz
-from lrviz.whatif import console_lines, parse_changes, to_json, what_if
+from lrviz.whatif import console_lines, for_traces, parse_changes, summary, to_json, what_if
 
 # val_loss falls for 20 epochs, then wanders within 0.5% of its best: a plateau that
 # reduces after patience 10 at different epochs than after patience 5.
@@ -252,3 +252,40 @@ def test_to_json_is_strict_and_holds_the_replayed_rates() -> None:
     assert group["what_if_lr"] == w.replay.rates(0)
     assert group["run_changes"] == list(w.real_changes[0])
     assert group["what_if_changes"] == list(w.replay_changes[0])
+
+
+def test_a_report_replays_the_traces_whose_schedule_takes_the_parameters() -> None:
+    step = lrviz.simulate("step:step_size=10", epochs=30)
+    plateau = lrviz.simulate("plateau", metrics=[1.0] * 30, lr=0.1)
+    (w,) = for_traces([step, plateau], "patience=5")
+    assert w.trace is plateau
+    assert summary(w) == (
+        "With patience=5, ReduceLROnPlateau would have changed the rate after epochs 7, 13, "
+        "19, 25; in the run it did after epochs 12, 23. The replay holds only until epoch 7: "
+        "after it the rates differ, so the metric would have been different; the replay past "
+        "it is what the same metric would have done, not what training would have done."
+    )
+    assert [x.trace for x in for_traces([step, plateau], "gamma=0.5")] == [step]
+    with pytest.raises(ValueError, match="no schedule in the report takes those parameters"):
+        for_traces([step], "patience=5")
+    silent = replace(
+        plateau,
+        schedule={**plateau.schedule, "label": "quiet"},
+        epochs=tuple(replace(e, metric=None) for e in plateau.epochs),
+    )
+    with pytest.raises(ValueError, match=r"^quiet: what-if patience=5: the trace holds no metric"):
+        for_traces([silent], "patience=5")
+
+
+def test_a_summary_of_a_schedule_that_never_changes_the_rate() -> None:
+    trace = lrviz.simulate("step:step_size=50", epochs=20)
+    w = what_if(trace, {"step_size": 60})
+    assert summary(w) == (
+        "With step_size=60, StepLR would have changed the rate at no epoch; in the run it did "
+        "at no epoch. The rates are the same at every epoch: these settings would not have "
+        "changed this run."
+    )
+    assert console_lines(w)[1:3] == [
+        "  run:     the rate never changed",
+        "  what-if: the rate never changed",
+    ]
