@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lrviz
 from lrviz.whatif import console_lines, for_traces, parse_changes, summary, to_json, what_if
@@ -289,3 +291,37 @@ def test_a_summary_of_a_schedule_that_never_changes_the_rate() -> None:
         "  run:     the rate never changed",
         "  what-if: the rate never changed",
     ]
+
+
+_SETTINGS = st.fixed_dictionaries(
+    {},
+    optional={
+        "patience": st.integers(0, 6),
+        "cooldown": st.integers(0, 3),
+        "threshold": st.sampled_from([0.0, 1e-4, 1e-2]),
+        "threshold_mode": st.sampled_from(["rel", "abs"]),
+        "factor": st.sampled_from([0.1, 0.5, 0.9]),
+        "min_lr": st.sampled_from([0.0, 1e-3]),
+    },
+).filter(bool)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from([1.0, 0.99, 0.9999, 0.5, 1.5]), min_size=1, max_size=40),
+    _SETTINGS,
+)
+def test_any_plateau_replay_is_torch_stepped_by_hand(
+    metrics: list[float], changes: dict[str, Any]
+) -> None:
+    trace = lrviz.simulate("plateau:patience=3", metrics=metrics, lr=0.1)
+    w = what_if(trace, changes)
+    params = {**trace.params, **changes}
+    (expected,) = by_hand(
+        lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, **params),
+        [0.1],
+        len(metrics),
+        metrics,
+    )
+    assert w.replay.rates(0) == expected
+    assert w.first_difference == _first_difference(trace.rates(0), expected)
