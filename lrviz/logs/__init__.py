@@ -48,10 +48,12 @@ def kind_of(path: str | os.PathLike[str]) -> str:
         if p.suffix in TABLES:
             return "csv"
     elif p.is_dir():
-        if tensorboard.event_files(p):
-            return "tensorboard"
+        # An HF output folder may hold TensorBoard runs too (runs/): its
+        # trainer_state.json has the rates unrounded, and the epochs.
         if hf_trainer_state.find(p) is not None:
             return "hf-trainer-state"
+        if tensorboard.event_files(p):
+            return "tensorboard"
         if mlflow.run_folders(p):
             return "mlflow"
         if any(lightning_csv.is_lightning(f) for f in p.glob(f"**/{lightning_csv.NAME}")):
