@@ -7,7 +7,8 @@ The step column is found by name (``step``, ``_step``, ``global_step``, ``iterat
 chart export (``Step``, ``<run> - <metric>``, ``<run> - <metric>__MIN``, ...) gives one
 trace per run.
 Empty cells are values not logged on that row; rows of one step are merged. Steps are
-kept as logged.
+kept as logged, except those of Lightning's ``lr-<Optimizer>`` columns (its
+LearningRateMonitor logs at step s the rate of update s + 1).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lrviz.logs._runs import Run, is_rate, to_traces
+from lrviz.logs._runs import Run, is_rate, to_traces, writer_shift
 from lrviz.trace import Trace
 
 KIND = "csv"
@@ -126,7 +127,8 @@ def read(
     for one in runs:
         if len(runs) > 1 and not any(map(is_rate, one.scalars)):
             continue  # a run of the export without a rate
-        traces += to_traces(one, KIND, os.fspath(file), rates=rates)
+        shift = writer_shift(rates or one.scalars)
+        traces += to_traces(one, KIND, os.fspath(file), shift=shift, rates=rates)
     return traces or to_traces(run, KIND, os.fspath(file))
 
 

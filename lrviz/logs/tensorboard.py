@@ -18,6 +18,7 @@ Needs ``pip install 'lrviz[tensorboard]'``.
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 from collections.abc import Callable
@@ -90,13 +91,28 @@ def _epochs(scalars: dict[str, dict[int, float]]) -> dict[int, float]:
 
 def _read_scalars(file: Path, scalars: dict[str, dict[int, float]], check_crc: bool) -> bool:
     """Add the file's scalars to ``scalars``; whether any was a float64."""
+    crc = _masked_crc32c() if check_crc else None
+    with file.open("rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return False
+        # Mapped, not read: event files with images run to gigabytes.
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    with data:
+        return _read_records(file, data, scalars, crc)
+
+
+def _read_records(
+    file: Path,
+    data: mmap.mmap,
+    scalars: dict[str, dict[int, float]],
+    crc: Callable[[Any], int] | None,
+) -> bool:
+    """Add the scalars of the records in ``data`` to ``scalars``; whether any was a
+    float64."""
     from google.protobuf.message import DecodeError
     from tensorboard.compat.proto import event_pb2
 
     decode = event_pb2.Event.FromString
-    crc = _masked_crc32c() if check_crc else None
-    data = file.read_bytes()
-    view = memoryview(data)
     end = len(data)
     pos = 0
     double = False
@@ -114,7 +130,7 @@ def _read_scalars(file: Path, scalars: dict[str, dict[int, float]], check_crc: b
                 f"{os.fspath(file)!r}: truncated event file (the record at byte {pos} "
                 f"needs {length + 16} bytes, {end - pos} are left)"
             )
-        body = view[start:stop]
+        body = data[start:stop]
         if crc is not None:
             _check(file, pos, crc, data[pos : pos + 8], length_crc)
             _check(file, pos, crc, body, struct.unpack_from("<I", data, stop)[0])
