@@ -47,7 +47,10 @@ def test_import_never_writes_over_or_into_its_log(tmp_path: Path, runner: CliRun
 def test_import_of_several_runs_writes_one_trace_each(tmp_path: Path, runner: CliRunner) -> None:
     write(tmp_path / "runs" / "a", STEPPED)
     write(tmp_path / "runs" / "b" / "x", STEPPED)
-    result = runner.invoke(main, ["import", str(tmp_path / "runs"), "-o", str(tmp_path / "out")])
+    args = ["import", str(tmp_path / "runs"), "-o"]
+    result = runner.invoke(main, [*args, str(tmp_path / "one.json")])
+    assert result.exit_code == 2 and "holds 2 runs (a, b/x); give -o a folder" in result.output
+    result = runner.invoke(main, [*args, str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json", "b-x.json"]
     # A command of one trace says which runs the folder holds.
