@@ -47,3 +47,20 @@ def test_param_groups_of_one_optimizer_are_one_trace_in_group_order() -> None:
         "lr-AdamW": ["lr-AdamW/pg1", "lr-AdamW/pg2", "lr-AdamW/pg10"],
         "lr-SGD": ["lr-SGD"],
     }
+
+
+def test_logged_step_numbers_round_trip_and_must_increase() -> None:
+    from lrviz.logs._runs import Run, to_traces
+    from lrviz.trace import Trace
+
+    run = Run(name="r", scalars={"lr": {10: 0.1, 20: 0.05, 40: 0.025}})
+    (trace,) = to_traces(run, "csv", "r.csv")
+    data = trace.to_dict()
+    assert data["steps"]["at"] == [10, 20, 40]
+    assert Trace.from_dict(data) == trace
+    data["steps"]["at"] = [10, 40, 20]
+    with pytest.raises(ValueError, match="steps at must be increasing step numbers"):
+        Trace.from_dict(data)
+    data["steps"]["at"] = [10, 20]
+    with pytest.raises(ValueError, match=r"steps at has 2 values, not one per step \(3\)"):
+        Trace.from_dict(data)
