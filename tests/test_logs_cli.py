@@ -103,4 +103,6 @@ def test_plot_and_report_take_a_folder_of_runs(tmp_path: Path, runner: CliRunner
     result = runner.invoke(main, ["report", str(tmp_path / "runs"), "-o", str(out), "-q"])
     assert result.exit_code == 0, result.output
     assert (out / "index.html").is_file() and len(list((out / "traces").iterdir())) == 2
-    assert "2 imported schedules" in (out / "index.html").read_text()
+    page = (out / "index.html").read_text()
+    assert "2 imported schedules" in page
+    assert "a, b: imported from TensorBoard, rates as logged, float32." in page

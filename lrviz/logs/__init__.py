@@ -20,10 +20,27 @@ from pathlib import Path
 
 from lrviz.trace import Trace
 
-__all__ = ["KINDS", "TABLES", "is_log_file", "kind_of", "load_traces", "read_log"]
+__all__ = [
+    "KINDS",
+    "TABLES",
+    "is_log_file",
+    "kind_of",
+    "load_traces",
+    "provenance",
+    "read_log",
+]
 
 KINDS = ("tensorboard", "hf-trainer-state", "lightning-csv", "mlflow", "csv")
 """The kinds of log :func:`read_log` reads, as ``meta.log`` names them."""
+
+NAMES = {
+    "tensorboard": "TensorBoard",
+    "hf-trainer-state": "HuggingFace trainer_state.json",
+    "lightning-csv": "Lightning metrics.csv",
+    "mlflow": "MLflow",
+    "csv": "a table",
+}
+"""How the page names each kind of log."""
 
 TABLES = (".csv", ".tsv", ".jsonl", ".ndjson")
 """Suffixes of table files (a ``.json`` file is a trace, or HF's ``trainer_state.json``)."""
@@ -125,3 +142,13 @@ def load_traces(path: str | os.PathLike[str]) -> list[Trace]:
     if Path(path).is_dir() or is_log_file(path):
         return read_log(path)
     return [Trace.load(path)]
+
+
+def provenance(trace: Trace) -> str | None:
+    """Where an imported trace's data came from, in words ("imported from TensorBoard,
+    rates as logged, float32"); None for a trace not imported."""
+    if trace.meta.get("source") != "import":
+        return None
+    log = str(trace.meta.get("log", ""))
+    rates = trace.meta.get("rates", "as logged")
+    return f"imported from {NAMES.get(log, log or 'a log')}, rates {rates}"
