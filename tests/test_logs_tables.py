@@ -112,3 +112,11 @@ def test_a_wandb_chart_export_gives_one_trace_per_run(tmp_path: Path) -> None:
         ("dark-sky-4", [0.2, 0.1, 0.1]),
     ]
     assert all(t.steps is not None and t.steps.at == (10, 20) for t in traces)
+
+
+def test_rates_named_by_the_caller_in_an_mlflow_run(tmp_path: Path) -> None:
+    run = mlflow_run(tmp_path / "mlruns", "0", "r", "r", {"step_size": [(1, 0.3), (2, 0.2)]})
+    with pytest.raises(ValueError, match="no learning-rate tag"):
+        read_log(run)
+    (trace,) = read_log(run, rates=["step_size"])
+    assert trace.rates() == [0.3, 0.2, 0.2]

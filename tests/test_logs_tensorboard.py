@@ -176,3 +176,9 @@ def test_a_record_that_is_no_event_is_one_line_naming_the_file(tmp_path: Path) -
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"tfevents.*': record at byte 12 is no Event"):
         read_log(path)
+
+
+def test_rate_tags_named_by_the_caller(tmp_path: Path) -> None:
+    write(tmp_path / "run", {"eta": [(1, 0.5), (2, 0.25)], "lr": [(1, 0.1), (2, 0.1)]})
+    (trace,) = read_log(tmp_path / "run", rates=["eta"])
+    assert trace.rates() == [0.5, 0.25, 0.25]

@@ -94,8 +94,8 @@ def read_log(
     Args:
         path: A log file or folder (:func:`kind_of` tells which kind).
         step: A table's step column, when its name is unusual (tables only).
-        rates: The rate columns or tags, in param-group order, when their names do not
-            say so (tables and Lightning CSVs).
+        rates: The rate columns, tags or keys, in param-group order, when their names
+            do not say so.
 
     Raises:
         ValueError: Not a log, or a malformed one; one line naming the file and the
@@ -107,11 +107,11 @@ def read_log(
     if step is not None and kind != "csv":
         raise ValueError(f"step= names a table's column; {os.fspath(path)!r} is a {kind} log")
     if kind == "tensorboard":
-        return tensorboard.read(path)
+        return tensorboard.read(path, rates)
     if kind == "hf-trainer-state":
-        return hf_trainer_state.read(path)
+        return hf_trainer_state.read(path, rates)
     if kind == "mlflow":
-        return mlflow.read(path)
+        return mlflow.read(path, rates)
     if kind == "lightning-csv":
         p = Path(path)
         files = [p] if p.is_file() else sorted(p.glob(f"**/{lightning_csv.NAME}"))

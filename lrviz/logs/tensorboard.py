@@ -21,7 +21,7 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +49,16 @@ def event_files(path: Path) -> dict[str, list[Path]]:
     return runs
 
 
-def read(path: str | os.PathLike[str], check_crc: bool = False) -> list[Trace]:
+def read(
+    path: str | os.PathLike[str],
+    rates: Sequence[str] | None = None,
+    check_crc: bool = False,
+) -> list[Trace]:
     """The traces of an event file or a folder of runs: one per run (and optimizer).
 
     Args:
         path: An event file, or a folder with event files in it or below.
+        rates: The rate tags, in param-group order, when their names do not say so.
         check_crc: Check every record's CRC-32C (slow: pure Python).
 
     Raises:
@@ -71,11 +76,13 @@ def read(path: str | os.PathLike[str], check_crc: bool = False) -> list[Trace]:
         for file in files:
             double |= _read_scalars(file, scalars, check_crc)
         where = os.fspath(files[0] if len(files) == 1 else files[0].parent)
-        shift = writer_shift(scalars)
-        if len(runs) > 1 and not any(map(is_rate, scalars)):
+        shift = writer_shift(rates or scalars)
+        if len(runs) > 1 and not any(map(is_rate, rates or scalars)):
             continue  # a folder of runs: one of only losses (an eval run) is not a trace
         run = Run(name=name, scalars=scalars, epochs=_epochs(scalars))
-        traces += to_traces(run, KIND, where, shift=shift, precision=None if double else "float32")
+        traces += to_traces(
+            run, KIND, where, shift=shift, precision=None if double else "float32", rates=rates
+        )
     return traces
 
 
