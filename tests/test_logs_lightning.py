@@ -143,3 +143,14 @@ def test_a_monitor_only_csv_is_lightnings_and_moves_its_rates_on(tmp_path: Path)
     other.write_text("step\tlr-SGD\n0\t0.1\n1\t0.05\n")
     (table,) = read_log(other)
     assert table.meta["log"] == "csv" and table.steps == trace.steps
+
+
+def test_the_epoch_mean_loss_is_an_epochs_training_loss(tmp_path: Path) -> None:
+    # self.log("train_loss", ..., on_step=True, on_epoch=True): both columns.
+    path = tmp_path / "metrics.csv"
+    path.write_text(
+        "epoch,lr-SGD,step,train_loss_epoch,train_loss_step\n"
+        ",0.1,0,,\n0,,0,,2.0\n,0.1,1,,\n0,,1,,1.0\n0,,1,1.5,\n"
+    )
+    (trace,) = read_log(path)
+    assert [(e.epoch, e.train_loss) for e in trace.epochs] == [(1, 1.5)]

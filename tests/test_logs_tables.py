@@ -120,3 +120,10 @@ def test_rates_named_by_the_caller_in_an_mlflow_run(tmp_path: Path) -> None:
         read_log(run)
     (trace,) = read_log(run, rates=["step_size"])
     assert trace.rates() == [0.3, 0.2, 0.2]
+
+
+def test_rates_naming_no_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("step,lr\n1,0.1\n")
+    with pytest.raises(ValueError, match=r"log.csv': rates= names no column"):
+        read_log(path, rates=[])
