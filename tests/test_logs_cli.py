@@ -106,3 +106,18 @@ def test_plot_and_report_take_a_folder_of_runs(tmp_path: Path, runner: CliRunner
     page = (out / "index.html").read_text()
     assert "2 imported schedules" in page
     assert "a, b: imported from TensorBoard, rates as logged, float32." in page
+
+
+def test_a_missing_tensorboard_is_one_line_naming_the_extra(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    log = write(tmp_path / "run", STEPPED)
+    monkeypatch.setitem(sys.modules, "tensorboard.compat.proto", None)  # as uninstalled
+    result = runner.invoke(main, ["import", str(log), "-o", str(tmp_path / "t.json")])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: TensorBoard event files need the tensorboard package: "
+        "pip install 'lrviz[tensorboard]'\n"
+    )

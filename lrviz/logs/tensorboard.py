@@ -30,6 +30,8 @@ from lrviz.logs.hf_trainer_state import epoch_number
 from lrviz.trace import Trace
 
 KIND = "tensorboard"
+EXTRA = "tensorboard"
+"""The extra that installs the decoder: ``pip install 'lrviz[tensorboard]'``."""
 _HEADER = struct.Struct("<QI")
 
 
@@ -62,9 +64,11 @@ def read(
         check_crc: Check every record's CRC-32C (slow: pure Python).
 
     Raises:
-        ValueError: No event file, a truncated or corrupt file, or no learning rate
-            (a folder's runs without one are left out); the message names the file.
+        ValueError: tensorboard is not installed, no event file, a truncated or corrupt
+            file, or no learning rate (a folder's runs without one are left out); the
+            message names the file.
     """
+    _decoder()  # the extra, checked before any file is read
     root = Path(path)
     runs = event_files(root)
     if not runs:
@@ -117,9 +121,8 @@ def _read_records(
     """Add the scalars of the records in ``data`` to ``scalars``; whether any was a
     float64."""
     from google.protobuf.message import DecodeError
-    from tensorboard.compat.proto import event_pb2
 
-    decode = event_pb2.Event.FromString
+    decode = _decoder()
     end = len(data)
     pos = 0
     double = False
@@ -161,6 +164,22 @@ def _read_records(
                     scalars.setdefault(value.tag, {})[step] = number[0]
                     double |= number[1]
     return double
+
+
+def _decoder() -> Callable[[Any], Any]:
+    """TensorBoard's own ``Event`` decoder.
+
+    Raises:
+        ValueError: tensorboard is not installed (saying which extra installs it).
+    """
+    try:
+        from tensorboard.compat.proto import event_pb2
+    except ImportError:
+        raise ValueError(
+            f"TensorBoard event files need the tensorboard package: pip install 'lrviz[{EXTRA}]'"
+        ) from None
+    decode: Callable[[Any], Any] = event_pb2.Event.FromString
+    return decode
 
 
 def _tensor_scalar(tensor: Any) -> tuple[float, bool] | None:
