@@ -4,7 +4,7 @@ An event file is a sequence of TFRecords: a little-endian u64 length, the masked
 CRC-32C of those 8 bytes, the record, the masked CRC-32C of the record. Each record is
 an ``Event`` protobuf, decoded here by the ``tensorboard`` package
 (``event_pb2.Event.FromString``); only the framing is read by hand, because
-TensorBoard's ``EventAccumulator`` takes 8x longer on a million scalars
+TensorBoard's ``EventAccumulator`` takes 8 to 10 times longer on a million scalars
 (``benchmarks/tensorboard_import.py``). CRCs are checked on request (``check_crc``):
 TensorBoard's CRC-32C is pure Python, slower than the decoding.
 
@@ -43,7 +43,7 @@ def is_event_file(path: Path) -> bool:
 def event_files(path: Path) -> dict[str, list[Path]]:
     """The event files under ``path`` (a file or a folder), by run name, in order."""
     if path.is_file():
-        return {path.parent.name or path.name: [path]}
+        return {path.resolve().parent.name: [path]}
     runs: dict[str, list[Path]] = {}
     for file in sorted(p for p in path.rglob("*") if p.is_file() and is_event_file(p)):
         folder = file.parent.relative_to(path).as_posix()
