@@ -843,6 +843,9 @@ def import_command(log: Path, out: Path, step: str | None, rates: str | None) ->
         raise BadInput(str(exc)) from None
     if len(traces) == 1 and not out.is_dir():
         targets = [out]
+    elif out.suffix in (".json", ".gz"):
+        runs = ", ".join(str(t.meta["run"]) for t in traces)
+        raise BadInput(f"{str(log)!r} holds {len(traces)} runs ({runs}); give -o a folder")
     else:
         out.mkdir(parents=True, exist_ok=True)
         targets = [out / f"{str(t.meta['run']).replace('/', '-')}.json" for t in traces]

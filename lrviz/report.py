@@ -635,7 +635,10 @@ def changes(trace: Trace) -> list[tuple[int, int, float, float]]:
 
 def lede(traces: Sequence[Trace]) -> list[str]:
     """The sentences under the title: what the traces are (never more than they show),
-    how they are summarised, and how their changes were explained."""
+    where imported ones came from, how they are summarised, and how their changes were
+    explained."""
+    from lrviz.logs import provenance
+
     found = bands.groups(traces)
     firsts = [g.traces[0] for g in found]
     n = len(found)
@@ -679,6 +682,12 @@ def lede(traces: Sequence[Trace]) -> list[str]:
         )
     else:
         out.append(what + (", no training." if kinds == {"simulate"} else "."))
+    imported: dict[str, list[str]] = {}
+    for t in firsts:
+        words = provenance(t)
+        if words is not None:
+            imported.setdefault(words, []).append(t.label)
+    out += [f"{_shown(labels, 5)}: {words}." for words, labels in imported.items()]
     if not has_losses(traces):
         out.append(
             ("The traces hold" if len(traces) > 1 else "The trace holds")

@@ -47,7 +47,10 @@ def test_import_never_writes_over_or_into_its_log(tmp_path: Path, runner: CliRun
 def test_import_of_several_runs_writes_one_trace_each(tmp_path: Path, runner: CliRunner) -> None:
     write(tmp_path / "runs" / "a", STEPPED)
     write(tmp_path / "runs" / "b" / "x", STEPPED)
-    result = runner.invoke(main, ["import", str(tmp_path / "runs"), "-o", str(tmp_path / "out")])
+    args = ["import", str(tmp_path / "runs"), "-o"]
+    result = runner.invoke(main, [*args, str(tmp_path / "one.json")])
+    assert result.exit_code == 2 and "holds 2 runs (a, b/x); give -o a folder" in result.output
+    result = runner.invoke(main, [*args, str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json", "b-x.json"]
     # A command of one trace says which runs the folder holds.
@@ -100,4 +103,21 @@ def test_plot_and_report_take_a_folder_of_runs(tmp_path: Path, runner: CliRunner
     result = runner.invoke(main, ["report", str(tmp_path / "runs"), "-o", str(out), "-q"])
     assert result.exit_code == 0, result.output
     assert (out / "index.html").is_file() and len(list((out / "traces").iterdir())) == 2
-    assert "2 imported schedules" in (out / "index.html").read_text()
+    page = (out / "index.html").read_text()
+    assert "2 imported schedules" in page
+    assert "a, b: imported from TensorBoard, rates as logged, float32." in page
+
+
+def test_a_missing_tensorboard_is_one_line_naming_the_extra(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    log = write(tmp_path / "run", STEPPED)
+    monkeypatch.setitem(sys.modules, "tensorboard.compat.proto", None)  # as uninstalled
+    result = runner.invoke(main, ["import", str(log), "-o", str(tmp_path / "t.json")])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: TensorBoard event files need the tensorboard package: "
+        "pip install 'lrviz[tensorboard]'\n"
+    )

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -32,7 +33,8 @@ class Regression(torch.nn.Module):
 
 def train(tmp_path: Path) -> tuple[Path, Trace]:
     """A 2-epoch, 8-step run (linear decay: a new rate every step), logging every step,
-    checkpointing every epoch and recorded by lrviz's callback: its output folder and
+    checkpointing every epoch, with HF's TensorBoard callback and recorded by lrviz's
+    callback: its output folder and
     the recorded trace."""
     import lrviz.integrations.transformers
 
@@ -42,7 +44,7 @@ def train(tmp_path: Path) -> tuple[Path, Trace]:
     data = [{"x": a, "labels": b} for a, b in zip(x, y, strict=True)]
     args = transformers.TrainingArguments(
         output_dir=str(tmp_path / "my-run"),
-        report_to="none",
+        report_to="tensorboard",
         save_strategy="epoch",
         eval_strategy="epoch",
         use_cpu=True,
@@ -87,6 +89,15 @@ def test_the_logged_rate_of_step_s_is_the_rate_update_s_used(
     losses = [e["loss"] for e in history if "loss" in e]
     assert [(e.epoch, e.val_loss) for e in trace.epochs] == [(1, evals[0]), (2, evals[1])]
     assert [e.train_loss for e in trace.epochs] == [losses[3], losses[7]]
+    # HF's TensorBoard callback logs the same rates, as float32, at the same steps.
+    (from_tb,) = read_log(output / "runs")
+    assert from_tb.meta["log"] == "tensorboard" and from_tb.steps is not None
+    assert from_tb.steps.at is None
+    assert from_tb.steps.lr[0] == tuple(np.float32(used[:-1]).astype(float).tolist())
+    assert [(e.epoch, e.val_loss) for e in from_tb.epochs] == [
+        (1, pytest.approx(evals[0], rel=1e-6)),
+        (2, pytest.approx(evals[1], rel=1e-6)),
+    ]
     # A checkpoint's own file holds the history up to it.
     (first,) = read_log(output / "checkpoint-4" / "trainer_state.json")
     assert first.label == "my-run" and first.rates(0)[:-1] == list(trace.steps.lr[0][:4])

@@ -129,3 +129,28 @@ def test_a_csv_without_a_rate_column_is_one_line_naming_it(tmp_path: Path) -> No
     path.write_text("epoch,step,train_loss\n0,3,1.5\n1,7,1.2\n")
     with pytest.raises(ValueError, match=r"metrics.csv': no learning-rate tag or column"):
         read_log(path)
+
+
+def test_a_monitor_only_csv_is_lightnings_and_moves_its_rates_on(tmp_path: Path) -> None:
+    # CSVLogger with LearningRateMonitor alone: no self.log, so no epoch column.
+    path = tmp_path / "metrics.csv"
+    path.write_text("lr-SGD,step\n0.1,0\n0.05,1\n")
+    (trace,) = read_log(path)
+    assert trace.meta["log"] == "lightning-csv"
+    assert trace.steps is not None and trace.steps.at is None  # updates 1, 2
+    # The same columns in a table of another name: still the monitor's.
+    other = tmp_path / "export.tsv"
+    other.write_text("step\tlr-SGD\n0\t0.1\n1\t0.05\n")
+    (table,) = read_log(other)
+    assert table.meta["log"] == "csv" and table.steps == trace.steps
+
+
+def test_the_epoch_mean_loss_is_an_epochs_training_loss(tmp_path: Path) -> None:
+    # self.log("train_loss", ..., on_step=True, on_epoch=True): both columns.
+    path = tmp_path / "metrics.csv"
+    path.write_text(
+        "epoch,lr-SGD,step,train_loss_epoch,train_loss_step\n"
+        ",0.1,0,,\n0,,0,,2.0\n,0.1,1,,\n0,,1,,1.0\n0,,1,1.5,\n"
+    )
+    (trace,) = read_log(path)
+    assert [(e.epoch, e.train_loss) for e in trace.epochs] == [(1, 1.5)]

@@ -97,3 +97,33 @@ def test_a_step_that_is_no_whole_number_is_refused(tmp_path: Path) -> None:
     path.write_text("step,lr\n1,0.1\n1.5,0.2\n")
     with pytest.raises(ValueError, match=r"log.csv': row 2: step '1.5' is not a whole number"):
         read_log(path)
+
+
+def test_a_wandb_chart_export_gives_one_trace_per_run(tmp_path: Path) -> None:
+    path = tmp_path / "wandb_export_2026.csv"
+    path.write_text(
+        "Step,fresh-sun-3 - train/learning_rate,fresh-sun-3 - train/learning_rate__MIN,"
+        "fresh-sun-3 - train/learning_rate__MAX,dark-sky-4 - train/learning_rate\n"
+        "10,0.1,0.1,0.1,0.2\n20,0.05,0.05,0.05,0.1\n"
+    )
+    traces = read_log(path)
+    assert [(t.label, t.rates()) for t in traces] == [
+        ("fresh-sun-3", [0.1, 0.05, 0.05]),
+        ("dark-sky-4", [0.2, 0.1, 0.1]),
+    ]
+    assert all(t.steps is not None and t.steps.at == (10, 20) for t in traces)
+
+
+def test_rates_named_by_the_caller_in_an_mlflow_run(tmp_path: Path) -> None:
+    run = mlflow_run(tmp_path / "mlruns", "0", "r", "r", {"step_size": [(1, 0.3), (2, 0.2)]})
+    with pytest.raises(ValueError, match="no learning-rate tag"):
+        read_log(run)
+    (trace,) = read_log(run, rates=["step_size"])
+    assert trace.rates() == [0.3, 0.2, 0.2]
+
+
+def test_rates_naming_no_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("step,lr\n1,0.1\n")
+    with pytest.raises(ValueError, match=r"log.csv': rates= names no column"):
+        read_log(path, rates=[])

@@ -165,3 +165,20 @@ def test_not_a_log_and_trace_files_are_told_apart(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match=r"empty'?: not a log lrviz reads"):
         read_log(tmp_path / "empty")
+
+
+def test_a_record_that_is_no_event_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    write(tmp_path / "run", {"lr": [(1, 0.1)]})
+    path = event_file(tmp_path / "run")
+    data = bytearray(path.read_bytes())
+    first = int.from_bytes(data[:8], "little")  # the file_version record
+    data[12 : 12 + first] = b"\xff" * first
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"tfevents.*': record at byte 12 is no Event"):
+        read_log(path)
+
+
+def test_rate_tags_named_by_the_caller(tmp_path: Path) -> None:
+    write(tmp_path / "run", {"eta": [(1, 0.5), (2, 0.25)], "lr": [(1, 0.1), (2, 0.1)]})
+    (trace,) = read_log(tmp_path / "run", rates=["eta"])
+    assert trace.rates() == [0.5, 0.25, 0.25]

@@ -20,10 +20,27 @@ from pathlib import Path
 
 from lrviz.trace import Trace
 
-__all__ = ["KINDS", "TABLES", "is_log_file", "kind_of", "load_traces", "read_log"]
+__all__ = [
+    "KINDS",
+    "TABLES",
+    "is_log_file",
+    "kind_of",
+    "load_traces",
+    "provenance",
+    "read_log",
+]
 
 KINDS = ("tensorboard", "hf-trainer-state", "lightning-csv", "mlflow", "csv")
 """The kinds of log :func:`read_log` reads, as ``meta.log`` names them."""
+
+NAMES = {
+    "tensorboard": "TensorBoard",
+    "hf-trainer-state": "HuggingFace trainer_state.json",
+    "lightning-csv": "Lightning metrics.csv",
+    "mlflow": "MLflow",
+    "csv": "a table",
+}
+"""How the page names each kind of log."""
 
 TABLES = (".csv", ".tsv", ".jsonl", ".ndjson")
 """Suffixes of table files (a ``.json`` file is a trace, or HF's ``trainer_state.json``)."""
@@ -48,10 +65,12 @@ def kind_of(path: str | os.PathLike[str]) -> str:
         if p.suffix in TABLES:
             return "csv"
     elif p.is_dir():
-        if tensorboard.event_files(p):
-            return "tensorboard"
+        # An HF output folder may hold TensorBoard runs too (runs/): its
+        # trainer_state.json has the rates unrounded, and the epochs.
         if hf_trainer_state.find(p) is not None:
             return "hf-trainer-state"
+        if tensorboard.event_files(p):
+            return "tensorboard"
         if mlflow.run_folders(p):
             return "mlflow"
         if any(lightning_csv.is_lightning(f) for f in p.glob(f"**/{lightning_csv.NAME}")):
@@ -75,8 +94,8 @@ def read_log(
     Args:
         path: A log file or folder (:func:`kind_of` tells which kind).
         step: A table's step column, when its name is unusual (tables only).
-        rates: The rate columns or tags, in param-group order, when their names do not
-            say so (tables and Lightning CSVs).
+        rates: The rate columns, tags or keys, in param-group order, when their names
+            do not say so.
 
     Raises:
         ValueError: Not a log, or a malformed one; one line naming the file and the
@@ -88,11 +107,11 @@ def read_log(
     if step is not None and kind != "csv":
         raise ValueError(f"step= names a table's column; {os.fspath(path)!r} is a {kind} log")
     if kind == "tensorboard":
-        return tensorboard.read(path)
+        return tensorboard.read(path, rates)
     if kind == "hf-trainer-state":
-        return hf_trainer_state.read(path)
+        return hf_trainer_state.read(path, rates)
     if kind == "mlflow":
-        return mlflow.read(path)
+        return mlflow.read(path, rates)
     if kind == "lightning-csv":
         p = Path(path)
         files = [p] if p.is_file() else sorted(p.glob(f"**/{lightning_csv.NAME}"))
@@ -123,3 +142,13 @@ def load_traces(path: str | os.PathLike[str]) -> list[Trace]:
     if Path(path).is_dir() or is_log_file(path):
         return read_log(path)
     return [Trace.load(path)]
+
+
+def provenance(trace: Trace) -> str | None:
+    """Where an imported trace's data came from, in words ("imported from TensorBoard,
+    rates as logged, float32"); None for a trace not imported."""
+    if trace.meta.get("source") != "import":
+        return None
+    log = str(trace.meta.get("log", ""))
+    rates = trace.meta.get("rates", "as logged")
+    return f"imported from {NAMES.get(log, log or 'a log')}, rates {rates}"

@@ -31,7 +31,7 @@ from lrviz.trace import Epoch, Steps, Trace
 _RATE = re.compile(r"(?:^|[^a-z0-9])(?:lr|learning_rate)(?:$|[^a-z0-9])", re.IGNORECASE)
 _NOT_RATE = re.compile(r"-(?:momentum|weight_decay)$")
 _GROUP = re.compile(r"/pg(\d+)$")
-TRAIN_LOSS = ("train/loss", "loss", "train_loss", "train_loss_step", "train_loss_epoch")
+TRAIN_LOSS = ("train/loss", "loss", "train_loss", "train_loss_epoch", "train_loss_step")
 VAL_LOSS = ("eval/loss", "eval_loss", "val_loss", "val/loss", "validation_loss")
 """Loss tags, as HF (``train/loss``, ``eval_loss``), Lightning and hand-made logs name
 them, first match wins."""
@@ -45,8 +45,9 @@ class Run:
         name: The run's name as the tool named it (its folder, its file).
         scalars: ``tag -> {step: value}``; a step logged twice keeps its last value
             (as TensorBoard does when a resumed run writes a step again).
-        epochs: ``step -> epoch`` as the log gives it (Lightning: 0-based whole epochs;
-            HF: fractional progress), when it does.
+        epochs: ``step -> 1-based epoch`` of the update at that step, as the reader
+            reads the log's own numbering (Lightning's 0-based epochs, HF's fractional
+            progress), when it has one.
     """
 
     name: str
@@ -102,6 +103,8 @@ def to_traces(
     Raises:
         ValueError: The run logged no rate, or a named rate tag is not in it.
     """
+    if rates is not None and not rates:
+        raise ValueError(f"{where!r}: rates= names no column; name at least one")
     if rates is not None:
         missing = [tag for tag in rates if tag not in run.scalars]
         if missing:
@@ -139,7 +142,7 @@ def _trace(
         momentum = tuple(_at_steps(m, steps) for m in momenta if m is not None)
     at = tuple(steps) if shift == 0 else tuple(s + shift for s in steps)
     epoch_of = _epoch_of(run)
-    numbers = [epoch_of(s) for s in steps] if run.epochs else []
+    numbers = _epoch_numbers(run, steps)
     whole = numbers and numbers[0] == 1 and all(b - a in (0, 1) for a, b in pairwise(numbers))
     meta: dict[str, Any] = {"lrviz": __version__, "source": "import", "log": kind, "run": name}
     meta["rates"] = "as logged" + (f", {precision}" if precision else "")
@@ -164,6 +167,19 @@ def _at_steps(column: Mapping[int, float], steps: list[int]) -> tuple[float, ...
     if len(column) == len(steps) and list(column) == steps:
         return tuple(map(float, column.values()))
     return tuple(float(column[s]) for s in steps)
+
+
+def _epoch_numbers(run: Run, steps: Sequence[int]) -> list[int]:
+    """:func:`_epoch_of` of every one of ``steps`` (increasing), in one walk."""
+    known = sorted(run.epochs)
+    values = [int(run.epochs[k]) for k in known]
+    out = []
+    k, last = 0, len(known) - 1
+    for step in steps if known else ():
+        while k < last and known[k] < step:
+            k += 1
+        out.append(values[k])
+    return out
 
 
 def _epoch_of(run: Run) -> Callable[[int], int]:
@@ -191,9 +207,11 @@ def _epochs(
     and validation losses logged last in it."""
     losses = [_last_per_epoch(run, tags, epoch_of) for tags in (TRAIN_LOSS, VAL_LOSS)]
     out = []
+    first = 0
     for k, number in enumerate(numbers):
+        if k and numbers[k - 1] != number:
+            first = k
         if k + 1 == len(numbers) or numbers[k + 1] != number:
-            first = numbers.index(number)
             out.append(
                 Epoch(
                     epoch=number,

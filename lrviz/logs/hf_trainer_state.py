@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Sequence
 from numbers import Real
 from pathlib import Path
 
@@ -46,9 +47,10 @@ def find(folder: Path) -> Path | None:
     return max(checkpoints)[1] / NAME if checkpoints else None
 
 
-def read(path: str | os.PathLike[str]) -> list[Trace]:
+def read(path: str | os.PathLike[str], rates: Sequence[str] | None = None) -> list[Trace]:
     """The trace of a ``trainer_state.json`` (or of the output or checkpoint folder
-    holding one), named by the output folder.
+    holding one), named by the output folder; ``rates`` names other rate keys than
+    ``learning_rate`` (logged by a callback of one's own), in param-group order.
 
     Raises:
         ValueError: No ``trainer_state.json``, not JSON, no ``log_history``, or no
@@ -82,6 +84,6 @@ def read(path: str | os.PathLike[str]) -> list[Trace]:
     folder = file.parent
     owner = folder.parent if _CHECKPOINT.match(folder.name) else folder
     run = Run(name=owner.resolve().name, scalars=scalars, epochs=epochs)
-    return to_traces(
-        run, KIND, where, rates=["learning_rate"] if "learning_rate" in scalars else None
-    )
+    if rates is None and "learning_rate" in scalars:
+        rates = ["learning_rate"]  # the Trainer's own; other keys may mention lr too
+    return to_traces(run, KIND, where, rates=rates)

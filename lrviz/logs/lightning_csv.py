@@ -22,13 +22,14 @@ NAME = "metrics.csv"
 
 
 def is_lightning(path: Path) -> bool:
-    """Whether a CSV file's header is Lightning's (``epoch`` and ``step`` columns)."""
+    """Whether a CSV file's header is Lightning's: a ``step`` column beside ``epoch``
+    (which ``self.log`` adds) or LearningRateMonitor's ``lr-*`` columns."""
     try:
         with path.open(encoding="utf-8") as f:
             header = f.readline().strip().split(",")
     except (OSError, UnicodeDecodeError):
         return False
-    return "epoch" in header and "step" in header
+    return "step" in header and ("epoch" in header or any(h.startswith("lr-") for h in header))
 
 
 def read(path: str | os.PathLike[str], rates: Sequence[str] | None = None) -> list[Trace]:

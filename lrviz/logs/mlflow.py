@@ -9,6 +9,7 @@ one trace per run that logged a rate. Steps are kept as logged, except Lightning
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from lrviz.logs._runs import Run, is_rate, to_traces, writer_shift
@@ -25,9 +26,10 @@ def run_folders(path: Path) -> list[Path]:
     return sorted(p.parent for p in path.glob("**/metrics") if (p.parent / "meta.yaml").is_file())
 
 
-def read(path: str | os.PathLike[str]) -> list[Trace]:
+def read(path: str | os.PathLike[str], rates: Sequence[str] | None = None) -> list[Trace]:
     """The traces of an MLflow run folder or a folder of runs, named by each run's
-    ``mlflow.runName`` (else its id).
+    ``mlflow.runName`` (else its id); ``rates`` names the rate metrics, in param-group
+    order, when their names do not say so.
 
     Raises:
         ValueError: No run folder, a malformed metric line, or a run without a rate;
@@ -40,9 +42,11 @@ def read(path: str | os.PathLike[str]) -> list[Trace]:
     traces: list[Trace] = []
     for folder in folders:
         run = Run(name=_name(folder), scalars=_metrics(folder / "metrics"))
-        if len(folders) > 1 and not any(map(is_rate, run.scalars)):
+        if len(folders) > 1 and not any(map(is_rate, rates or run.scalars)):
             continue  # a folder of runs: the runs without a rate are not ours
-        traces += to_traces(run, KIND, os.fspath(folder), shift=writer_shift(run.scalars))
+        traces += to_traces(
+            run, KIND, os.fspath(folder), shift=writer_shift(rates or run.scalars), rates=rates
+        )
     if not traces:
         raise ValueError(f"{os.fspath(path)!r}: no MLflow run in it logged a learning rate")
     return traces

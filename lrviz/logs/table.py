@@ -3,9 +3,12 @@ lines (one object per line), as W&B exports and hand-made logs write them.
 
 The step column is found by name (``step``, ``_step``, ``global_step``, ``iteration``,
 ``iter``) and the rate columns too (``lr``, ``learning_rate``, ``lr-*``,
-``*/learning_rate``), unless named: ``read(path, step="it", rates=["my_lr"])``.
+``*/learning_rate``), unless named: ``read(path, step="it", rates=["my_lr"])``. A W&B
+chart export (``Step``, ``<run> - <metric>``, ``<run> - <metric>__MIN``, ...) gives one
+trace per run.
 Empty cells are values not logged on that row; rows of one step are merged. Steps are
-kept as logged.
+kept as logged, except those of Lightning's ``lr-<Optimizer>`` columns (its
+LearningRateMonitor logs at step s the rate of update s + 1).
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ import csv
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lrviz.logs._runs import Run, to_traces
+from lrviz.logs._runs import Run, is_rate, to_traces, writer_shift
 from lrviz.trace import Trace
 
 KIND = "csv"
@@ -106,7 +109,8 @@ def read(
     step: str | None = None,
     rates: Sequence[str] | None = None,
 ) -> list[Trace]:
-    """The trace of a CSV or JSON-lines table, named by the file.
+    """The traces of a CSV or JSON-lines table: one, named by the file; or, in a W&B
+    chart export (columns ``<run> - <metric>``), one per run, named by it.
 
     Args:
         path: The table.
@@ -118,4 +122,24 @@ def read(
     """
     file = Path(path)
     run, _ = to_run(file, rows(file), file.stem, step)
-    return to_traces(run, KIND, os.fspath(file), rates=rates)
+    runs = _wandb_runs(run) if rates is None else [run]
+    traces: list[Trace] = []
+    for one in runs:
+        if len(runs) > 1 and not any(map(is_rate, one.scalars)):
+            continue  # a run of the export without a rate
+        shift = writer_shift(rates or one.scalars)
+        traces += to_traces(one, KIND, os.fspath(file), shift=shift, rates=rates)
+    return traces or to_traces(run, KIND, os.fspath(file))
+
+
+def _wandb_runs(run: Run) -> list[Run]:
+    """A W&B chart export's runs (columns ``<run> - <metric>``, with ``__MIN`` and
+    ``__MAX`` bands), each with its metrics by name; else ``[run]``."""
+    if not run.scalars or not all(" - " in key for key in run.scalars):
+        return [run]
+    by_run: dict[str, dict[str, Mapping[int, float]]] = {}
+    for key, column in run.scalars.items():
+        name, metric = key.split(" - ", 1)
+        if not metric.endswith(("__MIN", "__MAX")):
+            by_run.setdefault(name, {})[metric] = column
+    return [Run(name=name, scalars=scalars) for name, scalars in by_run.items()]

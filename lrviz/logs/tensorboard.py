@@ -4,7 +4,7 @@ An event file is a sequence of TFRecords: a little-endian u64 length, the masked
 CRC-32C of those 8 bytes, the record, the masked CRC-32C of the record. Each record is
 an ``Event`` protobuf, decoded here by the ``tensorboard`` package
 (``event_pb2.Event.FromString``); only the framing is read by hand, because
-TensorBoard's ``EventAccumulator`` takes 8x longer on a million scalars
+TensorBoard's ``EventAccumulator`` takes 8 to 10 times longer on a million scalars
 (``benchmarks/tensorboard_import.py``). CRCs are checked on request (``check_crc``):
 TensorBoard's CRC-32C is pure Python, slower than the decoding.
 
@@ -18,9 +18,10 @@ Needs ``pip install 'lrviz[tensorboard]'``.
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from lrviz.logs.hf_trainer_state import epoch_number
 from lrviz.trace import Trace
 
 KIND = "tensorboard"
+EXTRA = "tensorboard"
+"""The extra that installs the decoder: ``pip install 'lrviz[tensorboard]'``."""
 _HEADER = struct.Struct("<QI")
 
 
@@ -40,7 +43,7 @@ def is_event_file(path: Path) -> bool:
 def event_files(path: Path) -> dict[str, list[Path]]:
     """The event files under ``path`` (a file or a folder), by run name, in order."""
     if path.is_file():
-        return {path.parent.name or path.name: [path]}
+        return {path.resolve().parent.name: [path]}
     runs: dict[str, list[Path]] = {}
     for file in sorted(p for p in path.rglob("*") if p.is_file() and is_event_file(p)):
         folder = file.parent.relative_to(path).as_posix()
@@ -48,17 +51,24 @@ def event_files(path: Path) -> dict[str, list[Path]]:
     return runs
 
 
-def read(path: str | os.PathLike[str], check_crc: bool = False) -> list[Trace]:
+def read(
+    path: str | os.PathLike[str],
+    rates: Sequence[str] | None = None,
+    check_crc: bool = False,
+) -> list[Trace]:
     """The traces of an event file or a folder of runs: one per run (and optimizer).
 
     Args:
         path: An event file, or a folder with event files in it or below.
+        rates: The rate tags, in param-group order, when their names do not say so.
         check_crc: Check every record's CRC-32C (slow: pure Python).
 
     Raises:
-        ValueError: No event file, a truncated or corrupt file, or no learning rate
-            (a folder's runs without one are left out); the message names the file.
+        ValueError: tensorboard is not installed, no event file, a truncated or corrupt
+            file, or no learning rate (a folder's runs without one are left out); the
+            message names the file.
     """
+    _decoder()  # the extra, checked before any file is read
     root = Path(path)
     runs = event_files(root)
     if not runs:
@@ -70,11 +80,13 @@ def read(path: str | os.PathLike[str], check_crc: bool = False) -> list[Trace]:
         for file in files:
             double |= _read_scalars(file, scalars, check_crc)
         where = os.fspath(files[0] if len(files) == 1 else files[0].parent)
-        shift = writer_shift(scalars)
-        if len(runs) > 1 and not any(map(is_rate, scalars)):
+        shift = writer_shift(rates or scalars)
+        if len(runs) > 1 and not any(map(is_rate, rates or scalars)):
             continue  # a folder of runs: one of only losses (an eval run) is not a trace
         run = Run(name=name, scalars=scalars, epochs=_epochs(scalars))
-        traces += to_traces(run, KIND, where, shift=shift, precision=None if double else "float32")
+        traces += to_traces(
+            run, KIND, where, shift=shift, precision=None if double else "float32", rates=rates
+        )
     return traces
 
 
@@ -90,13 +102,27 @@ def _epochs(scalars: dict[str, dict[int, float]]) -> dict[int, float]:
 
 def _read_scalars(file: Path, scalars: dict[str, dict[int, float]], check_crc: bool) -> bool:
     """Add the file's scalars to ``scalars``; whether any was a float64."""
-    from google.protobuf.message import DecodeError
-    from tensorboard.compat.proto import event_pb2
-
-    decode = event_pb2.Event.FromString
     crc = _masked_crc32c() if check_crc else None
-    data = file.read_bytes()
-    view = memoryview(data)
+    with file.open("rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return False
+        # Mapped, not read: event files with images run to gigabytes.
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    with data:
+        return _read_records(file, data, scalars, crc)
+
+
+def _read_records(
+    file: Path,
+    data: mmap.mmap,
+    scalars: dict[str, dict[int, float]],
+    crc: Callable[[Any], int] | None,
+) -> bool:
+    """Add the scalars of the records in ``data`` to ``scalars``; whether any was a
+    float64."""
+    from google.protobuf.message import DecodeError
+
+    decode = _decoder()
     end = len(data)
     pos = 0
     double = False
@@ -114,7 +140,7 @@ def _read_scalars(file: Path, scalars: dict[str, dict[int, float]], check_crc: b
                 f"{os.fspath(file)!r}: truncated event file (the record at byte {pos} "
                 f"needs {length + 16} bytes, {end - pos} are left)"
             )
-        body = view[start:stop]
+        body = data[start:stop]
         if crc is not None:
             _check(file, pos, crc, data[pos : pos + 8], length_crc)
             _check(file, pos, crc, body, struct.unpack_from("<I", data, stop)[0])
@@ -138,6 +164,22 @@ def _read_scalars(file: Path, scalars: dict[str, dict[int, float]], check_crc: b
                     scalars.setdefault(value.tag, {})[step] = number[0]
                     double |= number[1]
     return double
+
+
+def _decoder() -> Callable[[Any], Any]:
+    """TensorBoard's own ``Event`` decoder.
+
+    Raises:
+        ValueError: tensorboard is not installed (saying which extra installs it).
+    """
+    try:
+        from tensorboard.compat.proto import event_pb2
+    except ImportError:
+        raise ValueError(
+            f"TensorBoard event files need the tensorboard package: pip install 'lrviz[{EXTRA}]'"
+        ) from None
+    decode: Callable[[Any], Any] = event_pb2.Event.FromString
+    return decode
 
 
 def _tensor_scalar(tensor: Any) -> tuple[float, bool] | None:
