@@ -14,7 +14,7 @@ from lrviz import __version__  # noqa: E402
 
 project = "lrviz"
 author = "lrviz contributors"
-copyright = "lrviz contributors"  # noqa: A001
+copyright = "lrviz contributors"
 release = version = __version__
 
 extensions = [
