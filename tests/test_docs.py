@@ -89,6 +89,8 @@ def test_the_docs_build_with_warnings_as_errors(tmp_path: Path) -> None:
     for page in (*GUIDES, "cli", "api"):
         assert (tmp_path / f"{page}.html").exists(), page
     cli = (tmp_path / "cli.html").read_text(encoding="utf-8")
-    assert "--steps-per-epoch" in cli and "lrviz import" in cli
+    assert 'id="cmdoption-lrviz-simulate-steps-per-epoch"' in cli
+    assert 'id="lrviz-import"' in cli
     api = (tmp_path / "api.html").read_text(encoding="utf-8")
-    assert "load_state_dict" in api and "write_report" in api
+    assert 'id="lrviz.recorder.Recorder.load_state_dict"' in api
+    assert 'id="lrviz.report.write_report"' in api
