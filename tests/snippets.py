@@ -71,16 +71,8 @@ def local_links(text: str) -> list[str]:
     return [t.split("#")[0] for t in targets]
 
 
-def run_python(code: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    """Run a snippet as written in a fresh interpreter, in ``folder`` (snippets write
-    into reports/), as ``torchrun`` would start it with one process (a distributed
-    snippet's ``init_process_group`` finds its rank and a free port)."""
-    script = folder / "snippet.py"
-    script.write_text(code, encoding="utf-8")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {
+def _env(port: int) -> dict[str, str]:
+    return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "PYTHONWARNINGS": "ignore",
@@ -90,11 +82,35 @@ def run_python(code: str, folder: Path) -> subprocess.CompletedProcess[str]:
         "MASTER_ADDR": "127.0.0.1",
         "MASTER_PORT": str(port),
     }
+
+
+def run_pytest(folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run pytest in ``folder`` as a project of one's own does, lrviz's plugin loaded
+    through its entry point."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(0),
+    )
+
+
+def run_python(code: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run a snippet as written in a fresh interpreter, in ``folder`` (snippets write
+    into reports/), as ``torchrun`` would start it with one process (a distributed
+    snippet's ``init_process_group`` finds its rank and a free port)."""
+    script = folder / "snippet.py"
+    script.write_text(code, encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     return subprocess.run(
         [sys.executable, str(script)],
         cwd=folder,
         capture_output=True,
         text=True,
         timeout=600,
-        env=env,
+        env=_env(port),
     )

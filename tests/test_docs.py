@@ -9,7 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from snippets import ROOT, blocks, command_lines, local_links, run_python, unknown_options
+from snippets import (
+    ROOT,
+    blocks,
+    command_lines,
+    local_links,
+    run_pytest,
+    run_python,
+    unknown_options,
+)
 
 DOCS = ROOT / "docs"
 PAGES = {p.name: p.read_text(encoding="utf-8") for p in sorted(DOCS.glob("*.md"))}
@@ -94,3 +102,18 @@ def test_the_docs_build_with_warnings_as_errors(tmp_path: Path) -> None:
     api = (tmp_path / "api.html").read_text(encoding="utf-8")
     assert 'id="lrviz.recorder.Recorder.load_state_dict"' in api
     assert 'id="lrviz.report.write_report"' in api
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["docs/checks.md", "README.md"])
+def test_the_fixture_snippet_writes_its_golden_then_passes(source: str, tmp_path: Path) -> None:
+    """The pytest snippet as a test file in a project: the first run writes the golden
+    and fails, the second passes, as the checks page says."""
+    text = (ROOT / source).read_text(encoding="utf-8")
+    [code] = [c for c in blocks(text, "python") if "lr_trace_regression" in c]
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_schedule.py").write_text(code, encoding="utf-8")
+    runs = [run_pytest(tmp_path) for _ in range(2)]
+    assert runs[0].returncode == 1, runs[0].stdout + runs[0].stderr
+    assert "no golden LR trace yet: wrote tests/test_schedule/" in runs[0].stdout
+    assert runs[1].returncode == 0, runs[1].stdout + runs[1].stderr
