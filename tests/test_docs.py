@@ -117,3 +117,10 @@ def test_the_fixture_snippet_writes_its_golden_then_passes(source: str, tmp_path
     assert runs[0].returncode == 1, runs[0].stdout + runs[0].stderr
     assert "no golden LR trace yet: wrote tests/test_schedule/" in runs[0].stdout
     assert runs[1].returncode == 0, runs[1].stdout + runs[1].stderr
+
+
+def test_the_command_line_check_finds_what_does_not_exist() -> None:
+    lines = command_lines(
+        "Run `lrviz run --epochs 5 --nope 3`, then\n\n```sh\nlrviz plott x\n```\n"
+    )
+    assert [unknown_options(argv) for argv in lines] == [["--nope"], ["plott"]]
