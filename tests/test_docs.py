@@ -124,3 +124,10 @@ def test_the_command_line_check_finds_what_does_not_exist() -> None:
         "Run `lrviz run --epochs 5 --nope 3`, then\n\n```sh\nlrviz plott x\n```\n"
     )
     assert [unknown_options(argv) for argv in lines] == [["--nope"], ["plott"]]
+
+
+def test_the_changes_link_to_files_that_exist() -> None:
+    changes = (ROOT / "CHANGES.md").read_text(encoding="utf-8")
+    assert changes.startswith("# Changes\n\n## Unreleased\n")
+    for target in local_links(changes):
+        assert (ROOT / target).exists(), target
