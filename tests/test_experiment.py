@@ -238,11 +238,10 @@ def test_run_with_a_bad_file_exits_2_in_one_line(
     assert result.stderr.count("\n") == 1
 
 
-def test_the_readme_example_is_valid() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Experiment files (TOML)") :]
-    text = section[section.index("```toml") + len("```toml") : section.index("```\n", 10)]
-    config = parse(text, "README")
+def test_the_docs_example_is_valid() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "experiments.md").read_text(encoding="utf-8")
+    text = page[page.index("```toml") + len("```toml") : page.index("```\n", 10)]
+    config = parse(text, "docs/experiments.md")
     experiment = merge(config)
     assert [s.label for s in experiment.schedules] == [
         "StepLR:step_size=30,gamma=0.1",

@@ -1,4 +1,5 @@
-"""Numbers the README states about the lesson's model over seeds 0-49.
+"""Numbers the docs state about the lesson's model over seeds 0-49 (docs/run.md, "What
+the report adds to the lesson"; docs/seeds.md).
 
 Measured bit for bit on the reference machine: seeds whose round-off grows chaotic (26,
 and others) reduce at other epochs where the BLAS gives other last bits, so the test
