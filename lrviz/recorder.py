@@ -46,7 +46,7 @@ from types import CodeType, FrameType
 from typing import Any, Literal
 
 from lrviz import schedules
-from lrviz.text import short_repr
+from lrviz.text import count, short_repr
 from lrviz.torchbridge import params_of, provenance, rates
 from lrviz.trace import Epoch, Steps, Trace
 
@@ -112,8 +112,8 @@ class Recorder:
         self._argument = _first_argument(scheduler)
         self._settings = _settings(optimizer)
         self._initial = rates(optimizer)
-        self._epoch_start = self._initial
         self._width = len(self._initial)  # groups recorded (any added later are not)
+        self._epoch_start = self._initial
         # Kept as cheaply as a step allows: the rates and momenta of step k are items
         # k * width ... of flat arrays of floats (a list per step would make the garbage
         # collector walk a million of them), the rare things (metrics, epochs given to
@@ -132,6 +132,9 @@ class Recorder:
         self._stepped = False  # a scheduler step since the last call of step()
         self._changes = 0  # calls of log() and step(), for the cached trace
         self._start = 0  # the scheduler's steps before the first recorded
+        self._added_at: int | None = None  # the first step that saw a group added
+        # The rates the epoch's first update used (after a scheduler step at its top).
+        self._epoch_used: tuple[float, ...] | None = None
         self._cached: tuple[tuple[Any, ...], Trace] | None = None
         if scheduler is not None:
             _watch(scheduler, self)
@@ -176,7 +179,7 @@ class Recorder:
         self._epochs.append(
             Epoch(
                 epoch=len(self._epochs) + 1,
-                lr=self._epoch_start,
+                lr=self._epoch_start if self._epoch_used is None else self._epoch_used,
                 train_loss=logged["train_loss"],
                 val_loss=logged["val_loss"],
                 val_accuracy=logged["val_accuracy"],
@@ -184,7 +187,8 @@ class Recorder:
                 step=last,
             )
         )
-        self._epoch_start = rates(self.optimizer)
+        self._epoch_start = self._rates()
+        self._epoch_used = None
         self._changes += 1
 
     # -- what the scheduler and optimizer call --------------------------------------------
@@ -224,8 +228,10 @@ class Recorder:
             self._updates[self._count] = self._pending
         self._pending = 0
         groups = self.optimizer.param_groups
-        if len(groups) != self._width:  # groups added since: not recorded
+        if len(groups) != self._width:  # groups added since: not recorded (the trace says so)
             groups = groups[: self._width]
+            if self._added_at is None:
+                self._added_at = self._count
         self._lr.extend(map(_LR, groups))
         if self._momenta_of is not None:
             self._momenta.extend(self._momenta_of(groups))
@@ -260,6 +266,8 @@ class Recorder:
             "unscheduled": list(self._unscheduled),
             "epochs": [_epoch_state(e) for e in self._epochs],
             "epoch_start": list(self._epoch_start),
+            "epoch_used": None if self._epoch_used is None else list(self._epoch_used),
+            "added_at": self._added_at,
             "pending": self._pending,
             "stepped": self._stepped,
         }
@@ -302,6 +310,9 @@ class Recorder:
         self._unscheduled = list(state["unscheduled"])
         self._epochs = [_epoch_of(row) for row in state["epochs"]]
         self._epoch_start = tuple(state["epoch_start"])
+        used = state["epoch_used"]
+        self._epoch_used = None if used is None else tuple(used)
+        self._added_at = state["added_at"]
         self._pending += state["pending"]
         self._stepped = state["stepped"]
         self._changes += 1
@@ -326,12 +337,12 @@ class Recorder:
         per_epoch = self._one_step_per_epoch()
         epochs = self._numbered(per_epoch)
         trace = Trace(
-            meta=provenance(source),
+            meta=provenance(source) | self._omitted(),
             experiment=None if self.experiment is None else dict(self.experiment),
             schedule=self._schedule() if schedule is None else schedule,
             initial_lr=self._initial,
             epochs=self._epoch_rows(epochs) if per_epoch else epochs,
-            final_lr=rates(self.optimizer),
+            final_lr=self._rates(),
             steps=None if per_epoch else self._steps(epochs),
             optimizer=self._settings,
         )
@@ -350,6 +361,24 @@ class Recorder:
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self.to_trace())
         return self._cached[1]
+
+    def _rates(self) -> tuple[float, ...]:
+        """The current rate of each recorded param group."""
+        return rates(self.optimizer)[: self._width]
+
+    def _omitted(self) -> dict[str, str]:
+        """What the trace leaves out, in words for its ``meta``: param groups added to
+        the optimizer after the recording began."""
+        added = len(self.optimizer.param_groups) - self._width
+        if added <= 0:
+            return {}
+        when = "after the last step" if self._added_at is None else f"at step {self._added_at}"
+        return {
+            "omitted": f"{count(added, 'param group')} added to the optimizer {when} "
+            f"(optimizer.add_param_group) {'is' if added == 1 else 'are'} not recorded: the "
+            f"trace holds the {count(self._width, 'group')} there "
+            f"{'was' if self._width == 1 else 'were'} when recording began"
+        }
 
     def _numbered(self, per_epoch: bool) -> tuple[Epoch, ...]:
         """The logged epochs, numbered from where the scheduler was when the recording
@@ -555,14 +584,7 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
             rec = ref()
             if rec is not None:
                 rec._before()
-        # Warnings torch gives the caller of its step (stacklevel=2) are given to the
-        # caller of this one: see _reattribute.
-        outside = warnings.filters, warnings._showwarnmsg  # type: ignore[attr-defined]
-        capturing = outside[1] is not _reattribute
-        if capturing:
-            _OUTSIDE[:] = outside
-            warnings.filters, warnings._showwarnmsg = _ALWAYS, _reattribute  # type: ignore[attr-defined]
-        try:
+        try:  # a warning torch gives to this line is shown at its caller's (_reattribute)
             out = base_step(self, *args, **kwargs)
         except BaseException:
             for ref in refs:  # torch changed nothing (OneCycleLR stepped past its end)
@@ -570,9 +592,6 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
                 if rec is not None:
                     rec._undo()
             raise
-        finally:
-            if capturing:
-                warnings.filters, warnings._showwarnmsg = outside  # type: ignore[attr-defined]
         for ref in refs:
             rec = ref()
             if rec is not None:
@@ -607,6 +626,7 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
         },
     )
     scheduler.__class__ = watched
+    _reattribute_warnings()
     # A fresh attribute dict: CPython's attribute caches miss on an instance whose class
     # changed, which costs about 2 µs a step; a copy makes them hit again.
     scheduler.__dict__ = dict(scheduler.__dict__)
@@ -617,56 +637,65 @@ _STEP_CODE = next(
 )
 """The code of the watched ``step``: a warning given to a frame of it was meant for its caller."""
 
-_ALWAYS = [("always", None, Warning, None, 0)]
-"""The warning filters while a watched ``step`` runs: every warning reaches
-:func:`_reattribute`, which applies the real ones."""
+_shown_by: list[Callable[[warnings.WarningMessage], None]] = []
+"""What showed warnings before :func:`_reattribute` did (``warnings._showwarnmsg``)."""
 
-_OUTSIDE: list[Any] = []
-"""The warning filters and ``warnings._showwarnmsg`` outside the watched ``step``."""
+
+def _reattribute_warnings() -> None:
+    """Show warnings through :func:`_reattribute` from now on (once per process).
+
+    ``warnings._showwarnmsg`` is what every shown warning passes through (after the
+    filters; ``catch_warnings`` and ``showwarning`` replace what it calls, not it), so
+    watching costs no step anything.
+    """
+    shown_by = warnings._showwarnmsg  # type: ignore[attr-defined]
+    if shown_by is not _reattribute:
+        _shown_by[:] = [shown_by]
+        warnings._showwarnmsg = _reattribute  # type: ignore[attr-defined]
 
 
 def _reattribute(message: warnings.WarningMessage) -> None:
-    """Issue a warning given inside a watched ``step`` as it would have been without the
-    recording: a warning torch gives to the caller of its ``step`` names the user's line,
-    not lrviz's wrapper, and is filtered (shown once, ignored, raised as an error) there.
+    """Show a warning; one given to the watched ``step`` (torch's ``stacklevel=2`` from
+    inside its own ``step``) is issued again at the line that called it, as it would
+    have been without the recording, and filtered there (shown once per line, ignored,
+    raised as an error inside torch's step as torch's own would be).
 
-    It is issued at once, inside torch's step, so that a filter of "error" raises where
-    torch's own warning would have.
+    It passed lrviz's line through the filters first: a filter that matches only the
+    user's module cannot silence it there (it is re-issued and filtered at the user's
+    line), one that ignores by message or category ignores it in both places; a
+    DeprecationWarning, which Python ignores outside ``__main__``, stays ignored.
     """
-    filters, show = _OUTSIDE
-    warnings.filters, warnings._showwarnmsg = filters, show  # type: ignore[attr-defined]
-    try:
-        frame = _frame_of(message)
-        if frame is None:  # not given to a frame on this stack (warn_explicit): as it was
-            warnings.warn_explicit(
-                message.message, message.category, message.filename, message.lineno
-            )
-            return
-        while frame.f_code is _STEP_CODE and frame.f_back is not None:
-            frame = frame.f_back
-        f_globals = frame.f_globals
-        warnings.warn_explicit(
-            message.message,
-            message.category,
-            frame.f_code.co_filename,
-            frame.f_lineno,
-            module=f_globals.get("__name__"),
-            registry=f_globals.setdefault("__warningregistry__", {}),
-            module_globals=f_globals,
-            source=message.source,
-        )
-    finally:
-        warnings.filters, warnings._showwarnmsg = _ALWAYS, _reattribute  # type: ignore[attr-defined]
+    frame = _caller(message) if message.filename == _STEP_CODE.co_filename else None
+    if frame is None:
+        _shown_by[0](message)
+        return
+    registry = globals().get("__warningregistry__", {})
+    for line in (message.lineno, 0):  # "default" and "module" filters' marks at lrviz's line
+        registry.pop((str(message.message), message.category, line), None)
+    f_globals = frame.f_globals
+    warnings.warn_explicit(
+        message.message,
+        message.category,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=f_globals.get("__name__"),
+        registry=f_globals.setdefault("__warningregistry__", {}),
+        module_globals=f_globals,
+        source=message.source,
+    )
 
 
-def _frame_of(message: warnings.WarningMessage) -> FrameType | None:
-    """The frame on this stack a warning was given to (by its ``stacklevel``), or None."""
+def _caller(message: warnings.WarningMessage) -> FrameType | None:
+    """The frame that called the watched ``step`` a warning was given to, or None when it
+    was given to no such step on this stack."""
     frame: FrameType | None = sys._getframe(2)
-    while frame is not None:
-        if frame.f_lineno == message.lineno and frame.f_code.co_filename == message.filename:
-            return frame
+    while frame is not None and not (
+        frame.f_code is _STEP_CODE and frame.f_lineno == message.lineno
+    ):
         frame = frame.f_back
-    return None
+    while frame is not None and frame.f_code is _STEP_CODE:  # two watched steps, nested
+        frame = frame.f_back
+    return frame
 
 
 def _count_updates(optimizer: Any, recorder: Recorder) -> None:
@@ -679,6 +708,8 @@ def _count_updates(optimizer: Any, recorder: Recorder) -> None:
         rec = ref()
         if rec is not None:
             rec._pending += 1
+            if rec._epoch_used is None:  # the epoch's first update: the rate it uses
+                rec._epoch_used = rec._rates()
         return original(*args, **kwargs)
 
     optimizer.step = step
@@ -686,8 +717,8 @@ def _count_updates(optimizer: Any, recorder: Recorder) -> None:
 
 def _last_epoch(scheduler: Any) -> int:
     """The scheduler's steps so far (torch's ``last_epoch``; 0 for one without it)."""
-    count = getattr(scheduler, "last_epoch", 0)
-    return count if type(count) is int and count > 0 else 0
+    steps = getattr(scheduler, "last_epoch", 0)
+    return steps if type(steps) is int and steps > 0 else 0
 
 
 def _first_argument(scheduler: Any) -> Literal["metric", "epoch"]:

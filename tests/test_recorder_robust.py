@@ -403,3 +403,67 @@ def test_a_recorders_state_is_checked_when_loaded() -> None:
     rec.scheduler.step()
     with pytest.raises(ValueError, match="has recorded 1 steps"):
         rec.load_state_dict(lrviz.Recorder(sgd()).state_dict())
+
+
+# -- what the loop changes as it goes -------------------------------------------------------
+
+
+def test_groups_added_mid_run_are_not_recorded_and_the_trace_says_so(tmp_path: Path) -> None:
+    """Progressive unfreezing: the backbone's group joins at epoch 3."""
+    head, backbone = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+    optimizer = torch.optim.SGD([head], lr=0.1)
+    scheduler = StepLR(optimizer, step_size=2)
+    rec = lrviz.Recorder(optimizer, scheduler, every="step")
+    for epoch in range(1, 6):
+        if epoch == 3:
+            optimizer.add_param_group({"params": [backbone], "lr": 0.01})
+        for _ in range(2):
+            optimizer.step()
+            scheduler.step()
+        rec.log(train_loss=1.0)
+    trace = rec.trace
+    assert trace.groups == 1 and len(trace.final_lr) == 1
+    assert all(len(e.lr) == 1 for e in trace.epochs)
+    assert trace.meta["omitted"] == (
+        "1 param group added to the optimizer at step 5 (optimizer.add_param_group) is not "
+        "recorded: the trace holds the 1 group there was when recording began"
+    )
+    trace.save(tmp_path / "t.json")
+    assert lrviz.Trace.load(tmp_path / "t.json") == trace
+
+
+def test_a_scheduler_stepped_with_its_epoch_at_the_top_records_the_rates_used() -> None:
+    """The pre-1.1 idiom: ``scheduler.step(epoch)`` first, then the epoch's updates."""
+    optimizer = sgd()
+    scheduler = StepLR(optimizer, step_size=3)
+    rec = lrviz.Recorder(optimizer, scheduler)
+    step = optimizer.step
+    used: list[float] = []
+
+    def observed() -> None:
+        used.append(optimizer.param_groups[0]["lr"])
+        step()
+
+    optimizer.step = observed  # type: ignore[method-assign]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's deprecated epoch argument
+        for epoch in range(5):
+            scheduler.step(epoch)
+            optimizer.step()
+            rec.log(train_loss=1.0)
+    assert used == [0.1, 0.1, 0.1, pytest.approx(0.01), pytest.approx(0.01)]
+    assert [e.lr[0] for e in rec.trace.epochs] == used
+
+
+def test_warnings_are_filtered_at_the_users_line() -> None:
+    optimizer = sgd()
+    scheduler = StepLR(optimizer, step_size=2)
+    lrviz.Recorder(optimizer, scheduler)
+    optimizer.step()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        scheduler.step(1)
+        scheduler.step(2)  # another line: shown again
+        warnings.filterwarnings("ignore", module=__name__)  # this module's are ignored
+        scheduler.step(3)
+    assert len(caught) == 2 and caught[0].lineno + 1 == caught[1].lineno
