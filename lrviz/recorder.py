@@ -208,6 +208,16 @@ class Recorder:
         else:  # torch counts epochs from 0 (``step(epoch + i / iters)``); a trace from 1
             self._epochs_given[k] = float(value) + 1
 
+    def _begin(self) -> None:
+        """At the first step, where the run is: the scheduler's ``last_epoch`` (a resumed
+        run's), the rates and the optimizer's settings (after a checkpoint was loaded into
+        them, if the Recorder was made before)."""
+        self._start = _last_epoch(self.scheduler)
+        self._initial = self._rates()
+        self._settings = _settings(self.optimizer)
+        if not self._epochs:
+            self._epoch_start = self._initial
+
     def _undo(self) -> None:
         """Forget the step :meth:`_before` began: torch's ``step`` raised, having changed
         no rate; the updates before it count at the next step."""
@@ -221,8 +231,8 @@ class Recorder:
         """Just before a step: the rates (and momenta) its updates used, as floats now (a
         tensor rate is changed in place by the step). Read from the optimizer's current
         groups: a resumed run's ``load_state_dict`` replaces them."""
-        if not self._count:  # where the scheduler is: a resumed run's last_epoch
-            self._start = _last_epoch(self.scheduler)
+        if not self._count:
+            self._begin()
         self._count += 1
         if self._pending != 1:
             self._updates[self._count] = self._pending

@@ -254,9 +254,12 @@ def test_a_warning_turned_into_an_error_stops_the_step_where_torch_would() -> No
 # -- resumed runs ---------------------------------------------------------------------------
 
 
-def resumed(make: Any, tmp_path: Path, done: int, iters: int = 1) -> tuple[Any, Any]:
+def resumed(
+    make: Any, tmp_path: Path, done: int, iters: int = 1, recorder_first: bool = False
+) -> tuple[Any, Any, lrviz.Recorder]:
     """torchvision's resume: the first run's state dicts, loaded into a new optimizer and
-    scheduler after ``done`` epochs of ``iters`` steps."""
+    scheduler after ``done`` epochs of ``iters`` steps, recorded by a Recorder made after
+    they were loaded (``recorder_first``: before)."""
     optimizer = sgd()
     scheduler = make(optimizer)
     for _ in range(done * iters):
@@ -266,21 +269,27 @@ def resumed(make: Any, tmp_path: Path, done: int, iters: int = 1) -> tuple[Any, 
     torch.save(checkpoint, tmp_path / "checkpoint.pt")
     optimizer = sgd()
     scheduler = make(optimizer)
+    rec = lrviz.Recorder(optimizer, scheduler) if recorder_first else None
     checkpoint = torch.load(tmp_path / "checkpoint.pt")
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["lr_scheduler"])
-    return optimizer, scheduler
+    return optimizer, scheduler, rec or lrviz.Recorder(optimizer, scheduler)
 
 
-def test_a_resumed_run_numbers_its_epochs_from_where_it_resumed(tmp_path: Path) -> None:
-    optimizer, scheduler = resumed(lambda o: StepLR(o, step_size=3), tmp_path, done=5)
-    rec = lrviz.Recorder(optimizer, scheduler)
+@pytest.mark.parametrize("recorder_first", [False, True], ids=["recorder-after", "before"])
+def test_a_resumed_run_numbers_its_epochs_from_where_it_resumed(
+    tmp_path: Path, recorder_first: bool
+) -> None:
+    optimizer, scheduler, rec = resumed(
+        lambda o: StepLR(o, step_size=3), tmp_path, done=5, recorder_first=recorder_first
+    )
     for _ in range(5, 10):
         optimizer.step()
         scheduler.step()
         rec.log(train_loss=1.0)
     trace = rec.trace
     assert [e.epoch for e in trace.epochs] == [6, 7, 8, 9, 10]
+    assert trace.initial_lr == (pytest.approx(0.01),) and trace.start == 5
     assert [(e.epoch, e.kind, e.reason) for e in trace.events] == [
         (6, "reduce", "epoch 6 is a multiple of step_size 3: rate x gamma 0.1"),
         (9, "reduce", "epoch 9 is a multiple of step_size 3: rate x gamma 0.1"),
@@ -313,8 +322,7 @@ def test_a_resumed_per_batch_schedule_numbers_epochs_and_steps_from_the_resume(
     def make(o: Any) -> Any:
         return OneCycleLR(o, max_lr=0.1, epochs=5, steps_per_epoch=10)
 
-    optimizer, scheduler = resumed(make, tmp_path, done=2, iters=10)
-    rec = lrviz.Recorder(optimizer, scheduler)
+    optimizer, scheduler, rec = resumed(make, tmp_path, done=2, iters=10)
     for _ in range(3):
         for _ in range(10):
             optimizer.step()
