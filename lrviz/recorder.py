@@ -18,15 +18,25 @@ max, under any name; or the epoch of ``step(epoch)``), the momenta of schedules 
 cycle them, and the scheduler's state after it; calls of ``optimizer.step()`` are
 counted, so an update skipped by AMP's GradScaler, several updates per scheduler step
 (gradient accumulation, or a schedule stepped per epoch) and a scheduler stepped before
-its optimizer all show. ``log`` adds the epoch's losses and accuracy. ``step()`` records
-a training step at which the scheduler did not step (a schedule stepped per epoch, seen
-per batch; a rate set by hand).
+its optimizer all show. ``log`` adds the epoch's losses and accuracy, and the rates the
+epoch's first update used (after a ``scheduler.step(epoch)`` at the top of the epoch,
+the new ones). ``step()`` records a training step at which the scheduler did not step (a
+schedule stepped per epoch, seen per batch; a rate set by hand).
+
+What real loops do: a step that raises (OneCycleLR stepped past its end) is not recorded
+(torch changed no rate; the updates before it count at the next step); a run resumed
+from a checkpoint, or recorded from the middle, numbers its epochs from the scheduler's
+``last_epoch`` where recording began, or continues the first run's recording with
+``load_state_dict(state_dict())``; param groups added by ``optimizer.add_param_group``
+are not recorded, and the trace's ``meta["omitted"]`` says so; two recorders on one
+scheduler (a user's and a framework callback's) each record every step.
 
 Neither object changes behaviour: the scheduler's class is swapped for a subclass that
-only adds the recording around ``step`` (so ``state_dict()``, pickling and
-``isinstance`` are as before), and ``optimizer.step`` is wrapped as torch's own
-schedulers wrap it. Every trace lrviz makes is recorded this way, ``lrviz run``'s and
-``lrviz simulate``'s included.
+only adds the recording around ``step`` (so ``state_dict()``, pickling, which loads
+where lrviz is not installed, and ``isinstance`` are as before), and
+``optimizer.step`` is wrapped as torch's own schedulers wrap it. Warnings torch gives
+the caller of its ``step`` name the loop's line, not lrviz's. Every trace lrviz makes is
+recorded this way, ``lrviz run``'s and ``lrviz simulate``'s included.
 """
 
 from __future__ import annotations
@@ -66,8 +76,9 @@ class Recorder:
             an epoch, else of every step; ``"step"``: a trace of every step in any case.
 
     Raises:
-        TypeError: ``optimizer`` has no ``param_groups``, or ``every`` is neither
-            "epoch" nor "step".
+        TypeError: ``optimizer`` has no ``param_groups``, ``scheduler`` no ``step``
+            method, or ``every`` is neither "epoch" nor "step".
+        ValueError: ``scheduler`` sets the rates of another optimizer.
     """
 
     def __init__(
@@ -163,8 +174,13 @@ class Recorder:
     ) -> None:
         """Record the end of an epoch, after its scheduler step(s).
 
-        Values may be floats or 0-dim tensors. ``metric`` is only needed when the
+        Values may be numbers or 0-dim tensors (NaN and infinities included: a
+        divergence is reported, not refused). ``metric`` is only needed when the
         scheduler is not stepped with it (lrviz sees what ``scheduler.step`` gets).
+
+        Raises:
+            TypeError: A value is something else (a tensor of several values, a string),
+                naming the argument.
         """
         given = {
             "train_loss": train_loss,
