@@ -570,7 +570,10 @@ def _check_scheduler(scheduler: Any, optimizer: Any) -> None:
             f"such as torch.optim.lr_scheduler.StepLR(optimizer, ...)), got {short_repr(scheduler)}"
         )
     stepped = getattr(scheduler, "optimizer", optimizer)
-    if stepped is not optimizer:
+    # A wrapper of the optimizer (accelerate's, in HF's Trainer) shares its param groups.
+    if stepped is not optimizer and getattr(stepped, "param_groups", None) is not (
+        optimizer.param_groups
+    ):
         raise ValueError(
             "scheduler steps the rates of another optimizer "
             f"({type(stepped).__name__} at {id(stepped):#x}) than optimizer "

@@ -33,6 +33,30 @@ def test_a_scheduler_of_another_optimizer_is_refused_naming_both() -> None:
     assert f"{id(other):#x}" in str(e.value) and f"{id(mine):#x}" in str(e.value)
 
 
+def test_a_wrapper_of_the_schedulers_optimizer_is_its_optimizer() -> None:
+    """accelerate's AcceleratedOptimizer in HF's Trainer: the scheduler holds the optimizer
+    it wraps, whose param groups it shares."""
+
+    class Wrapper:
+        def __init__(self, optimizer: Any) -> None:
+            self.optimizer = optimizer
+
+        @property
+        def param_groups(self) -> Any:
+            return self.optimizer.param_groups
+
+        def step(self) -> None:
+            self.optimizer.step()
+
+    optimizer = sgd()
+    scheduler = StepLR(optimizer, step_size=1)
+    wrapper = Wrapper(optimizer)
+    rec = lrviz.Recorder(wrapper, scheduler, every="step")
+    wrapper.step()
+    scheduler.step()
+    assert rec.trace.rates() == [0.1, pytest.approx(0.01)]
+
+
 @pytest.mark.parametrize("scheduler", ["StepLR", 3, object()], ids=["str", "int", "object"])
 def test_a_non_scheduler_is_refused_naming_the_argument(scheduler: Any) -> None:
     with pytest.raises(TypeError, match=r"^scheduler must be a learning-rate scheduler"):
