@@ -361,7 +361,7 @@ class Recorder:
             explained: Derive its events (:func:`lrviz.explain`).
         """
         per_epoch = self._one_step_per_epoch()
-        epochs = self._numbered(per_epoch)
+        epochs = self._numbered()
         trace = Trace(
             meta=provenance(source) | self._omitted(),
             experiment=None if self.experiment is None else dict(self.experiment),
@@ -406,26 +406,23 @@ class Recorder:
             f"{'was' if self._width == 1 else 'were'} when recording began"
         }
 
-    def _numbered(self, per_epoch: bool) -> tuple[Epoch, ...]:
+    def _numbered(self) -> tuple[Epoch, ...]:
         """The logged epochs, numbered from where the scheduler was when the recording
-        began: a resumed run's first epoch is the one it resumed at (SPEC §3). Of a
-        schedule stepped several times an epoch, only when the steps before make whole
-        epochs of the first epoch's length."""
+        began: a resumed run's first epoch is the one it resumed at (SPEC §3), when the
+        steps before make whole epochs of the first epoch's length."""
         first = self._epochs[0].step if self._epochs else None
-        if per_epoch:
-            offset = self._start
-        elif first and self._start % first == 0:
-            offset = self._start // first
-        else:
-            offset = 0
+        offset = self._start // first if first and self._start % first == 0 else 0
         if not offset:
             return tuple(self._epochs)
         return tuple(replace(e, epoch=e.epoch + offset) for e in self._epochs)
 
     def _one_step_per_epoch(self) -> bool:
-        """Whether every logged epoch had exactly one scheduler step, and nothing else."""
+        """Whether every logged epoch had exactly one scheduler step, and nothing else,
+        from the run's start (a resumed run's trace is a step trace: its steps and epochs
+        are numbered from where it resumed, ``steps.start``)."""
         return (
             self.every == "epoch"
+            and not self._start
             and not self._unscheduled
             and not self._epochs_given
             and not self._early()

@@ -16,6 +16,7 @@ import torch
 from torch.optim.lr_scheduler import MultiStepLR, OneCycleLR, StepLR
 
 import lrviz
+from lrviz import export
 
 
 def sgd(lr: float = 0.1) -> torch.optim.SGD:
@@ -314,12 +315,18 @@ def test_a_resumed_run_numbers_its_epochs_from_where_it_resumed(
     trace = rec.trace
     assert [e.epoch for e in trace.epochs] == [6, 7, 8, 9, 10]
     assert trace.initial_lr == (pytest.approx(0.01),) and trace.start == 5
-    assert [(e.epoch, e.kind, e.reason) for e in trace.events] == [
-        (6, "reduce", "epoch 6 is a multiple of step_size 3: rate x gamma 0.1"),
-        (9, "reduce", "epoch 9 is a multiple of step_size 3: rate x gamma 0.1"),
+    # A step trace: its columns hold the steps from the resume (step k is scheduler step 5+k).
+    assert trace.steps is not None and trace.step_epochs() == [6.0, 7.0, 8.0, 9.0, 10.0]
+    assert [(e.epoch, e.step, e.kind, e.reason) for e in trace.events] == [
+        (6, 1, "reduce", "step 6 is a multiple of step_size 3: rate x gamma 0.1"),
+        (9, 4, "reduce", "step 9 is a multiple of step_size 3: rate x gamma 0.1"),
     ]
     trace.save(tmp_path / "t.json")
     assert lrviz.Trace.load(tmp_path / "t.json") == trace
+    # What reads traces reads it: a report, and an export with its losses.
+    assert lrviz.write_report([trace], tmp_path / "report").exists()
+    first = export.rows(trace)[0]
+    assert (first["step"], first["epoch"], first["train_loss"]) == (1, 6, 1.0)
 
 
 @pytest.mark.parametrize("every", ["epoch", "step"])
