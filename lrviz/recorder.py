@@ -73,7 +73,8 @@ class Recorder:
         label: Optional name of the schedule in reports (default: the scheduler's class
             name); a report needs one per schedule, e.g. for two StepLR variants.
         every: ``"epoch"``: a trace of one step per epoch when the scheduler stepped once
-            an epoch, else of every step; ``"step"``: a trace of every step in any case.
+            an epoch from its start, else of every step (a resumed run's: numbered from
+            where it resumed); ``"step"``: a trace of every step in any case.
 
     Raises:
         TypeError: ``optimizer`` has no ``param_groups``, ``scheduler`` no ``step``
@@ -674,9 +675,8 @@ def _reattribute_warnings() -> None:
     filters; ``catch_warnings`` and ``showwarning`` replace what it calls, not it), so
     watching costs no step anything.
     """
-    shown_by = warnings._showwarnmsg  # type: ignore[attr-defined]
-    if shown_by is not _reattribute:
-        _shown_by[:] = [shown_by]
+    if not _shown_by:  # once: what replaced it since may call it in turn
+        _shown_by.append(warnings._showwarnmsg)  # type: ignore[attr-defined]
         warnings._showwarnmsg = _reattribute  # type: ignore[attr-defined]
 
 
@@ -714,7 +714,7 @@ def _reattribute(message: warnings.WarningMessage) -> None:
 def _caller(message: warnings.WarningMessage) -> FrameType | None:
     """The frame that called the watched ``step`` a warning was given to, or None when it
     was given to no such step on this stack."""
-    frame: FrameType | None = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and not (
         frame.f_code is _STEP_CODE and frame.f_lineno == message.lineno
     ):
