@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch.optim.lr_scheduler import MultiStepLR, OneCycleLR, StepLR
 
 import lrviz
@@ -506,3 +508,48 @@ def test_warnings_are_filtered_at_the_users_line() -> None:
         warnings.filterwarnings("ignore", module=__name__)  # this module's are ignored
         scheduler.step(3)
     assert len(caught) == 2 and caught[0].lineno + 1 == caught[1].lineno
+
+
+# -- any loop -------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ops=st.lists(st.sampled_from(["update", "step", "log"]), max_size=30),
+    every=st.sampled_from(["epoch", "step"]),
+)
+def test_any_loop_records_what_torch_did_and_saves(ops: list[str], every: Any) -> None:
+    """Updates, scheduler steps (those past OneCycleLR's end raise) and logs in any
+    order: the trace holds the rate before each step that did not raise, each epoch the
+    rate its first update used, and it loads back as it was."""
+    optimizer = sgd()
+    scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=6)
+    rec = lrviz.Recorder(optimizer, scheduler, every=every)
+    before: list[float] = []
+    epochs: list[float] = []
+    first: float | None = None
+    start = optimizer.param_groups[0]["lr"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's order warning
+        for op in ops:
+            rate = optimizer.param_groups[0]["lr"]
+            if op == "update":
+                first = rate if first is None else first
+                optimizer.step()
+            elif op == "step":
+                try:
+                    scheduler.step()
+                except ValueError:  # stepped past total_steps: torch changed no rate
+                    assert optimizer.param_groups[0]["lr"] == rate
+                else:
+                    before.append(rate)
+            else:
+                epochs.append(start if first is None else first)
+                rec.log(train_loss=1.0)
+                first, start = None, rate
+    trace = rec.trace
+    assert trace.step_count == len(before)
+    if trace.per_step:
+        assert trace.rates()[:-1] == before
+    assert [e.lr[0] for e in trace.epochs] == epochs
+    assert lrviz.Trace.from_dict(trace.to_dict()) == trace
