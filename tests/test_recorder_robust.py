@@ -370,6 +370,26 @@ def test_a_resumed_per_batch_schedule_numbers_epochs_and_steps_from_the_resume(
     assert lrviz.Trace.load(tmp_path / "t.json") == trace
 
 
+def test_a_plateau_recorded_mid_run_is_not_said_to_be_changed_outside() -> None:
+    """ReduceLROnPlateau's rule needs the metric history before the recording: its
+    changes are listed unchecked, never as changed outside the schedule."""
+    optimizer = sgd()
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=2)
+    metrics = [1.0, 0.9, 0.8, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9, 0.91, 0.92]
+    for value in metrics[:4]:
+        optimizer.step()
+        scheduler.step(value)
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for value in metrics[4:]:
+        optimizer.step()
+        scheduler.step(value)
+        rec.log(val_loss=value)
+    events = rec.trace.events
+    assert [(e.epoch, e.kind) for e in events] == [(6, "reduce"), (9, "reduce")]
+    assert all(e.evidence == {"unchecked": True} for e in events)
+    assert "this recording began at its step 5" in events[0].reason
+
+
 # -- a recording carried through a checkpoint ---------------------------------------------
 
 
