@@ -370,6 +370,39 @@ def test_a_resumed_per_batch_schedule_numbers_epochs_and_steps_from_the_resume(
     assert lrviz.Trace.load(tmp_path / "t.json") == trace
 
 
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (
+            lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: 0.5 ** (t // 3)),
+            "LambdaLR, step 6: rate = base 0.1 x lr_lambda(6) = 0.25",
+        ),
+        (
+            lambda o: torch.optim.lr_scheduler.MultiplicativeLR(
+                o, lambda t: 0.5 if t in (3, 6) else 1.0
+            ),
+            "MultiplicativeLR, step 6: rate x lr_lambda(6) = 0.5",
+        ),
+    ],
+    ids=["lambda", "multiplicative"],
+)
+def test_a_function_schedule_recorded_mid_run_names_the_steps_it_was_called_at(
+    make: Any, reason: str
+) -> None:
+    optimizer = sgd()
+    scheduler = make(optimizer)
+    for _ in range(4):
+        optimizer.step()
+        scheduler.step()
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for _ in range(4):
+        optimizer.step()
+        scheduler.step()
+        rec.log()
+    [event] = rec.trace.events
+    assert (event.epoch, event.kind) == (6, "reduce") and event.reason.startswith(reason)
+
+
 def test_a_plateau_recorded_mid_run_is_not_said_to_be_changed_outside() -> None:
     """ReduceLROnPlateau's rule needs the metric history before the recording: its
     changes are listed unchecked, never as changed outside the schedule."""
