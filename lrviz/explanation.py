@@ -176,6 +176,11 @@ def _predict(
     """The rule's prediction for each scheduler step, or None and why not."""
     if kind is None or (kind.rule is None and kind.simple is None):
         return None, f"{trace.name} set it (lrviz has no rule for {trace.name} to check it by)"
+    if kind.history and trace.start:
+        return None, (
+            f"{trace.name} set it (its rule needs the run from its start, and this recording "
+            f"began at its step {trace.start + 1}: lrviz does not check it)"
+        )
     rates = trace.rates(group)
     metrics = trace.step_metrics()
     state = {key: trace.state_column(key) for key in _state_keys(trace)}

@@ -18,15 +18,25 @@ max, under any name; or the epoch of ``step(epoch)``), the momenta of schedules 
 cycle them, and the scheduler's state after it; calls of ``optimizer.step()`` are
 counted, so an update skipped by AMP's GradScaler, several updates per scheduler step
 (gradient accumulation, or a schedule stepped per epoch) and a scheduler stepped before
-its optimizer all show. ``log`` adds the epoch's losses and accuracy. ``step()`` records
-a training step at which the scheduler did not step (a schedule stepped per epoch, seen
-per batch; a rate set by hand).
+its optimizer all show. ``log`` adds the epoch's losses and accuracy, and the rates the
+epoch's first update used (after a ``scheduler.step(epoch)`` at the top of the epoch,
+the new ones). ``step()`` records a training step at which the scheduler did not step (a
+schedule stepped per epoch, seen per batch; a rate set by hand).
+
+What real loops do: a step that raises (OneCycleLR stepped past its end) is not recorded
+(torch changed no rate; the updates before it count at the next step); a run resumed
+from a checkpoint, or recorded from the middle, numbers its epochs from the scheduler's
+``last_epoch`` where recording began, or continues the first run's recording with
+``load_state_dict(state_dict())``; param groups added by ``optimizer.add_param_group``
+are not recorded, and the trace's ``meta["omitted"]`` says so; two recorders on one
+scheduler (a user's and a framework callback's) each record every step.
 
 Neither object changes behaviour: the scheduler's class is swapped for a subclass that
-only adds the recording around ``step`` (so ``state_dict()``, pickling and
-``isinstance`` are as before), and ``optimizer.step`` is wrapped as torch's own
-schedulers wrap it. Every trace lrviz makes is recorded this way, ``lrviz run``'s and
-``lrviz simulate``'s included.
+only adds the recording around ``step`` (so ``state_dict()``, pickling, which loads
+where lrviz is not installed, and ``isinstance`` are as before), and
+``optimizer.step`` is wrapped as torch's own schedulers wrap it. Warnings torch gives
+the caller of its ``step`` name the loop's line, not lrviz's. Every trace lrviz makes is
+recorded this way, ``lrviz run``'s and ``lrviz simulate``'s included.
 """
 
 from __future__ import annotations
@@ -46,7 +56,7 @@ from types import CodeType, FrameType
 from typing import Any, Literal
 
 from lrviz import schedules
-from lrviz.text import short_repr
+from lrviz.text import count, short_repr
 from lrviz.torchbridge import params_of, provenance, rates
 from lrviz.trace import Epoch, Steps, Trace
 
@@ -63,11 +73,13 @@ class Recorder:
         label: Optional name of the schedule in reports (default: the scheduler's class
             name); a report needs one per schedule, e.g. for two StepLR variants.
         every: ``"epoch"``: a trace of one step per epoch when the scheduler stepped once
-            an epoch, else of every step; ``"step"``: a trace of every step in any case.
+            an epoch from its start, else of every step (a resumed run's: numbered from
+            where it resumed); ``"step"``: a trace of every step in any case.
 
     Raises:
-        TypeError: ``optimizer`` has no ``param_groups``, or ``every`` is neither
-            "epoch" nor "step".
+        TypeError: ``optimizer`` has no ``param_groups``, ``scheduler`` no ``step``
+            method, or ``every`` is neither "epoch" nor "step".
+        ValueError: ``scheduler`` sets the rates of another optimizer.
     """
 
     def __init__(
@@ -112,8 +124,8 @@ class Recorder:
         self._argument = _first_argument(scheduler)
         self._settings = _settings(optimizer)
         self._initial = rates(optimizer)
-        self._epoch_start = self._initial
         self._width = len(self._initial)  # groups recorded (any added later are not)
+        self._epoch_start = self._initial
         # Kept as cheaply as a step allows: the rates and momenta of step k are items
         # k * width ... of flat arrays of floats (a list per step would make the garbage
         # collector walk a million of them), the rare things (metrics, epochs given to
@@ -132,6 +144,9 @@ class Recorder:
         self._stepped = False  # a scheduler step since the last call of step()
         self._changes = 0  # calls of log() and step(), for the cached trace
         self._start = 0  # the scheduler's steps before the first recorded
+        self._added_at: int | None = None  # the first step that saw a group added
+        # The rates the epoch's first update used (after a scheduler step at its top).
+        self._epoch_used: tuple[float, ...] | None = None
         self._cached: tuple[tuple[Any, ...], Trace] | None = None
         if scheduler is not None:
             _watch(scheduler, self)
@@ -160,8 +175,13 @@ class Recorder:
     ) -> None:
         """Record the end of an epoch, after its scheduler step(s).
 
-        Values may be floats or 0-dim tensors. ``metric`` is only needed when the
+        Values may be numbers or 0-dim tensors (NaN and infinities included: a
+        divergence is reported, not refused). ``metric`` is only needed when the
         scheduler is not stepped with it (lrviz sees what ``scheduler.step`` gets).
+
+        Raises:
+            TypeError: A value is something else (a tensor of several values, a string),
+                naming the argument.
         """
         given = {
             "train_loss": train_loss,
@@ -176,7 +196,7 @@ class Recorder:
         self._epochs.append(
             Epoch(
                 epoch=len(self._epochs) + 1,
-                lr=self._epoch_start,
+                lr=self._epoch_start if self._epoch_used is None else self._epoch_used,
                 train_loss=logged["train_loss"],
                 val_loss=logged["val_loss"],
                 val_accuracy=logged["val_accuracy"],
@@ -184,7 +204,8 @@ class Recorder:
                 step=last,
             )
         )
-        self._epoch_start = rates(self.optimizer)
+        self._epoch_start = self._rates()
+        self._epoch_used = None
         self._changes += 1
 
     # -- what the scheduler and optimizer call --------------------------------------------
@@ -204,6 +225,16 @@ class Recorder:
         else:  # torch counts epochs from 0 (``step(epoch + i / iters)``); a trace from 1
             self._epochs_given[k] = float(value) + 1
 
+    def _begin(self) -> None:
+        """At the first step, where the run is: the scheduler's ``last_epoch`` (a resumed
+        run's), the rates and the optimizer's settings (after a checkpoint was loaded into
+        them, if the Recorder was made before)."""
+        self._start = _last_epoch(self.scheduler)
+        self._initial = self._rates()
+        self._settings = _settings(self.optimizer)
+        if not self._epochs:
+            self._epoch_start = self._initial
+
     def _undo(self) -> None:
         """Forget the step :meth:`_before` began: torch's ``step`` raised, having changed
         no rate; the updates before it count at the next step."""
@@ -217,15 +248,17 @@ class Recorder:
         """Just before a step: the rates (and momenta) its updates used, as floats now (a
         tensor rate is changed in place by the step). Read from the optimizer's current
         groups: a resumed run's ``load_state_dict`` replaces them."""
-        if not self._count:  # where the scheduler is: a resumed run's last_epoch
-            self._start = _last_epoch(self.scheduler)
+        if not self._count:
+            self._begin()
         self._count += 1
         if self._pending != 1:
             self._updates[self._count] = self._pending
         self._pending = 0
         groups = self.optimizer.param_groups
-        if len(groups) != self._width:  # groups added since: not recorded
+        if len(groups) != self._width:  # groups added since: not recorded (the trace says so)
             groups = groups[: self._width]
+            if self._added_at is None:
+                self._added_at = self._count
         self._lr.extend(map(_LR, groups))
         if self._momenta_of is not None:
             self._momenta.extend(self._momenta_of(groups))
@@ -260,6 +293,8 @@ class Recorder:
             "unscheduled": list(self._unscheduled),
             "epochs": [_epoch_state(e) for e in self._epochs],
             "epoch_start": list(self._epoch_start),
+            "epoch_used": None if self._epoch_used is None else list(self._epoch_used),
+            "added_at": self._added_at,
             "pending": self._pending,
             "stepped": self._stepped,
         }
@@ -302,6 +337,9 @@ class Recorder:
         self._unscheduled = list(state["unscheduled"])
         self._epochs = [_epoch_of(row) for row in state["epochs"]]
         self._epoch_start = tuple(state["epoch_start"])
+        used = state["epoch_used"]
+        self._epoch_used = None if used is None else tuple(used)
+        self._added_at = state["added_at"]
         self._pending += state["pending"]
         self._stepped = state["stepped"]
         self._changes += 1
@@ -324,14 +362,14 @@ class Recorder:
             explained: Derive its events (:func:`lrviz.explain`).
         """
         per_epoch = self._one_step_per_epoch()
-        epochs = self._numbered(per_epoch)
+        epochs = self._numbered()
         trace = Trace(
-            meta=provenance(source),
+            meta=provenance(source) | self._omitted(),
             experiment=None if self.experiment is None else dict(self.experiment),
             schedule=self._schedule() if schedule is None else schedule,
             initial_lr=self._initial,
             epochs=self._epoch_rows(epochs) if per_epoch else epochs,
-            final_lr=rates(self.optimizer),
+            final_lr=self._rates(),
             steps=None if per_epoch else self._steps(epochs),
             optimizer=self._settings,
         )
@@ -351,26 +389,41 @@ class Recorder:
             self._cached = (key, self.to_trace())
         return self._cached[1]
 
-    def _numbered(self, per_epoch: bool) -> tuple[Epoch, ...]:
+    def _rates(self) -> tuple[float, ...]:
+        """The current rate of each recorded param group."""
+        return rates(self.optimizer)[: self._width]
+
+    def _omitted(self) -> dict[str, str]:
+        """What the trace leaves out, in words for its ``meta``: param groups added to
+        the optimizer after the recording began."""
+        added = len(self.optimizer.param_groups) - self._width
+        if added <= 0:
+            return {}
+        when = "after the last step" if self._added_at is None else f"at step {self._added_at}"
+        return {
+            "omitted": f"{count(added, 'param group')} added to the optimizer {when} "
+            f"(optimizer.add_param_group) {'is' if added == 1 else 'are'} not recorded: the "
+            f"trace holds the {count(self._width, 'group')} there "
+            f"{'was' if self._width == 1 else 'were'} when recording began"
+        }
+
+    def _numbered(self) -> tuple[Epoch, ...]:
         """The logged epochs, numbered from where the scheduler was when the recording
-        began: a resumed run's first epoch is the one it resumed at (SPEC §3). Of a
-        schedule stepped several times an epoch, only when the steps before make whole
-        epochs of the first epoch's length."""
+        began: a resumed run's first epoch is the one it resumed at (SPEC §3), when the
+        steps before make whole epochs of the first epoch's length."""
         first = self._epochs[0].step if self._epochs else None
-        if per_epoch:
-            offset = self._start
-        elif first and self._start % first == 0:
-            offset = self._start // first
-        else:
-            offset = 0
+        offset = self._start // first if first and self._start % first == 0 else 0
         if not offset:
             return tuple(self._epochs)
         return tuple(replace(e, epoch=e.epoch + offset) for e in self._epochs)
 
     def _one_step_per_epoch(self) -> bool:
-        """Whether every logged epoch had exactly one scheduler step, and nothing else."""
+        """Whether every logged epoch had exactly one scheduler step, and nothing else,
+        from the run's start (a resumed run's trace is a step trace: its steps and epochs
+        are numbered from where it resumed, ``steps.start``)."""
         return (
             self.every == "epoch"
+            and not self._start
             and not self._unscheduled
             and not self._epochs_given
             and not self._early()
@@ -517,7 +570,10 @@ def _check_scheduler(scheduler: Any, optimizer: Any) -> None:
             f"such as torch.optim.lr_scheduler.StepLR(optimizer, ...)), got {short_repr(scheduler)}"
         )
     stepped = getattr(scheduler, "optimizer", optimizer)
-    if stepped is not optimizer:
+    # A wrapper of the optimizer (accelerate's, in HF's Trainer) shares its param groups.
+    if stepped is not optimizer and getattr(stepped, "param_groups", None) is not (
+        optimizer.param_groups
+    ):
         raise ValueError(
             "scheduler steps the rates of another optimizer "
             f"({type(stepped).__name__} at {id(stepped):#x}) than optimizer "
@@ -557,14 +613,7 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
             rec = ref()
             if rec is not None:
                 rec._before()
-        # Warnings torch gives the caller of its step (stacklevel=2) are given to the
-        # caller of this one: see _reattribute.
-        outside = warnings.filters, warnings._showwarnmsg  # type: ignore[attr-defined]
-        capturing = outside[1] is not _reattribute
-        if capturing:
-            _OUTSIDE[:] = outside
-            warnings.filters, warnings._showwarnmsg = _ALWAYS, _reattribute  # type: ignore[attr-defined]
-        try:
+        try:  # a warning torch gives to this line is shown at its caller's (_reattribute)
             out = base_step(self, *args, **kwargs)
         except BaseException:
             for ref in refs:  # torch changed nothing (OneCycleLR stepped past its end)
@@ -572,9 +621,6 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
                 if rec is not None:
                     rec._undo()
             raise
-        finally:
-            if capturing:
-                warnings.filters, warnings._showwarnmsg = outside  # type: ignore[attr-defined]
         for ref in refs:
             rec = ref()
             if rec is not None:
@@ -609,6 +655,7 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
         },
     )
     scheduler.__class__ = watched
+    _reattribute_warnings()
     # A fresh attribute dict: CPython's attribute caches miss on an instance whose class
     # changed, which costs about 2 µs a step; a copy makes them hit again.
     scheduler.__dict__ = dict(scheduler.__dict__)
@@ -619,56 +666,64 @@ _STEP_CODE = next(
 )
 """The code of the watched ``step``: a warning given to a frame of it was meant for its caller."""
 
-_ALWAYS = [("always", None, Warning, None, 0)]
-"""The warning filters while a watched ``step`` runs: every warning reaches
-:func:`_reattribute`, which applies the real ones."""
+_shown_by: list[Callable[[warnings.WarningMessage], None]] = []
+"""What showed warnings before :func:`_reattribute` did (``warnings._showwarnmsg``)."""
 
-_OUTSIDE: list[Any] = []
-"""The warning filters and ``warnings._showwarnmsg`` outside the watched ``step``."""
+
+def _reattribute_warnings() -> None:
+    """Show warnings through :func:`_reattribute` from now on (once per process).
+
+    ``warnings._showwarnmsg`` is what every shown warning passes through (after the
+    filters; ``catch_warnings`` and ``showwarning`` replace what it calls, not it), so
+    watching costs no step anything.
+    """
+    if not _shown_by:  # once: what replaced it since may call it in turn
+        _shown_by.append(warnings._showwarnmsg)  # type: ignore[attr-defined]
+        warnings._showwarnmsg = _reattribute  # type: ignore[attr-defined]
 
 
 def _reattribute(message: warnings.WarningMessage) -> None:
-    """Issue a warning given inside a watched ``step`` as it would have been without the
-    recording: a warning torch gives to the caller of its ``step`` names the user's line,
-    not lrviz's wrapper, and is filtered (shown once, ignored, raised as an error) there.
+    """Show a warning; one given to the watched ``step`` (torch's ``stacklevel=2`` from
+    inside its own ``step``) is issued again at the line that called it, as it would
+    have been without the recording, and filtered there (shown once per line, ignored,
+    raised as an error inside torch's step as torch's own would be).
 
-    It is issued at once, inside torch's step, so that a filter of "error" raises where
-    torch's own warning would have.
+    It passed lrviz's line through the filters first: a filter that matches only the
+    user's module cannot silence it there (it is re-issued and filtered at the user's
+    line), one that ignores by message or category ignores it in both places; a
+    DeprecationWarning, which Python ignores outside ``__main__``, stays ignored.
     """
-    filters, show = _OUTSIDE
-    warnings.filters, warnings._showwarnmsg = filters, show  # type: ignore[attr-defined]
-    try:
-        frame = _frame_of(message)
-        if frame is None:  # not given to a frame on this stack (warn_explicit): as it was
-            warnings.warn_explicit(
-                message.message, message.category, message.filename, message.lineno
-            )
-            return
-        while frame.f_code is _STEP_CODE and frame.f_back is not None:
-            frame = frame.f_back
-        f_globals = frame.f_globals
-        warnings.warn_explicit(
-            message.message,
-            message.category,
-            frame.f_code.co_filename,
-            frame.f_lineno,
-            module=f_globals.get("__name__"),
-            registry=f_globals.setdefault("__warningregistry__", {}),
-            module_globals=f_globals,
-            source=message.source,
-        )
-    finally:
-        warnings.filters, warnings._showwarnmsg = _ALWAYS, _reattribute  # type: ignore[attr-defined]
+    frame = _caller(message) if message.filename == _STEP_CODE.co_filename else None
+    if frame is None:
+        _shown_by[0](message)
+        return
+    registry = globals().get("__warningregistry__", {})
+    for line in (message.lineno, 0):  # "default" and "module" filters' marks at lrviz's line
+        registry.pop((str(message.message), message.category, line), None)
+    f_globals = frame.f_globals
+    warnings.warn_explicit(
+        message.message,
+        message.category,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=f_globals.get("__name__"),
+        registry=f_globals.setdefault("__warningregistry__", {}),
+        module_globals=f_globals,
+        source=message.source,
+    )
 
 
-def _frame_of(message: warnings.WarningMessage) -> FrameType | None:
-    """The frame on this stack a warning was given to (by its ``stacklevel``), or None."""
-    frame: FrameType | None = sys._getframe(2)
-    while frame is not None:
-        if frame.f_lineno == message.lineno and frame.f_code.co_filename == message.filename:
-            return frame
+def _caller(message: warnings.WarningMessage) -> FrameType | None:
+    """The frame that called the watched ``step`` a warning was given to, or None when it
+    was given to no such step on this stack."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and not (
+        frame.f_code is _STEP_CODE and frame.f_lineno == message.lineno
+    ):
         frame = frame.f_back
-    return None
+    while frame is not None and frame.f_code is _STEP_CODE:  # two watched steps, nested
+        frame = frame.f_back
+    return frame
 
 
 def _count_updates(optimizer: Any, recorder: Recorder) -> None:
@@ -681,6 +736,8 @@ def _count_updates(optimizer: Any, recorder: Recorder) -> None:
         rec = ref()
         if rec is not None:
             rec._pending += 1
+            if rec._epoch_used is None:  # the epoch's first update: the rate it uses
+                rec._epoch_used = rec._rates()
         return original(*args, **kwargs)
 
     optimizer.step = step
@@ -688,8 +745,8 @@ def _count_updates(optimizer: Any, recorder: Recorder) -> None:
 
 def _last_epoch(scheduler: Any) -> int:
     """The scheduler's steps so far (torch's ``last_epoch``; 0 for one without it)."""
-    count = getattr(scheduler, "last_epoch", 0)
-    return count if type(count) is int and count > 0 else 0
+    steps = getattr(scheduler, "last_epoch", 0)
+    return steps if type(steps) is int and steps > 0 else 0
 
 
 def _first_argument(scheduler: Any) -> Literal["metric", "epoch"]:

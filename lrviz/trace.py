@@ -30,7 +30,8 @@ class Epoch:
     """One epoch of a trace.
 
     Attributes:
-        epoch: 1-based epoch number (a resumed run's first is the epoch it resumed at).
+        epoch: 1-based epoch number (in a resumed run's step trace, the first is the epoch
+            it resumed at).
         lr: Rates applied during this epoch, one per param group (in a step-resolution
             trace: the rates of its first step).
         train_loss: Training loss of this epoch (None when nothing was trained).
@@ -222,10 +223,9 @@ class Trace:
     @property
     def start(self) -> int:
         """The scheduler's steps before the trace's first: 0, or where a resumed run (or
-        a recording begun mid-run) started; its epochs are numbered from there too."""
-        if self.steps is not None:
-            return self.steps.start
-        return self.epochs[0].epoch - 1 if self.epochs else 0
+        a recording begun mid-run) started, whose trace is a step trace (``steps.start``)
+        with its epochs numbered from there."""
+        return 0 if self.steps is None else self.steps.start
 
     @property
     def step_count(self) -> int:

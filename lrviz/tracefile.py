@@ -265,8 +265,8 @@ def load(path: str | os.PathLike[str]) -> Trace:
 
 
 def from_dict(data: Mapping[str, Any]) -> Trace:
-    """A trace from plain data, every field checked: epochs numbered 1, 2, ..., n (or from
-    the epoch a resumed run started at); one
+    """A trace from plain data, every field checked: epochs numbered 1, 2, ..., n (in a
+    step trace, or from the epoch a resumed run started at); one
     rate per param group wherever rates are; steps' columns as long as the steps;
     numbers where numbers belong.
 
@@ -306,8 +306,7 @@ def _trace(data: Mapping[str, Any], v1: bool) -> Trace:
     steps = None if raw_steps is None else _steps(raw_steps, groups, epochs)
     final_lr = _rates(_key(data, "final_lr"), "final_lr", groups)
     count_ = len(epochs) if steps is None else steps.count
-    first = epochs[0].epoch if epochs and steps is None else 1
-    events = _events(data.get("events", []), count_, groups, steps is not None, first)
+    events = _events(data.get("events", []), count_, groups, per_step=steps is not None)
     logged = {} if v1 else _logged(data.get("logged", {}), count_)
     return Trace(
         meta=meta,
@@ -427,8 +426,8 @@ def _epochs(value: Any, groups: int, per_step: bool, v1: bool) -> tuple[Epoch, .
     items = _list(value, "epochs")
     if v1 and not items:
         raise ValueError("epochs is empty; a trace has at least 1 epoch")
-    first = 1  # a resumed run's trace starts at the epoch it resumed at
-    if items and isinstance(items[0], Mapping):
+    first = 1  # a resumed run's step trace starts at the epoch it resumed at
+    if per_step and items and isinstance(items[0], Mapping):
         number = items[0].get("epoch")
         if type(number) is int and number > 1:
             first = number
@@ -453,7 +452,8 @@ def _epoch(value: Any, k: int, expected: int, groups: int, per_step: bool) -> Ep
     if number != expected:
         raise ValueError(
             f"epochs item {k} is epoch {number}; epochs must be numbered in order, one by one "
-            f"(1, 2, 3, ..., or from the epoch a resumed run started at), so it must be {expected}"
+            f"(1, 2, 3, ..., or in a step trace from the epoch a resumed run started at), so "
+            f"it must be {expected}"
         )
     where = f"epoch {number}: "
     momentum = d.get("momentum")
@@ -578,18 +578,13 @@ def _step_numbers(value: Any, what: str, n: int) -> tuple[int, ...]:
     return tuple(_int(v, f"{what}[{i}]", 1, n) for i, v in enumerate(_list(value, what)))
 
 
-def _events(
-    value: Any, steps: int, groups: int, per_step: bool, first: int = 1
-) -> tuple[Event, ...]:
-    """The events: a list of objects, each at a step and a group of the trace (whose first
-    epoch is ``first``, in a trace of one step per epoch)."""
+def _events(value: Any, steps: int, groups: int, per_step: bool) -> tuple[Event, ...]:
+    """The events: a list of objects, each at a step and a group of the trace."""
     items = _list(value, "events")
-    return tuple(
-        _event(item, i, steps, groups, per_step, first) for i, item in enumerate(items, start=1)
-    )
+    return tuple(_event(item, i, steps, groups, per_step) for i, item in enumerate(items, start=1))
 
 
-def _event(value: Any, i: int, steps: int, groups: int, per_step: bool, first: int) -> Event:
+def _event(value: Any, i: int, steps: int, groups: int, per_step: bool) -> Event:
     """Item ``i`` (1-based) of the events."""
     where = f"events item {i}: "
     d = _object(value, f"events item {i}")
@@ -601,10 +596,8 @@ def _event(value: Any, i: int, steps: int, groups: int, per_step: bool, first: i
         step = _int(_key(d, "step", where), f"{where}step")
         if not 1 <= step <= steps:
             raise ValueError(f"{where}step {step} is not one of the trace's steps 1-{steps}")
-    elif not first <= epoch < first + steps:
-        raise ValueError(
-            f"{where}epoch {epoch} is not one of the trace's epochs {first}-{first + steps - 1}"
-        )
+    elif not 1 <= epoch <= steps:
+        raise ValueError(f"{where}epoch {epoch} is not one of the trace's epochs 1-{steps}")
     group = _int(_key(d, "group", where), f"{where}group")
     if not 0 <= group < groups:
         raise ValueError(f"{where}group {group} is not one of the trace's groups 0-{groups - 1}")

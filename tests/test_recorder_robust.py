@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch.optim.lr_scheduler import MultiStepLR, OneCycleLR, StepLR
 
 import lrviz
+from lrviz import export
 
 
 def sgd(lr: float = 0.1) -> torch.optim.SGD:
@@ -31,6 +34,30 @@ def test_a_scheduler_of_another_optimizer_is_refused_naming_both() -> None:
     with pytest.raises(ValueError, match=r"scheduler steps the rates of another optimizer") as e:
         lrviz.Recorder(mine, scheduler)
     assert f"{id(other):#x}" in str(e.value) and f"{id(mine):#x}" in str(e.value)
+
+
+def test_a_wrapper_of_the_schedulers_optimizer_is_its_optimizer() -> None:
+    """accelerate's AcceleratedOptimizer in HF's Trainer: the scheduler holds the optimizer
+    it wraps, whose param groups it shares."""
+
+    class Wrapper:
+        def __init__(self, optimizer: Any) -> None:
+            self.optimizer = optimizer
+
+        @property
+        def param_groups(self) -> Any:
+            return self.optimizer.param_groups
+
+        def step(self) -> None:
+            self.optimizer.step()
+
+    optimizer = sgd()
+    scheduler = StepLR(optimizer, step_size=1)
+    wrapper = Wrapper(optimizer)
+    rec = lrviz.Recorder(wrapper, scheduler, every="step")
+    wrapper.step()
+    scheduler.step()
+    assert rec.trace.rates() == [0.1, pytest.approx(0.01)]
 
 
 @pytest.mark.parametrize("scheduler", ["StepLR", 3, object()], ids=["str", "int", "object"])
@@ -254,9 +281,12 @@ def test_a_warning_turned_into_an_error_stops_the_step_where_torch_would() -> No
 # -- resumed runs ---------------------------------------------------------------------------
 
 
-def resumed(make: Any, tmp_path: Path, done: int, iters: int = 1) -> tuple[Any, Any]:
+def resumed(
+    make: Any, tmp_path: Path, done: int, iters: int = 1, recorder_first: bool = False
+) -> tuple[Any, Any, lrviz.Recorder]:
     """torchvision's resume: the first run's state dicts, loaded into a new optimizer and
-    scheduler after ``done`` epochs of ``iters`` steps."""
+    scheduler after ``done`` epochs of ``iters`` steps, recorded by a Recorder made after
+    they were loaded (``recorder_first``: before)."""
     optimizer = sgd()
     scheduler = make(optimizer)
     for _ in range(done * iters):
@@ -266,27 +296,39 @@ def resumed(make: Any, tmp_path: Path, done: int, iters: int = 1) -> tuple[Any, 
     torch.save(checkpoint, tmp_path / "checkpoint.pt")
     optimizer = sgd()
     scheduler = make(optimizer)
+    rec = lrviz.Recorder(optimizer, scheduler) if recorder_first else None
     checkpoint = torch.load(tmp_path / "checkpoint.pt")
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["lr_scheduler"])
-    return optimizer, scheduler
+    return optimizer, scheduler, rec or lrviz.Recorder(optimizer, scheduler)
 
 
-def test_a_resumed_run_numbers_its_epochs_from_where_it_resumed(tmp_path: Path) -> None:
-    optimizer, scheduler = resumed(lambda o: StepLR(o, step_size=3), tmp_path, done=5)
-    rec = lrviz.Recorder(optimizer, scheduler)
+@pytest.mark.parametrize("recorder_first", [False, True], ids=["recorder-after", "before"])
+def test_a_resumed_run_numbers_its_epochs_from_where_it_resumed(
+    tmp_path: Path, recorder_first: bool
+) -> None:
+    optimizer, scheduler, rec = resumed(
+        lambda o: StepLR(o, step_size=3), tmp_path, done=5, recorder_first=recorder_first
+    )
     for _ in range(5, 10):
         optimizer.step()
         scheduler.step()
         rec.log(train_loss=1.0)
     trace = rec.trace
     assert [e.epoch for e in trace.epochs] == [6, 7, 8, 9, 10]
-    assert [(e.epoch, e.kind, e.reason) for e in trace.events] == [
-        (6, "reduce", "epoch 6 is a multiple of step_size 3: rate x gamma 0.1"),
-        (9, "reduce", "epoch 9 is a multiple of step_size 3: rate x gamma 0.1"),
+    assert trace.initial_lr == (pytest.approx(0.01),) and trace.start == 5
+    # A step trace: its columns hold the steps from the resume (step k is scheduler step 5+k).
+    assert trace.steps is not None and trace.step_epochs() == [6.0, 7.0, 8.0, 9.0, 10.0]
+    assert [(e.epoch, e.step, e.kind, e.reason) for e in trace.events] == [
+        (6, 1, "reduce", "step 6 is a multiple of step_size 3: rate x gamma 0.1"),
+        (9, 4, "reduce", "step 9 is a multiple of step_size 3: rate x gamma 0.1"),
     ]
     trace.save(tmp_path / "t.json")
     assert lrviz.Trace.load(tmp_path / "t.json") == trace
+    # What reads traces reads it: a report, and an export with its losses.
+    assert lrviz.write_report([trace], tmp_path / "report").exists()
+    first = export.rows(trace)[0]
+    assert (first["step"], first["epoch"], first["train_loss"]) == (1, 6, 1.0)
 
 
 @pytest.mark.parametrize("every", ["epoch", "step"])
@@ -313,8 +355,7 @@ def test_a_resumed_per_batch_schedule_numbers_epochs_and_steps_from_the_resume(
     def make(o: Any) -> Any:
         return OneCycleLR(o, max_lr=0.1, epochs=5, steps_per_epoch=10)
 
-    optimizer, scheduler = resumed(make, tmp_path, done=2, iters=10)
-    rec = lrviz.Recorder(optimizer, scheduler)
+    optimizer, scheduler, rec = resumed(make, tmp_path, done=2, iters=10)
     for _ in range(3):
         for _ in range(10):
             optimizer.step()
@@ -327,6 +368,59 @@ def test_a_resumed_per_batch_schedule_numbers_epochs_and_steps_from_the_resume(
     assert not [e for e in trace.events if e.kind == "external"], trace.events
     trace.save(tmp_path / "t.json")
     assert lrviz.Trace.load(tmp_path / "t.json") == trace
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (
+            lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: 0.5 ** (t // 3)),
+            "LambdaLR, step 6: rate = base 0.1 x lr_lambda(6) = 0.25",
+        ),
+        (
+            lambda o: torch.optim.lr_scheduler.MultiplicativeLR(
+                o, lambda t: 0.5 if t in (3, 6) else 1.0
+            ),
+            "MultiplicativeLR, step 6: rate x lr_lambda(6) = 0.5",
+        ),
+    ],
+    ids=["lambda", "multiplicative"],
+)
+def test_a_function_schedule_recorded_mid_run_names_the_steps_it_was_called_at(
+    make: Any, reason: str
+) -> None:
+    optimizer = sgd()
+    scheduler = make(optimizer)
+    for _ in range(4):
+        optimizer.step()
+        scheduler.step()
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for _ in range(4):
+        optimizer.step()
+        scheduler.step()
+        rec.log()
+    [event] = rec.trace.events
+    assert (event.epoch, event.kind) == (6, "reduce") and event.reason.startswith(reason)
+
+
+def test_a_plateau_recorded_mid_run_is_not_said_to_be_changed_outside() -> None:
+    """ReduceLROnPlateau's rule needs the metric history before the recording: its
+    changes are listed unchecked, never as changed outside the schedule."""
+    optimizer = sgd()
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=2)
+    metrics = [1.0, 0.9, 0.8, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9, 0.91, 0.92]
+    for value in metrics[:4]:
+        optimizer.step()
+        scheduler.step(value)
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for value in metrics[4:]:
+        optimizer.step()
+        scheduler.step(value)
+        rec.log(val_loss=value)
+    events = rec.trace.events
+    assert [(e.epoch, e.kind) for e in events] == [(6, "reduce"), (9, "reduce")]
+    assert all(e.evidence == {"unchecked": True} for e in events)
+    assert "this recording began at its step 5" in events[0].reason
 
 
 # -- a recording carried through a checkpoint ---------------------------------------------
@@ -403,3 +497,112 @@ def test_a_recorders_state_is_checked_when_loaded() -> None:
     rec.scheduler.step()
     with pytest.raises(ValueError, match="has recorded 1 steps"):
         rec.load_state_dict(lrviz.Recorder(sgd()).state_dict())
+
+
+# -- what the loop changes as it goes -------------------------------------------------------
+
+
+def test_groups_added_mid_run_are_not_recorded_and_the_trace_says_so(tmp_path: Path) -> None:
+    """Progressive unfreezing: the backbone's group joins at epoch 3."""
+    head, backbone = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+    optimizer = torch.optim.SGD([head], lr=0.1)
+    scheduler = StepLR(optimizer, step_size=2)
+    rec = lrviz.Recorder(optimizer, scheduler, every="step")
+    for epoch in range(1, 6):
+        if epoch == 3:
+            optimizer.add_param_group({"params": [backbone], "lr": 0.01})
+        for _ in range(2):
+            optimizer.step()
+            scheduler.step()
+        rec.log(train_loss=1.0)
+    trace = rec.trace
+    assert trace.groups == 1 and len(trace.final_lr) == 1
+    assert all(len(e.lr) == 1 for e in trace.epochs)
+    assert trace.meta["omitted"] == (
+        "1 param group added to the optimizer at step 5 (optimizer.add_param_group) is not "
+        "recorded: the trace holds the 1 group there was when recording began"
+    )
+    trace.save(tmp_path / "t.json")
+    assert lrviz.Trace.load(tmp_path / "t.json") == trace
+
+
+def test_a_scheduler_stepped_with_its_epoch_at_the_top_records_the_rates_used() -> None:
+    """The pre-1.1 idiom: ``scheduler.step(epoch)`` first, then the epoch's updates."""
+    optimizer = sgd()
+    scheduler = StepLR(optimizer, step_size=3)
+    rec = lrviz.Recorder(optimizer, scheduler)
+    step = optimizer.step
+    used: list[float] = []
+
+    def observed() -> None:
+        used.append(optimizer.param_groups[0]["lr"])
+        step()
+
+    optimizer.step = observed  # type: ignore[method-assign]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's deprecated epoch argument
+        for epoch in range(5):
+            scheduler.step(epoch)
+            optimizer.step()
+            rec.log(train_loss=1.0)
+    assert used == [0.1, 0.1, 0.1, pytest.approx(0.01), pytest.approx(0.01)]
+    assert [e.lr[0] for e in rec.trace.epochs] == used
+
+
+def test_warnings_are_filtered_at_the_users_line() -> None:
+    optimizer = sgd()
+    scheduler = StepLR(optimizer, step_size=2)
+    lrviz.Recorder(optimizer, scheduler)
+    optimizer.step()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        scheduler.step(1)
+        scheduler.step(2)  # another line: shown again
+        warnings.filterwarnings("ignore", module=__name__)  # this module's are ignored
+        scheduler.step(3)
+    assert len(caught) == 2 and caught[0].lineno + 1 == caught[1].lineno
+
+
+# -- any loop -------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ops=st.lists(st.sampled_from(["update", "step", "log"]), max_size=30),
+    every=st.sampled_from(["epoch", "step"]),
+)
+def test_any_loop_records_what_torch_did_and_saves(ops: list[str], every: Any) -> None:
+    """Updates, scheduler steps (those past OneCycleLR's end raise) and logs in any
+    order: the trace holds the rate before each step that did not raise, each epoch the
+    rate its first update used, and it loads back as it was."""
+    optimizer = sgd()
+    scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=6)
+    rec = lrviz.Recorder(optimizer, scheduler, every=every)
+    before: list[float] = []
+    epochs: list[float] = []
+    first: float | None = None
+    start = optimizer.param_groups[0]["lr"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's order warning
+        for op in ops:
+            rate = optimizer.param_groups[0]["lr"]
+            if op == "update":
+                first = rate if first is None else first
+                optimizer.step()
+            elif op == "step":
+                try:
+                    scheduler.step()
+                except ValueError:  # stepped past total_steps: torch changed no rate
+                    assert optimizer.param_groups[0]["lr"] == rate
+                else:
+                    before.append(rate)
+            else:
+                epochs.append(start if first is None else first)
+                rec.log(train_loss=1.0)
+                first, start = None, rate
+    trace = rec.trace
+    assert trace.step_count == len(before)
+    if trace.per_step:
+        assert trace.rates()[:-1] == before
+    assert [e.lr[0] for e in trace.epochs] == epochs
+    assert lrviz.Trace.from_dict(trace.to_dict()) == trace

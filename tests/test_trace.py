@@ -173,8 +173,8 @@ MALFORMED = {
     ),
     "epochs-reversed": (
         _renumber(3, 2, 1),
-        "epochs item 2 is epoch 2; epochs must be numbered in order, one by one (1, 2, 3, "
-        "..., or from the epoch a resumed run started at), so it must be 4",
+        "epochs item 1 is epoch 3; epochs must be numbered in order, one by one (1, 2, 3, "
+        "..., or in a step trace from the epoch a resumed run started at), so it must be 1",
     ),
     "epochs-duplicated": (_renumber(1, 1, 2), "epochs item 2 is epoch 1"),
     "epochs-from-0": (_renumber(0, 1, 2), "epochs item 1 is epoch 0"),

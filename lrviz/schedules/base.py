@@ -378,6 +378,8 @@ class Kind:
             explained, not built from a SPEC.
         derived_state: State only the live scheduler can tell, read once the steps are
             recorded: ``(scheduler, state columns) -> more state columns``.
+        history: The rule needs the run from its start (ReduceLROnPlateau's metric
+            history): a recording begun mid-run (a resumed run's) is not checked by it.
         derived: Arguments torch sets from others (CyclicLR's ``scale_mode`` from
             ``mode``): ``params -> {argument: value}``, recorded as torch uses them.
         segments: A composite's split of the steps: ``(params, steps) -> steps each
@@ -408,3 +410,4 @@ class Kind:
     library: str = ""
     functional: bool = False
     derived_state: Callable[[Any, Mapping[str, Sequence[Any]]], dict[str, list[Any]]] | None = None
+    history: bool = False

@@ -29,7 +29,7 @@ def _lambda_rule(timeline: Timeline) -> list[Prediction]:
     base = group_value(p["base_lr"], g)
     name = group_value(p["lr_lambda"], g)
     out = []
-    for t, factors in enumerate(timeline.state["factor"], 1):
+    for t, factors in zip(_counts(timeline), timeline.state["factor"], strict=True):
         factor = factors[g]
         lr = base * factor
         reason = (
@@ -46,8 +46,8 @@ def _multiplicative_rule(timeline: Timeline) -> list[Prediction]:
     p, g = timeline.params, timeline.group
     name = group_value(p["lr_lambda"], g)
     out = []
-    steps = zip(timeline.before, timeline.state["factor"], strict=True)
-    for t, (before, factors) in enumerate(steps, 1):
+    steps = zip(_counts(timeline), timeline.before, timeline.state["factor"], strict=True)
+    for t, before, factors in steps:
         factor = factors[g]
         reason = (
             f"MultiplicativeLR, {timeline.unit} {t}: rate x lr_lambda({t}) = {number(factor)}, "
@@ -56,6 +56,13 @@ def _multiplicative_rule(timeline: Timeline) -> list[Prediction]:
         rule = f"rate x lr_lambda(t) every step, lr_lambda = {name}"
         out.append(Prediction(before * factor, reason, {"factor": factor, "rule": rule}))
     return out
+
+
+def _counts(timeline: Timeline) -> Sequence[Any]:
+    """torch's ``last_epoch`` after each step, the argument its functions were given
+    (counted from where the recording began, when not recorded)."""
+    n = len(timeline.before)
+    return timeline.state.get("last_epoch") or range(timeline.start + 1, timeline.start + n + 1)
 
 
 def _read(scheduler: Any) -> dict[str, Any]:

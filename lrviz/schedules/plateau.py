@@ -199,6 +199,7 @@ KINDS = (
         per_group=("min_lr",),
         child=False,
         rule=_reduce_on_plateau,
+        history=True,
         pitfalls=_pitfalls,
         reader=_read,
     ),
