@@ -136,11 +136,12 @@ def _group_events(trace: Trace, kind: Kind | None, group: int) -> list[Event]:
             continue
         p = None if predictions is None else predictions[j]
         j += 1
-        if p is None:
+        if p is None or p.unchecked:
             if changed:
                 event(
                     _direction(before, after),
-                    f"{problem}: the rate changed from {number(before)} to {number(after)}",
+                    f"{problem if p is None else p.reason}: the rate changed from "
+                    f"{number(before)} to {number(after)}",
                     {"unchecked": True},
                 )
         elif not same_rate(p.lr, after, tolerance):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from lrviz import schedules
-from lrviz.schedules.base import Part, Pitfall
+from lrviz.schedules.base import Part, Pitfall, position
 from lrviz.text import some
 from lrviz.trace import Trace
 
@@ -54,9 +54,19 @@ def messages(traces: Sequence[Trace]) -> list[str]:
     ]
 
 
+def reached(trace: Trace) -> int:
+    """How far the schedule got: its scheduler steps, or, for a scheduler that had
+    stepped before it was recorded (resumed from a checkpoint, recorded mid-run), its
+    count (torch's ``last_epoch``) after the last step."""
+    steps = trace.step_count - (len(trace.steps.unscheduled) if trace.steps is not None else 0)
+    counts = trace.state_column("last_epoch") if trace.step_count else []
+    last = position(counts[-1]) if counts else None
+    return max(steps, int(last)) if last is not None else steps
+
+
 def _parts(trace: Trace) -> Iterator[Part]:
     unit = "step" if trace.per_step else "epoch"
-    steps = trace.step_count - (len(trace.steps.unscheduled) if trace.steps is not None else 0)
+    steps = reached(trace)
     yield Part(trace.name, trace.params, steps, "", trace, unit=unit)
     children = trace.params.get("schedulers")
     if not isinstance(children, list):

@@ -48,26 +48,26 @@ def _cosine_lr(p: Params, s: Step) -> Prediction:
     return Prediction(lr, reason, evidence)
 
 
-def _warm_position(p: Params, t: int) -> tuple[int, int, int]:
+def _warm_position(p: Params, t: float) -> tuple[int, float, int]:
     """(cycle number, T_cur, T_i) after step t, as torch's step() counts them."""
     length, mult = p["T_0"], p["T_mult"]
     if not (length >= 1 and mult >= 1):  # else the cycles below never end
         raise ValueError(f"T_0 and T_mult must be >= 1, got {length} and {mult}")
     if mult == 1:
-        return t // length + 1, t % length, length
+        return int(t // length) + 1, t % length, length
     start, cycle = 0, 1
     while t >= start + length:
         start, length, cycle = start + length, length * mult, cycle + 1
     return cycle, t - start, length
 
 
-def _warm_rate(p: Params, t: int, group: int, base: float) -> float:
+def _warm_rate(p: Params, t: float, group: int, base: float) -> float:
     _, t_cur, t_i = _warm_position(p, max(t, 0))
     eta_min = p["eta_min"]
     return float(eta_min + (base - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2)
 
 
-def _warm_describe(p: Params, t: int, group: int, unit: str) -> tuple[str, dict[str, Any]]:
+def _warm_describe(p: Params, t: float, group: int, unit: str) -> tuple[str, dict[str, Any]]:
     cycle, t_cur, t_i = _warm_position(p, t)
     evidence: dict[str, Any] = {
         "phase": f"cosine annealing, cycle {cycle}",

@@ -18,7 +18,7 @@ from lrviz.schedules.base import (
 from lrviz.text import number
 
 
-def _linear_factor(p: Params, t: int) -> float:
+def _linear_factor(p: Params, t: float) -> float:
     start, end, total = p["start_factor"], p["end_factor"], p["total_iters"]
     return float(start + (end - start) * min(total, t) / total)
 
