@@ -190,6 +190,7 @@ def _predict(
         unit=unit(trace),
         metric_name=metric_name(trace),
         base=base_rate(trace, group),
+        rel_tol=rel_tol(trace, group),
     )
     try:
         if kind.rule is not None:

@@ -128,7 +128,7 @@ def test_rel_threshold_on_a_negative_metric() -> None:
             "onecycle:total_steps=120",
             100,
             "OneCycleLR total_steps=120 is longer than the 100 epochs it "
-            "runs: the cycle is cut short",
+            "runs, covering 100 of its 120 steps (83%): the cycle is cut short",
         ),
         (
             "cyclic:step_size_up=2000",

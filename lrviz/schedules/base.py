@@ -118,6 +118,8 @@ class Timeline:
         metric_name: What the metric was, for messages ("val_loss", "the metric").
         base: The group's base rate (the rate the optimizer had before any schedule),
             where the trace recorded it.
+        rel_tol: How close two of the group's rates must be to be the same (float32 for
+            a rate torch keeps in a float32 tensor).
     """
 
     params: Params
@@ -129,6 +131,7 @@ class Timeline:
     unit: str = "epoch"
     metric_name: str = "the metric"
     base: float | None = None
+    rel_tol: float = REL_TOL
 
 
 Rule = Callable[[Timeline], list[Prediction]]
@@ -255,7 +258,8 @@ def run_simple(rule: SimpleRule, timeline: Timeline) -> list[Prediction]:
     p, group = timeline.params, timeline.group
     base = rule_base(rule, timeline)
     start = base * rule.scale(p, group)
-    if "last_epoch" not in timeline.state and not same_rate(timeline.initial, start):
+    tolerance = timeline.rel_tol
+    if "last_epoch" not in timeline.state and not same_rate(timeline.initial, start, tolerance):
         reason = (
             "lrviz cannot tell where the schedule was when recording began: its first rate "
             f"{number(timeline.initial)} is not the {number(start)} it starts at (resumed, or "
@@ -275,7 +279,11 @@ def run_simple(rule: SimpleRule, timeline: Timeline) -> list[Prediction]:
         if plain:  # the first step of a scheduler that stepped before it was recorded
             chained = rule.step(p, s)
             after = timeline.before[1] if len(timeline.before) > 1 else None
-            if same_rate(chained.lr, lr) or after is None or same_rate(chained.lr, after):
+            if (
+                same_rate(chained.lr, lr, tolerance)
+                or after is None
+                or same_rate(chained.lr, after, tolerance)
+            ):
                 out.append(chained)
                 continue
         jump = f"its count went from {number(s.previous)} to {number(s.t)}, " if k else ""

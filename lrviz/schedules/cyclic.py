@@ -295,12 +295,23 @@ def total_steps(p: Params) -> int:
 
 
 def _one_cycle_pitfalls(part: Part) -> list[Pitfall]:
-    total = total_steps(part.params)
-    if total <= part.steps:
+    total, n = total_steps(part.params), part.steps
+    if total <= n:
         return []
+    covered = f"covering {n} of its {total} steps ({n / total:.0%})"
+    if part.unit == "epoch" and part.trace.meta.get("source") == "record":
+        # A loop of one's own stepped it per epoch; lrviz run's epochs are one update each.
+        return [
+            Pitfall(
+                f"{part.who} is a per-batch schedule (total_steps={total}) stepped once per "
+                f"epoch, {covered}: the cycle is cut short and the rate never anneals to its "
+                "minimum; step it after every optimizer step"
+            )
+        ]
     return [
         Pitfall(
-            f"{part.who} total_steps={total} is longer than the {part.steps} {part.unit}s it runs: "
+            f"{part.who} total_steps={total} is longer than the {n} {part.unit}s it runs, "
+            f"{covered}: "
             "the cycle is cut short and the rate never anneals to its minimum"
         )
     ]
