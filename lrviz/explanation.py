@@ -46,6 +46,7 @@ from lrviz.schedules.base import (
     Kind,
     Prediction,
     Timeline,
+    at_or_below,
     run_simple,
     same_rate,
 )
@@ -266,7 +267,7 @@ def first_step_at_or_below(trace: Trace, fraction: float, group: int = 0) -> int
     start, first, _ = milestone_start(rates)
     target = fraction * start
     for step in range(first, len(rates)):
-        if rates[step] <= target:
+        if at_or_below(rates[step], target):
             return step
     return None
 

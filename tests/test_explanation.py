@@ -499,3 +499,50 @@ def test_a_rate_set_by_hand_is_one_external_event(
     external = [e for e in events if e.kind == "external"]
     assert [(e.epoch, e.group) for e in external] == [(epoch, group)], events
     assert math.isclose(external[0].lr_after, by_hand)
+
+
+def test_milestones_allow_round_off() -> None:
+    """nanoGPT's cosine from 6e-4 to min_lr 6e-5 reaches 10% of its peak, although
+    6e-4 x 0.1 rounds to just above 6e-5 (and the last rate may round above min_lr)."""
+    from lrviz import series
+
+    peak, low, n = 6e-4, 6e-5, 20
+    cosine = [low + (peak - low) * (1 + math.cos(math.pi * k / n)) / 2 for k in range(n)]
+    rates = [*cosine, low * (1 + 1e-12)]
+    trace = Trace.from_rates(rates, name="unnamed")
+    assert milestones(trace)[0.1] == n
+    assert series.milestone_steps(trace)[0.1] == n
+
+
+def test_onecycle_past_total_steps_is_its_own_event_and_a_warning() -> None:
+    """Stepped exactly total_steps times, three-phase linear OneCycleLR leaves a negative
+    rate that no update used: the phases end at the last rate used; the rate after is an
+    event of its own, and a warning."""
+    import torch
+
+    import lrviz
+    from lrviz import pitfalls
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=0.1, total_steps=30, three_phase=True, anneal_strategy="linear"
+    )
+    rec = lrviz.Recorder(optimizer, scheduler, every="step")
+    for _ in range(30):
+        optimizer.step()
+        scheduler.step()
+    rec.log()
+    trace = rec.trace
+    final = trace.final_lr[0]
+    assert final < 0
+    *phases, last = trace.events
+    assert all(e.lr_after >= 0 for e in phases)
+    assert phases[-1].reason.startswith("one-cycle annihilation, steps 17-29: 0.004 -> 4e-07")
+    expected = (
+        f"after its last step (total_steps=30) OneCycleLR left the rate at {final:.4g} (torch "
+        "extrapolates past total_steps); an update after this would use it"
+    )
+    assert (last.at, last.reason) == (30, expected)
+    assert [p.message for p in pitfalls.find(trace)] == [
+        expected.replace("left the rate at", "left the rate of group 0 at")
+    ]

@@ -27,6 +27,16 @@ REL_TOL = 1e-9
 """Rates closer than this (relative) are the same rate."""
 
 
+MILESTONE_REL_TOL = 1e-6
+"""A rate within this (relative) of a milestone's target has reached it: 6e-4 x 0.1 rounds
+just above nanoGPT's min_lr 6e-5, and a float32 rate rounds further."""
+
+
+def at_or_below(rate: float, target: float) -> bool:
+    """Whether a rate has reached a milestone's target, allowing round-off."""
+    return rate <= target or math.isclose(rate, target, rel_tol=MILESTONE_REL_TOL)
+
+
 FLOAT32_REL_TOL = 2.0**-21
 """Rates torch keeps in float32 tensors (a group whose ``lr`` is a tensor) round to a few
 float32 ulps of the double-precision rule."""

@@ -278,8 +278,14 @@ def _one_cycle_describe(p: Params, t: float, group: int, unit: str) -> tuple[str
         f"one-cycle {name} (phase {index + 1}, to step {number(end_step)}): {pct:.0%} of the "
         f"way from {number(start_lr)} to {number(end_lr)} ({p['anneal_strategy']})"
     )
-    if pct > 1:
-        reason += "; past the cycle's last step, the formula runs on"
+    total = total_steps(p)
+    if t >= total:  # no update of the cycle uses this rate: the cycle is over
+        lr = _one_cycle_rate(p, t, group, 0.0)
+        return (
+            f"after its last step (total_steps={total}) OneCycleLR left the rate at "
+            f"{number(lr)} (torch extrapolates past total_steps); an update after this would "
+            "use it"
+        ), {"landmark": "past the end", "pct": pct, "total_steps": total}
     return reason, {
         "phase": f"one-cycle {name}",
         "pct": pct,
@@ -297,7 +303,15 @@ def total_steps(p: Params) -> int:
 def _one_cycle_pitfalls(part: Part) -> list[Pitfall]:
     total, n = total_steps(part.params), part.steps
     if total <= n:
-        return []
+        return [
+            Pitfall(
+                f"after its last step (total_steps={total}) OneCycleLR left the rate of group "
+                f"{group} at {number(lr)} (torch extrapolates past total_steps); an update "
+                "after this would use it"
+            )
+            for group, lr in enumerate(part.trace.final_lr)
+            if lr < 0
+        ]
     covered = f"covering {n} of its {total} steps ({n / total:.0%})"
     if part.unit == "epoch" and part.trace.meta.get("source") == "record":
         # A loop of one's own stepped it per epoch; lrviz run's epochs are one update each.
