@@ -53,7 +53,15 @@ from lrviz.schedules.base import (
 from lrviz.text import number
 from lrviz.trace import Event, EventKind, Trace
 
-__all__ = ["explain", "is_continuous", "milestones", "notable", "same_rate"]
+__all__ = [
+    "events_difference",
+    "explain",
+    "is_continuous",
+    "milestones",
+    "notable",
+    "rederive",
+    "same_rate",
+]
 
 MILESTONES = (0.5, 0.1, 0.01)
 """Fractions of the initial rate reported as milestones."""
@@ -84,6 +92,36 @@ def explain(trace: Trace, phases: bool = True) -> list[Event]:
     if phases and continuous and trace.per_step:
         events = _phases(trace, events)
     return events
+
+
+def rederive(trace: Trace) -> tuple[Trace, str]:
+    """A trace with its events derived now from its rates and schedule, and how the events
+    it stores differ from those ("" when they agree): what a page or a listing of the
+    trace may call checked. A trace that stores events an edited file, or an older lrviz,
+    left there is shown with the derived ones.
+
+    Returns:
+        (the trace with the derived events, the difference in a few words or "").
+    """
+    derived = trace.with_events(explain(trace))
+    return derived, events_difference(trace.events, derived.events)
+
+
+def events_difference(stored: Sequence[Event], derived: Sequence[Event]) -> str:
+    """How a trace's stored events differ from those derived now, in a few words ("" when
+    they do not): the counts, or the first event that differs."""
+    from lrviz.tracefile import jsonable
+
+    if len(stored) != len(derived):
+        return f"it stores {len(stored)} events, lrviz derives {len(derived)}"
+    for s, d in zip(stored, derived, strict=True):
+        if jsonable(vars(s)) != jsonable(vars(d)):
+            where = f"step {d.at}" if d.step is not None else f"epoch {d.at}"
+            return (
+                f"at {where}, group {d.group}: it stores {s.kind} {s.lr_before:.4g} -> "
+                f"{s.lr_after:.4g} ({s.reason[:60]}), lrviz derives {d.kind} ({d.reason[:60]})"
+            )
+    return ""
 
 
 def unit(trace: Trace) -> str:

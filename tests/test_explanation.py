@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from torch_oracle import drive
 
-from lrviz.explanation import explain, is_continuous, milestones, notable
+from lrviz.explanation import explain, is_continuous, milestones, notable, rederive
 from lrviz.trace import Epoch, Event, Trace
 
 PLATEAU = {
@@ -546,3 +546,23 @@ def test_onecycle_past_total_steps_is_its_own_event_and_a_warning() -> None:
     assert [p.message for p in pitfalls.find(trace)] == [
         expected.replace("left the rate at", "left the rate of group 0 at")
     ]
+
+
+def test_rederive_tells_when_stored_events_are_not_the_rates() -> None:
+    """A StepLR trace whose rates were edited after its events were stored: the derived
+    events follow the rates, and the difference is named."""
+    import lrviz
+
+    trace = lrviz.simulate("step:step_size=3,gamma=0.5", epochs=6)
+    assert [e.at for e in trace.events] == [3, 6]
+    same, difference = rederive(trace)
+    assert difference == "" and same.events == trace.events
+    data = trace.to_dict()
+    for k, epoch in enumerate(data["epochs"]):
+        epoch["lr"] = [0.1 * 0.5 ** (k // 2)]  # halved every 2 epochs, not every 3
+    data["final_lr"] = [0.1 * 0.5**3]
+    edited = Trace.from_dict(data)
+    derived, difference = rederive(edited)
+    assert [e.at for e in edited.events] == [3, 6]  # what the file stores
+    assert [(e.at, e.kind) for e in derived.events][:1] == [(2, "external")]
+    assert difference.startswith("it stores 2 events, lrviz derives ")
