@@ -18,7 +18,7 @@ from lrviz.explanation import (
     notable,
     unit,
 )
-from lrviz.text import count
+from lrviz.text import count, labelled
 from lrviz.trace import Event, Trace
 
 
@@ -27,7 +27,7 @@ def rate_lines(traces: Sequence[Trace], every: int) -> list[str]:
     under a header naming it."""
     lines = []
     for trace in traces:
-        lines.append(f"{trace.label}: {trace.name}, seed {trace.seed}")
+        lines.append(f"{labelled(trace.label, trace.name)}, seed {trace.seed}")
         after = trace.rates()[1:]
         n = len(trace.epochs)
         lines += [
@@ -93,7 +93,7 @@ def explanation_lines(trace: Trace, show_all: bool = False) -> list[str]:
     if trace.per_step:
         size = f"{count(trace.step_count, 'step')} in {size}"
     lines = [
-        f"{trace.label}: {trace.name} ({trace.meta.get('source', '?')}{seed}, {size}, "
+        f"{labelled(trace.label, trace.name)} ({trace.meta.get('source', '?')}{seed}, {size}, "
         f"{count(groups, 'param group')})"
     ]
     continuous = is_continuous(trace)

@@ -566,3 +566,10 @@ def test_rederive_tells_when_stored_events_are_not_the_rates() -> None:
     assert [e.at for e in edited.events] == [3, 6]  # what the file stores
     assert [(e.at, e.kind) for e in derived.events][:1] == [(2, "external")]
     assert difference.startswith("it stores 2 events, lrviz derives ")
+
+
+def test_explain_header_names_a_schedule_once() -> None:
+    from lrviz.console import explanation_lines
+
+    trace = Trace.from_rates([0.1, 0.1, 0.01], name="StepLR", params={"step_size": 2})
+    assert explanation_lines(trace)[0].startswith("StepLR (record, 2 epochs")

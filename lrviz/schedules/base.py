@@ -452,6 +452,9 @@ class Kind:
             ``mode``): ``params -> {argument: value}``, recorded as torch uses them.
         segments: A composite's split of the steps: ``(params, steps) -> steps each
             child runs`` (raises ValueError when the parameters do not split them).
+        limit: The most steps torch lets it take, and the arguments that set it in
+            words: ``params -> (steps, "total_steps=40")`` (OneCycleLR raises past it);
+            None: no limit.
     """
 
     name: str
@@ -478,3 +481,4 @@ class Kind:
     library: str = ""
     functional: bool = False
     derived_state: Callable[[Any, Mapping[str, Sequence[Any]]], dict[str, list[Any]]] | None = None
+    limit: Callable[[Params], tuple[int, str]] | None = None

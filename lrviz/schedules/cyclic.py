@@ -300,6 +300,14 @@ def total_steps(p: Params) -> int:
     return total
 
 
+def _one_cycle_limit(p: Params) -> tuple[int, str]:
+    """torch's OneCycleLR refuses a step past its cycle: ``total_steps`` of them."""
+    if p["total_steps"]:
+        return p["total_steps"], f"total_steps={p['total_steps']}"
+    total = total_steps(p)
+    return total, f"epochs={p['epochs']} x steps_per_epoch={p['steps_per_epoch']} = {total}"
+
+
 def _one_cycle_pitfalls(part: Part) -> list[Pitfall]:
     total, n = total_steps(part.params), part.steps
     if total <= n:
@@ -381,6 +389,7 @@ ONE_CYCLE = Kind(
     ),
     pitfalls=_one_cycle_pitfalls,
     reader=_read_one_cycle,
+    limit=_one_cycle_limit,
 )
 
 KINDS = (CYCLIC, ONE_CYCLE)
