@@ -34,7 +34,7 @@ torch to the last bit or two.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from itertools import pairwise
 from typing import Any
@@ -149,53 +149,76 @@ def _group_events(trace: Trace, kind: Kind | None, group: int) -> list[Event]:
     events: list[Event] = []
     j = 0
     for k, (before, after) in enumerate(pairwise(rates)):
-
-        def event(kind: EventKind, reason: str, evidence: dict[str, Any] | None = None) -> None:
-            events.append(
-                Event(
-                    epoch=math.floor(epochs[k]),  # noqa: B023 - called within this iteration
-                    group=group,
-                    kind=kind,
-                    lr_before=before,  # noqa: B023
-                    lr_after=after,  # noqa: B023
-                    reason=reason,
-                    evidence=evidence or {},
-                    step=k + 1 if trace.per_step else None,  # noqa: B023
-                )
-            )
-
-        changed = not same_rate(before, after, tolerance)
         if k + 1 in unscheduled:
-            if changed:
-                event(
-                    "external",
-                    f"the rate changed from {number(before)} to {number(after)} without a "
-                    "scheduler step: set outside the schedule",
-                )
-            continue
-        p = None if predictions is None else predictions[j]
-        j += 1
-        if p is None or p.unchecked:
-            if changed:
-                event(
-                    _direction(before, after),
-                    f"{problem if p is None else p.reason}: the rate changed from "
-                    f"{number(before)} to {number(after)}",
-                    {"unchecked": True},
-                )
-        elif not same_rate(p.lr, after, tolerance):
-            reason = (
-                f"rate went from {number(before)} to {number(after)}, but {trace.name}'s rule "
-                f"gives {number(p.lr)}"
-                + (f" ({p.reason})" if p.reason else "")
-                + ": changed outside the schedule"
-            )
-            event("external", reason, {"expected": p.lr, **p.evidence})
-        elif changed and p.reason:
-            event(_direction(before, after), p.reason, dict(p.evidence))
-        elif p.held and p.reason:
-            event("held", p.reason, dict(p.evidence))
+            p = None
+            why = "without a scheduler step"
+        else:
+            p = None if predictions is None else predictions[j]
+            j += 1
+            why = problem
+        e = _step_event(trace, group, k, epochs[k], before, after, p, why, tolerance)
+        if e is not None:
+            events.append(e)
     return events
+
+
+def _step_event(
+    trace: Trace,
+    group: int,
+    k: int,
+    epoch: float,
+    before: float,
+    after: float,
+    p: Prediction | None,
+    problem: str,
+    tolerance: float,
+) -> Event | None:
+    """The event of step k+1 of one group, if any: its rates, and the rule's prediction
+    (None: no scheduler step, or no rule, and ``problem`` says which)."""
+
+    def event(kind: EventKind, reason: str, evidence: Mapping[str, Any] | None = None) -> Event:
+        return Event(
+            epoch=math.floor(epoch),
+            group=group,
+            kind=kind,
+            lr_before=before,
+            lr_after=after,
+            reason=reason,
+            evidence=dict(evidence or {}),
+            step=k + 1 if trace.per_step else None,
+        )
+
+    changed = not same_rate(before, after, tolerance)
+    if p is None and problem == "without a scheduler step":
+        if not changed:
+            return None
+        return event(
+            "external",
+            f"the rate changed from {number(before)} to {number(after)} without a "
+            "scheduler step: set outside the schedule",
+        )
+    if p is None or p.unchecked:
+        if not changed:
+            return None
+        return event(
+            _direction(before, after),
+            f"{problem if p is None else p.reason}: the rate changed from "
+            f"{number(before)} to {number(after)}",
+            {"unchecked": True},
+        )
+    if not same_rate(p.lr, after, tolerance):
+        reason = (
+            f"rate went from {number(before)} to {number(after)}, but {trace.name}'s rule "
+            f"gives {number(p.lr)}"
+            + (f" ({p.reason})" if p.reason else "")
+            + ": changed outside the schedule"
+        )
+        return event("external", reason, {"expected": p.lr, **p.evidence})
+    if changed and p.reason:
+        return event(_direction(before, after), p.reason, p.evidence)
+    if p.held and p.reason:
+        return event("held", p.reason, p.evidence)
+    return None
 
 
 def rel_tol(trace: Trace, group: int) -> float:
