@@ -34,7 +34,7 @@ torch to the last bit or two.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from itertools import pairwise
 from typing import Any
@@ -42,11 +42,14 @@ from typing import Any
 from lrviz import schedules
 from lrviz.schedules.base import (
     FLOAT32_REL_TOL,
+    MILESTONE_REL_TOL,
     REL_TOL,
     Kind,
     Prediction,
+    Step,
     Timeline,
     at_or_below,
+    rule_base,
     run_simple,
     same_rate,
 )
@@ -72,6 +75,11 @@ METRIC_FIELDS = ("val_loss", "val_accuracy", "train_loss")
 LANDMARKS = ("held", "external")
 """Kinds of event always shown on their own."""
 
+BULK = 10_000
+"""Steps from which a step-resolution trace of a schedule with a rule over arrays
+(:attr:`~lrviz.schedules.base.SimpleRule.vector`) is explained in bulk: its rates checked
+all at once, its rule asked in words only where a phase starts or something happens."""
+
 
 def explain(trace: Trace, phases: bool = True) -> list[Event]:
     """The events of a trace, ordered by step then group.
@@ -82,10 +90,12 @@ def explain(trace: Trace, phases: bool = True) -> list[Event]:
             every-step changes into phases (False: one event per step).
     """
     kind = schedules.kind_of(trace)
+    continuous = is_continuous(trace)
+    bulk = phases and continuous and trace.per_step and trace.step_count >= BULK
     events = []
     for group in range(trace.groups):
-        events.extend(_group_events(trace, kind, group))
-    continuous = is_continuous(trace)
+        found = _bulk_events(trace, kind, group) if bulk else None
+        events.extend(_group_events(trace, kind, group) if found is None else found)
     if continuous:
         events = _mark_milestones(trace, events)
     events.sort(key=lambda e: (e.at, e.group))
@@ -221,6 +231,141 @@ def _step_event(
     return None
 
 
+def _bulk_events(trace: Trace, kind: Kind | None, group: int) -> list[Event] | None:
+    """The events of one group, phases joined, as :func:`_group_events` then
+    :func:`_phases` give them, or None when the trace is not one for the bulk path (no
+    rule over arrays, steps without a scheduler step, epochs passed to ``step``).
+
+    The rule's rates over arrays are compared with the recorded ones at once; runs of
+    steps that changed the rate as the rule says, in one direction, are then split where
+    the rule's phase changes (found by bisection, as phases never recur), and the rule
+    is asked in words for the first step of each run and for every other step.
+    """
+    import numpy as np
+
+    rule = None if kind is None else kind.simple
+    steps = trace.steps
+    if rule is None or rule.vector is None or steps is None or steps.unscheduled:
+        return None
+    n = steps.count
+    counts = steps.state.get("last_epoch")
+    try:
+        t = np.arange(1.0, n + 1) if counts is None else np.asarray(counts, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if t.shape != (n,) or t[0] < 1 or not (np.diff(t) == 1).all() or t[0] != int(t[0]):
+        return None  # epochs passed to step(): the closed form, step by step
+    timeline = Timeline(
+        params=trace.params,
+        group=group,
+        initial=trace.initial_lr[group],
+        before=(),
+        base=base_rate(trace, group),
+        unit=unit(trace),
+    )
+    base = rule_base(rule, timeline)
+    if counts is None and not same_rate(
+        timeline.initial, base * rule.scale(trace.params, group), rel_tol(trace, group)
+    ):
+        return None  # where the schedule was is unknown: said step by step
+    rates = np.asarray((*steps.lr[group], trace.final_lr[group]), dtype=float)
+    before, after = rates[:-1], rates[1:]
+    try:
+        with np.errstate(all="ignore"):
+            predicted = rule.vector(trace.params, group, base, t, before)
+    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError, OverflowError):
+        return None
+    if predicted is None:
+        return None
+    tolerance = rel_tol(trace, group)
+    changed = ~_same(before, after, tolerance)
+    routine = changed & _same(predicted, after, tolerance)
+    # Runs: steps the rule explains, moving the rate one way; the rest step by step.
+    key = np.where(routine, np.where(after < before, -1, 1), 0)
+    starts = [0, *(np.flatnonzero(np.diff(key)) + 1).tolist()]
+    ends = [*(s - 1 for s in starts[1:]), n - 1]
+    epochs = steps.epoch
+    state = {name: column for name, column in steps.state.items() if name != "last_epoch"}
+    told: dict[int, Prediction] = {}
+
+    def prediction(k: int) -> Prediction:
+        if k not in told:
+            at = {name: column[k] for name, column in state.items()}
+            step = Step(int(t[k]), float(before[k]), base, group, True, timeline.unit, at)
+            if k == 0 and rule.chainable and t[0] != 1:  # recorded mid-run: run_simple decides
+                first = Timeline(**{**vars(timeline), "before": tuple(before[:2])})
+                told[k] = run_simple(rule, replace(first, state={"last_epoch": [int(t[0])]}))[0]
+            else:
+                told[k] = rule.step(trace.params, step)
+        return told[k]
+
+    def event(k: int) -> Event | None:
+        return _step_event(
+            trace,
+            group,
+            k,
+            epochs[k],
+            float(before[k]),
+            float(after[k]),
+            prediction(k),
+            "",
+            tolerance,
+        )
+
+    def phase_of(k: int) -> tuple[Any, ...]:
+        p = prediction(k)
+        return (p.evidence.get("phase"), "landmark" in p.evidence, p.reason is None)
+
+    marks = _milestone_steps(trace, group)
+    out: list[Event] = []
+    for a, b in zip(starts, ends, strict=True):
+        if not key[a]:
+            out.extend(e for k in range(a, b + 1) if (e := event(k)) is not None)
+            continue
+        for first, last in _runs(a, b, phase_of):
+            e = event(first)
+            if e is None:
+                continue
+            if first == last or "landmark" in e.evidence:
+                out.append(e)
+                continue
+            within = [f for step, fs in marks if first + 1 <= step <= last + 1 for f in fs]
+            shape = None if e.evidence.get("phase") else _shape([*rates[first : last + 2]])
+            out.append(
+                _joined(trace, e, last + 1, float(after[last]), last - first + 1, within, shape)
+            )
+    return out
+
+
+def _same(a: Any, b: Any, tolerance: float) -> Any:
+    """:func:`same_rate` over arrays."""
+    import numpy as np
+
+    both_nan = np.isnan(a) & np.isnan(b)
+    with np.errstate(invalid="ignore"):
+        near = np.abs(a - b) <= tolerance * np.maximum(np.abs(a), np.abs(b))
+    return both_nan | (a == b) | near
+
+
+def _runs(a: int, b: int, phase_of: Callable[[int], tuple[Any, ...]]) -> list[tuple[int, int]]:
+    """Steps a..b split where ``phase_of`` changes (bisection: phases never recur); a
+    landmark is a run of its own."""
+    out = []
+    while a <= b:
+        here = phase_of(a)
+        if here[1] or phase_of(b) == here:
+            end = a if here[1] else b
+        else:
+            low, high = a, b
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if phase_of(middle) == here else (low, middle)
+            end = low
+        out.append((a, end))
+        a = end + 1
+    return out
+
+
 def rel_tol(trace: Trace, group: int) -> float:
     """How close a rule's rate must be to the one recorded: double precision, or float32
     for a group whose rate torch kept in a float32 tensor."""
@@ -327,6 +472,15 @@ def first_step_at_or_below(trace: Trace, fraction: float, group: int = 0) -> int
     rates = trace.rates(group)
     start, first, _ = milestone_start(rates)
     target = fraction * start
+    if len(rates) > BULK:  # a million steps: NumPy
+        import numpy as np
+
+        r = np.asarray(rates[first:], dtype=float)
+        with np.errstate(invalid="ignore"):
+            hits = np.flatnonzero(
+                (r <= target) | _same(r, np.full_like(r, target), MILESTONE_REL_TOL)
+            )
+        return first + int(hits[0]) if hits.size else None
     for step in range(first, len(rates)):
         if at_or_below(rates[step], target):
             return step
@@ -336,7 +490,13 @@ def first_step_at_or_below(trace: Trace, fraction: float, group: int = 0) -> int
 def milestone_start(rates: Sequence[float]) -> tuple[float, int, str]:
     """What milestones count from: (rate, first step that counts, its name). The initial
     rate; or, when the schedule rises above it first (a warm-up), its peak."""
-    peak = max(range(len(rates)), key=lambda k: (rates[k], -k))
+    if len(rates) > BULK:
+        import numpy as np
+
+        r = np.asarray(rates, dtype=float)
+        peak = int(np.argmax(np.where(np.isnan(r), -np.inf, r)))
+    else:
+        peak = max(range(len(rates)), key=lambda k: (rates[k], -k))
     if rates[peak] <= rates[0] * (1 + 1e-9):
         return rates[0], 1, "the initial rate"
     return rates[peak], peak + 1, "the peak rate"
@@ -357,7 +517,7 @@ def _mark_milestones(trace: Trace, events: list[Event]) -> list[Event]:
     out = []
     for e in events:
         fractions = marks.get((e.at, e.group))
-        if fractions and e.kind != "external":
+        if fractions and e.kind != "external" and "last_step" not in e.evidence:
             note = ", ".join(f"{f:.0%}" for f in fractions)
             e = replace(
                 e,
@@ -366,6 +526,16 @@ def _mark_milestones(trace: Trace, events: list[Event]) -> list[Event]:
             )
         out.append(e)
     return out
+
+
+def _milestone_steps(trace: Trace, group: int) -> list[tuple[int, list[float]]]:
+    """(step, fractions first reached there), by step, for one group."""
+    at: dict[int, list[float]] = {}
+    for fraction in MILESTONES:
+        step = first_step_at_or_below(trace, fraction, group)
+        if step is not None:
+            at.setdefault(step, []).append(fraction)
+    return sorted(at.items())
 
 
 def milestones(trace: Trace, group: int = 0) -> dict[float, int | None]:
@@ -399,7 +569,11 @@ def _phases(trace: Trace, events: list[Event]) -> list[Event]:
 
 
 def _routine(e: Event) -> bool:
-    return e.kind in ("reduce", "increase") and "landmark" not in e.evidence
+    return (
+        e.kind in ("reduce", "increase")
+        and "landmark" not in e.evidence
+        and "last_step" not in e.evidence  # joined already (in bulk)
+    )
 
 
 def _continues(run: list[Event], e: Event) -> bool:
@@ -415,29 +589,49 @@ def _phase(trace: Trace, run: list[Event]) -> Event:
     first, last = run[0], run[-1]
     if len(run) == 1:
         return first
-    name = first.evidence.get("phase") or _shape(run)
+    marks = [m for e in run for m in e.evidence.get("milestones", [])]
+    shape = (
+        None
+        if first.evidence.get("phase")
+        else _shape([run[0].lr_before, *(e.lr_after for e in run)])
+    )
+    joined = _joined(trace, first, last.at, last.lr_after, len(run), marks, shape)
+    if any(e.evidence.get("unchecked") for e in run):
+        joined = replace(joined, evidence={**joined.evidence, "unchecked": True})
+    return joined
+
+
+def _joined(
+    trace: Trace,
+    first: Event,
+    last_at: int,
+    last_after: float,
+    steps: int,
+    marks: Sequence[float],
+    shape: str | None,
+) -> Event:
+    """The phase of a run of every-step changes, from its first event and where it ends."""
+    name = first.evidence.get("phase") or shape
     words = unit(trace)
     reason = (
-        f"{name}, {words}s {first.at:,}-{last.at:,}: {number(first.lr_before)} -> "
-        f"{number(last.lr_after)}"
+        f"{name}, {words}s {first.at:,}-{last_at:,}: {number(first.lr_before)} -> "
+        f"{number(last_after)}"
     )
     detail = first.evidence.get("rule")
     if detail:
         reason += f" ({detail})"
-    marks = [m for e in run for m in e.evidence.get("milestones", [])]
-    evidence: dict[str, Any] = {"phase": name, "last_step": last.at, "steps": len(run)}
+    evidence: dict[str, Any] = {"phase": name, "last_step": last_at, "steps": steps}
     if marks:
-        evidence["milestones"] = marks
-    if any(e.evidence.get("unchecked") for e in run):
+        evidence["milestones"] = list(marks)
+    if first.evidence.get("unchecked"):
         evidence["unchecked"] = True
-    return replace(first, lr_after=last.lr_after, reason=reason, evidence=evidence, kind=first.kind)
+    return replace(first, lr_after=last_after, reason=reason, evidence=evidence, kind=first.kind)
 
 
-def _shape(run: list[Event]) -> str:
+def _shape(rates: Sequence[float]) -> str:
     """A phase's name from its rates: linear, exponential, a half cosine, or just rising
     or falling."""
-    rates = [run[0].lr_before, *(e.lr_after for e in run)]
-    rising = run[0].kind == "increase"
+    rising = rates[-1] > rates[0]
     close = math.isclose
     deltas = [b - a for a, b in pairwise(rates)]
     if all(close(d, deltas[0], rel_tol=1e-6) for d in deltas):

@@ -207,12 +207,17 @@ class SimpleRule:
             switches to this schedule (t = 0), and what torch computes when a loop
             passes an epoch to ``step``.
         chainable: Computes the new rate from the current one (False: from the base).
+        vector: :attr:`step`'s rate over NumPy arrays, for traces of many steps:
+            ``(params, group, base, t, before) -> rates after the steps at counts t``
+            (None where the parameters are beyond it, such as a scale_fn of one's own).
+            Only for schedules whose phases never recur once left.
     """
 
     step: StepRule
     scale: Callable[[Params, int], float] = _unit
     closed: Callable[[Params, int, float, float], float] = _base_rate
     chainable: bool = True
+    vector: Callable[[Params, int, float, Any, Any], Any] | None = None
 
 
 def position(value: Any) -> float | None:

@@ -88,6 +88,28 @@ def _cyclic_words(
     }
 
 
+def _cyclic_vector(p: Params, group: int, base: float, t: Any, before: Any) -> Any:
+    """:func:`_cyclic_rate` over an array of counts (the built-in modes only)."""
+    import numpy as np
+
+    if p.get("scale_fn") is not None:
+        return None
+    up = float(p["step_size_up"])
+    down = float(p["step_size_down"]) if p["step_size_down"] is not None else up
+    total = up + down
+    ratio = up / total
+    cycle = np.floor(1 + t / total)
+    x = 1.0 + t / total - cycle
+    scale = np.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
+    amplitude: Any = 1.0
+    if p["mode"] == "triangular2":
+        amplitude = 1 / (2.0 ** (cycle - 1))
+    elif p["mode"] == "exp_range":
+        amplitude = p["gamma"] ** t
+    low, high = group_value(p["base_lr"], group), group_value(p["max_lr"], group)
+    return low + (high - low) * scale * amplitude
+
+
 def _cyclic_describe(p: Params, t: float, group: int, unit: str) -> tuple[str, dict[str, Any]]:
     cycle = _cyclic_position(p, t)[0]
     amplitude = _cyclic_amplitude(p, t, cycle)
@@ -203,7 +225,7 @@ CYCLIC = Kind(
     hidden=("scale_fn",),
     per_group=("base_lr", "max_lr", "base_momentum", "max_momentum"),
     per_batch=True,
-    simple=SimpleRule(_cyclic_step, chainable=False),
+    simple=SimpleRule(_cyclic_step, chainable=False, vector=_cyclic_vector),
     pitfalls=_cyclic_pitfalls,
     reader=_read_cyclic,
     derived_state=scales,
@@ -265,6 +287,26 @@ def _one_cycle_at(p: Params, t: float, group: int) -> tuple[float, float, int]:
             return lr, pct, i
         start_step = end_step
     raise ValueError("OneCycleLR has no phases")
+
+
+def _one_cycle_vector(p: Params, group: int, base: float, t: Any, before: Any) -> Any:
+    """:func:`_one_cycle_at`'s rate over an array of counts."""
+    import numpy as np
+
+    phases = _phases_of(p, group)
+    lr = np.empty_like(t)
+    done = np.zeros(t.shape, dtype=bool)
+    start_step = 0.0
+    for i, (end_step, start_lr, end_lr, _) in enumerate(phases):
+        here = ~done & ((t <= end_step) | (i == len(phases) - 1))
+        pct = (t[here] - start_step) / (end_step - start_step)
+        if p["anneal_strategy"] == "cos":
+            lr[here] = end_lr + (start_lr - end_lr) / 2.0 * (np.cos(math.pi * pct) + 1)
+        else:
+            lr[here] = (end_lr - start_lr) * pct + start_lr
+        done |= here
+        start_step = end_step
+    return lr
 
 
 def _one_cycle_rate(p: Params, t: float, group: int, base: float) -> float:
@@ -386,6 +428,7 @@ ONE_CYCLE = Kind(
     simple=SimpleRule(
         closed_form("OneCycleLR", _one_cycle_rate, _one_cycle_describe, turns=True),
         chainable=False,
+        vector=_one_cycle_vector,
     ),
     pitfalls=_one_cycle_pitfalls,
     reader=_read_one_cycle,
