@@ -294,7 +294,9 @@ def _bulk_events(trace: Trace, kind: Kind | None, group: int) -> list[Event] | N
             step = Step(int(t[k]), float(before[k]), base, group, True, timeline.unit, at)
             if k == 0 and rule.chainable and t[0] != 1:  # recorded mid-run: run_simple decides
                 first = Timeline(**{**vars(timeline), "before": tuple(before[:2])})
-                told[k] = run_simple(rule, replace(first, state={"last_epoch": [int(t[0])]}))[0]
+                told[k] = run_simple(
+                    rule, replace(first, state={"last_epoch": [int(t[0]), int(t[0]) + 1]})
+                )[0]
             else:
                 told[k] = rule.step(trace.params, step)
         return told[k]

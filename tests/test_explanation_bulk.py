@@ -28,6 +28,12 @@ MAKERS: dict[str, Callable[[Any], Any]] = {
     "CyclicLR-exp_range": lambda o: L.CyclicLR(
         o, base_lr=0.01, max_lr=0.1, step_size_up=25, mode="exp_range", gamma=0.999
     ),
+    "CosineAnnealingLR": lambda o: L.CosineAnnealingLR(o, T_max=90, eta_min=0.001),
+    "CosineAnnealingWarmRestarts": lambda o: L.CosineAnnealingWarmRestarts(o, T_0=20, T_mult=2),
+    "CosineAnnealingWarmRestarts-T_mult-1": lambda o: L.CosineAnnealingWarmRestarts(o, T_0=50),
+    "LinearLR": lambda o: L.LinearLR(o, start_factor=0.01, total_iters=100),
+    "PolynomialLR": lambda o: L.PolynomialLR(o, total_iters=200, power=2.0),
+    "ExponentialLR": lambda o: L.ExponentialLR(o, gamma=0.99),
     "CyclicLR-scale_fn": lambda o: L.CyclicLR(
         o, base_lr=0.01, max_lr=0.1, step_size_up=25, scale_fn=lambda x: 1 / x
     ),
@@ -58,6 +64,10 @@ CASES = [
     ("CyclicLR", 44, 0),
     ("OneCycleLR-three-phase-linear", None, 17),
     ("CyclicLR-triangular2", None, 33),
+    ("CosineAnnealingLR", 150, 0),
+    ("CosineAnnealingWarmRestarts", 70, 9),
+    ("LinearLR", None, 30),
+    ("PolynomialLR", 20, 0),
 ]
 
 
