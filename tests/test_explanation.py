@@ -159,10 +159,15 @@ def test_schedules_without_a_rule_list_every_change_unchecked_not_as_failures() 
     )
     assert all(e.evidence["unchecked"] for e in events)
     # A known schedule whose parameters (or recorded factors) are missing: the same.
-    for name, params in (("MultiStepLR", {"gamma": 0.1}), ("LambdaLR", {})):
-        events = explain(make_trace(name, params, [1, 0.1]))
-        assert kinds(events) == [(1, "reduce")] and events[0].evidence["unchecked"]
-        assert "lrviz cannot apply its rule to these parameters: KeyError(" in events[0].reason
+    events = explain(make_trace("MultiStepLR", {"gamma": 0.1}, [1, 0.1]))
+    assert kinds(events) == [(1, "reduce")] and events[0].evidence["unchecked"]
+    assert "lrviz cannot apply its rule to these parameters: KeyError(" in events[0].reason
+    events = explain(make_trace("LambdaLR", {}, [1, 0.1]))
+    assert kinds(events) == [(1, "reduce")] and events[0].evidence["unchecked"]
+    assert events[0].reason == (
+        "lrviz cannot check LambdaLR's function: the trace does not hold the values it "
+        "returned: the rate changed from 1 to 0.1"
+    )
 
 
 # -- hand-built traces of the other schedules --------------------------------------------

@@ -291,3 +291,21 @@ def test_a_resumed_cosine_that_reached_eta_min_has_no_horizon_pitfall() -> None:
     trace = rec.trace
     assert math.isclose(trace.final_lr[0], 0.0, abs_tol=1e-12)
     assert [p.message for p in pitfalls.find(trace)] == []
+
+
+@pytest.mark.parametrize("name", ["LambdaLR-closure", "MultiplicativeLR"])
+def test_a_function_whose_values_are_not_recorded_cannot_be_checked(name: str) -> None:
+    """A trace that lost what lr_lambda returned says lrviz cannot check the function."""
+    trace = _record(name, "per_batch")
+    assert trace.steps is not None
+    state = {k: v for k, v in trace.steps.state.items() if k != "factor"}
+    bare = Trace.from_dict(
+        {**trace.to_dict(), "steps": {**trace.to_dict()["steps"], "state": state}}
+    )
+    events = lrviz.explain(bare, phases=False)
+    assert events and all(e.kind != "external" for e in events)
+    kind = "MultiplicativeLR" if name == "MultiplicativeLR" else "LambdaLR"
+    assert events[0].reason.startswith(
+        f"lrviz cannot check {kind}'s lr_lambda {trace.params['lr_lambda']}: the trace does "
+        "not hold the values it returned"
+    )

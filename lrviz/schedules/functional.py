@@ -10,10 +10,11 @@ against the rates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lrviz.schedules.base import Kind, Prediction, Timeline, group_value
+from lrviz.schedules.base import Kind, Prediction, Timeline, group_value, position
 from lrviz.text import number
 
 
@@ -23,14 +24,36 @@ def factors(scheduler: Any, state: Mapping[str, Sequence[Any]]) -> dict[str, lis
     return {"factor": [[float(f(t)) for f in functions] for t in state["last_epoch"]]}
 
 
+def _unknown(timeline: Timeline, name: str) -> list[Prediction] | None:
+    """Where the trace lacks what the functions returned: lrviz cannot tell."""
+    if "factor" in timeline.state:
+        return None
+    function = timeline.params.get("lr_lambda")
+    which = "function" if function is None else f"lr_lambda {group_value(function, timeline.group)}"
+    reason = f"lrviz cannot check {name}'s {which}: the trace does not hold the values it returned"
+    return [Prediction(math.nan, reason, unchecked=True)] * len(timeline.before)
+
+
+def _counts(timeline: Timeline) -> list[float]:
+    """torch's ``last_epoch`` after each step, as recorded (else 1, 2, ...)."""
+    recorded = timeline.state.get("last_epoch")
+    if recorded is None:
+        return list(range(1, len(timeline.before) + 1))
+    return [t if (t := position(c)) is not None else k for k, c in enumerate(recorded, 1)]
+
+
 def _lambda_rule(timeline: Timeline) -> list[Prediction]:
     """LambdaLR: the rate after step t is base x lr_lambda(t) (torch's ``get_lr``)."""
+    unknown = _unknown(timeline, "LambdaLR")
+    if unknown is not None:
+        return unknown
     p, g = timeline.params, timeline.group
     base = group_value(p["base_lr"], g)
     name = group_value(p["lr_lambda"], g)
     out = []
-    for t, factors in enumerate(timeline.state["factor"], 1):
+    for t, factors in zip(_counts(timeline), timeline.state["factor"], strict=True):
         factor = factors[g]
+        t = int(t) if float(t).is_integer() else t
         lr = base * factor
         reason = (
             f"LambdaLR, {timeline.unit} {t}: rate = base {number(base)} x lr_lambda({t}) = "
@@ -43,11 +66,14 @@ def _lambda_rule(timeline: Timeline) -> list[Prediction]:
 
 def _multiplicative_rule(timeline: Timeline) -> list[Prediction]:
     """MultiplicativeLR: the rate after step t is the rate before it x lr_lambda(t)."""
+    unknown = _unknown(timeline, "MultiplicativeLR")
+    if unknown is not None:
+        return unknown
     p, g = timeline.params, timeline.group
     name = group_value(p["lr_lambda"], g)
     out = []
-    steps = zip(timeline.before, timeline.state["factor"], strict=True)
-    for t, (before, factors) in enumerate(steps, 1):
+    steps = zip(_counts(timeline), timeline.before, timeline.state["factor"], strict=True)
+    for t, before, factors in steps:
         factor = factors[g]
         reason = (
             f"MultiplicativeLR, {timeline.unit} {t}: rate x lr_lambda({t}) = {number(factor)}, "
