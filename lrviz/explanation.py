@@ -268,7 +268,7 @@ def _bulk_events(trace: Trace, kind: Kind | None, group: int) -> list[Event] | N
         timeline.initial, base * rule.scale(trace.params, group), rel_tol(trace, group)
     ):
         return None  # where the schedule was is unknown: said step by step
-    rates = np.asarray((*steps.lr[group], trace.final_lr[group]), dtype=float)
+    rates = np.append(np.asarray(steps.lr[group], dtype=float), trace.final_lr[group])
     before, after = rates[:-1], rates[1:]
     try:
         with np.errstate(all="ignore"):
@@ -318,7 +318,7 @@ def _bulk_events(trace: Trace, kind: Kind | None, group: int) -> list[Event] | N
         p = prediction(k)
         return (p.evidence.get("phase"), "landmark" in p.evidence, p.reason is None)
 
-    marks = _milestone_steps(trace, group)
+    marks = _milestone_steps(rates)
     out: list[Event] = []
     for a, b in zip(starts, ends, strict=True):
         if not key[a]:
@@ -471,27 +471,35 @@ def first_step_at_or_below(trace: Trace, fraction: float, group: int = 0) -> int
     The start is the initial rate; for a schedule that first warms up above it (from 0,
     say), the peak of that warm-up, and only steps after the peak count.
     """
-    rates = trace.rates(group)
-    start, first, _ = milestone_start(rates)
-    target = fraction * start
-    if len(rates) > BULK:  # a million steps: NumPy
-        import numpy as np
+    return _reached(trace.rates(group), (fraction,))[fraction]
 
-        r = np.asarray(rates[first:], dtype=float)
+
+def _reached(rates: Sequence[float] | Any, fractions: Sequence[float]) -> dict[float, int | None]:
+    """:func:`first_step_at_or_below` of several fractions over one group's rates (a
+    million steps in NumPy, the rates read once)."""
+    start, first, _ = milestone_start(rates)
+    if len(rates) <= BULK:
+        return {
+            f: next((k for k in range(first, len(rates)) if at_or_below(rates[k], f * start)), None)
+            for f in fractions
+        }
+    import numpy as np
+
+    r = np.asarray(rates[first:], dtype=float)
+    out: dict[float, int | None] = {}
+    for f in fractions:
+        target = f * start
         with np.errstate(invalid="ignore"):
-            hits = np.flatnonzero(
-                (r <= target) | _same(r, np.full_like(r, target), MILESTONE_REL_TOL)
-            )
-        return first + int(hits[0]) if hits.size else None
-    for step in range(first, len(rates)):
-        if at_or_below(rates[step], target):
-            return step
-    return None
+            near = (r <= target) | _same(r, np.full_like(r, target), MILESTONE_REL_TOL)
+        hits = np.flatnonzero(near)
+        out[f] = first + int(hits[0]) if hits.size else None
+    return out
 
 
 def milestone_start(rates: Sequence[float]) -> tuple[float, int, str]:
     """What milestones count from: (rate, first step that counts, its name). The initial
-    rate; or, when the schedule rises above it first (a warm-up), its peak."""
+    rate; or, when the schedule rises above it first (a warm-up), its peak (rates may be a
+    NumPy array)."""
     if len(rates) > BULK:
         import numpy as np
 
@@ -510,12 +518,12 @@ first_epoch_at_or_below = first_step_at_or_below
 def _mark_milestones(trace: Trace, events: list[Event]) -> list[Event]:
     """Add the 50/10/1% milestones to the events of schedules that move every step."""
     marks: dict[tuple[int, int], list[float]] = {}
-    names = {g: milestone_start(trace.rates(g))[2] for g in range(trace.groups)}
+    names = {}
     for group in range(trace.groups):
-        for fraction in MILESTONES:
-            step = first_step_at_or_below(trace, fraction, group)
-            if step is not None:
-                marks.setdefault((step, group), []).append(fraction)
+        rates = trace.rates(group)
+        names[group] = milestone_start(rates)[2]
+        for step, reached in _milestone_steps(rates):
+            marks[(step, group)] = reached
     out = []
     for e in events:
         fractions = marks.get((e.at, e.group))
@@ -530,11 +538,10 @@ def _mark_milestones(trace: Trace, events: list[Event]) -> list[Event]:
     return out
 
 
-def _milestone_steps(trace: Trace, group: int) -> list[tuple[int, list[float]]]:
-    """(step, fractions first reached there), by step, for one group."""
+def _milestone_steps(rates: Sequence[float] | Any) -> list[tuple[int, list[float]]]:
+    """(step, fractions first reached there), by step, of one group's rates."""
     at: dict[int, list[float]] = {}
-    for fraction in MILESTONES:
-        step = first_step_at_or_below(trace, fraction, group)
+    for fraction, step in _reached(rates, MILESTONES).items():
         if step is not None:
             at.setdefault(step, []).append(fraction)
     return sorted(at.items())
@@ -542,7 +549,7 @@ def _milestone_steps(trace: Trace, group: int) -> list[tuple[int, list[float]]]:
 
 def milestones(trace: Trace, group: int = 0) -> dict[float, int | None]:
     """Step (epoch) at which the rate first reached 50%, 10% and 1% of its initial value."""
-    return {f: first_step_at_or_below(trace, f, group) for f in MILESTONES}
+    return _reached(trace.rates(group), MILESTONES)
 
 
 # -- phases of step-resolution traces ---------------------------------------------------
