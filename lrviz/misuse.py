@@ -80,7 +80,7 @@ def _starts_with_epoch_zero(trace: Trace) -> bool:
     stepped with the epoch at the top of each epoch, and every epoch's updates use the rate
     torch's closed form gives that epoch."""
     counts = trace.state_column("last_epoch") if trace.step_count else []
-    return bool(counts) and position(counts[0]) == 0 and trace.updates()[0] == 0
+    return bool(counts) and position(counts[0]) == 0  # a plain step() counts from 1
 
 
 def _missing_updates(trace: Trace) -> list[Pitfall]:
