@@ -9,7 +9,14 @@ recorded:
 * observed change, predicted  -> ``reduce`` / ``increase`` with the rule's reason;
 * no change, rule decided to reduce but min_lr/eps kept the rate -> ``held``;
 * anything the rule does not predict, and any change at a step where the scheduler did
-  not step -> ``external`` (never dropped).
+  not step -> ``external`` (never dropped);
+* a step the rule cannot tell about (a function of the user's whose values the trace
+  lacks, a scheduler whose history before recording began the trace does not hold) ->
+  ``reduce`` / ``increase`` marked unchecked, saying why: never ``external``.
+
+Rules follow torch's own count (``last_epoch``, as recorded): a loop that passes an epoch
+to ``step`` (whole or fractional) gets torch's closed form there, and a scheduler resumed
+from a checkpoint or recorded mid-run continues its count.
 
 A scheduler lrviz has no rule for (a class of one's own) still has every change listed,
 as ``reduce`` or ``increase`` saying that no rule checked it.
@@ -28,7 +35,8 @@ every step are joined into phases ("linear warm-up, steps 1-500: 0 -> 0.001"); t
 points (restarts, switches, peaks), ``held`` and ``external`` events stay on their own.
 
 Rules use torch's own arithmetic, operation for operation, so predictions agree with
-torch to the last bit or two.
+torch to the last bit or two. A long step-resolution trace (:data:`BULK` steps or more)
+of a schedule whose rule has an array form is checked in bulk, with the same events.
 """
 
 from __future__ import annotations
