@@ -164,10 +164,12 @@ def _early(trace: Trace) -> list[Pitfall]:
 
 
 def _rate_zero(trace: Trace) -> list[Pitfall]:
-    """A warm-up from 0: the first update that ran did so at rate 0."""
+    """A warm-up from 0: the first update that ran did so at rate 0, at the schedule's
+    start (a run recorded mid-way may start at a trough of a cycle, no warm-up)."""
     updates = trace.updates()
     first = next((k for k, n in enumerate(updates) if n > 0), None)
-    if first is None:
+    counts = trace.state_column("last_epoch") if trace.step_count else []
+    if first is None or (counts and position(counts[0]) not in (None, 0, 1)):
         return []
     shift = 1 if trace.steps is not None and trace.steps.early else 0
     out = []

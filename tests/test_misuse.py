@@ -215,3 +215,19 @@ def test_onecycle_past_its_total_steps_is_refused_before_any_work() -> None:
         "OneCycleLR epochs=4 x steps_per_epoch=10 = 40 is shorter than the 50 steps simulated "
         "(5 epochs x 10 steps)"
     )
+
+
+def test_a_run_recorded_at_a_trough_is_no_warm_up_from_zero() -> None:
+    """CosineAnnealingLR(T_max=1) recorded after 3 steps starts at 0: no warm-up there."""
+    optimizer = Adam([], [0.1])
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=1)
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for _ in range(4):
+        optimizer.step()
+        scheduler.step()
+        rec.log()
+    assert rec.trace.initial_lr == (0.0,)
+    assert messages(rec.trace) == []

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from torch.optim import SGD
 from torch.optim import lr_scheduler as L
 
@@ -309,3 +311,58 @@ def test_a_function_whose_values_are_not_recorded_cannot_be_checked(name: str) -
         f"lrviz cannot check {kind}'s lr_lambda {trace.params['lr_lambda']}: the trace does "
         "not hold the values it returned"
     )
+
+
+SCHEDULES = st.one_of(
+    st.builds(
+        lambda size, gamma: lambda o: L.StepLR(o, step_size=size, gamma=gamma),
+        st.integers(1, 6),
+        st.floats(0.05, 0.95),
+    ),
+    st.builds(
+        lambda period, floor: lambda o: L.CosineAnnealingLR(o, T_max=period, eta_min=floor),
+        st.integers(1, 12),
+        st.sampled_from([0.0, 1e-4]),
+    ),
+    st.builds(
+        lambda t0, mult: lambda o: L.CosineAnnealingWarmRestarts(o, T_0=t0, T_mult=mult),
+        st.integers(1, 5),
+        st.integers(1, 3),
+    ),
+    st.builds(
+        lambda start, total: lambda o: L.LinearLR(o, start_factor=start, total_iters=total),
+        st.floats(0.01, 1.0),
+        st.integers(1, 10),
+    ),
+    st.builds(
+        lambda up, mode: (
+            lambda o: L.CyclicLR(
+                o, base_lr=0.01, max_lr=0.1, step_size_up=up, mode=mode, gamma=0.97
+            )
+        ),
+        st.integers(1, 6),
+        st.sampled_from(["triangular", "triangular2", "exp_range"]),
+    ),
+    st.builds(
+        lambda pct, three: (
+            lambda o: L.OneCycleLR(o, max_lr=0.1, total_steps=40, pct_start=pct, three_phase=three)
+        ),
+        st.floats(0.1, 0.45),
+        st.booleans(),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(make=SCHEDULES, idiom=st.sampled_from(sorted(IDIOMS)))
+def test_any_schedule_stepped_any_way_has_no_false_words(
+    make: Callable[[Any], Any], idiom: str
+) -> None:
+    """Drawn schedules x stepping idioms: no external event, no misuse message."""
+    MAKERS["drawn"] = make
+    try:
+        trace = _record("drawn", idiom)
+    finally:
+        del MAKERS["drawn"]
+    assert [(e.at, e.reason) for e in trace.events if e.kind == "external"] == []
+    assert [p.message for p in misuse.find(trace)] == []
