@@ -62,7 +62,7 @@ def _cyclic_words(
     down = p["step_size_down"] if p["step_size_down"] is not None else up
     low, high = group_value(p["base_lr"], group), group_value(p["max_lr"], group)
     into = t - (cycle - 1) * (up + down)
-    how = p["mode"] if p.get("scale_fn") is None else f"scale_fn, scale_mode {p['scale_mode']}"
+    how = p["mode"] if p.get("scale_fn") is None else f"scale_fn {p['scale_fn']}"
     if into == 0:
         reason = (
             f"cyclic ({how}): cycle {cycle - 1} is over, back at base_lr {number(low)}; "
