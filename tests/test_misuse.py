@@ -160,6 +160,11 @@ def test_a_per_batch_schedule_stepped_per_epoch() -> None:
         "OneCycleLR is a per-batch schedule, but it was stepped once per epoch while each "
         "epoch made 10 optimizer updates"
     )
+    # The cut-short cycle is said once, with its share, not the cause a second time.
+    assert find(trace)[0].message == (
+        "OneCycleLR total_steps=40 is longer than the 4 epochs it runs, covering 4 of its 40 "
+        "steps (10%): the cycle is cut short and the rate never anneals to its minimum"
+    )
 
 
 def test_a_one_cycle_of_epochs_and_steps_per_epoch_stepped_once_an_epoch() -> None:

@@ -363,7 +363,8 @@ def _one_cycle_pitfalls(part: Part) -> list[Pitfall]:
             if lr < 0
         ]
     covered = f"covering {n} of its {total} steps ({n / total:.0%})"
-    if part.unit == "epoch" and part.trace.meta.get("source") == "record":
+    busy = any(n > 1 for n in part.trace.updates())  # lrviz.misuse says what that means
+    if part.unit == "epoch" and part.trace.meta.get("source") == "record" and not busy:
         # A loop of one's own stepped it per epoch; lrviz run's epochs are one update each.
         return [
             Pitfall(
