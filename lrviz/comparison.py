@@ -19,7 +19,7 @@ so it runs and is tested without pytest.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -283,7 +283,7 @@ def _compare_steps(
         if name not in STEP_FIELDS
         for d in _divergences(name, k, _values(a_epoch, name), _values(g_epoch, name), rtol, atol)
     ]
-    found += sorted(at_steps + at_epochs, key=lambda d: (d.epoch or 0, d.step or 0))
+    found += sorted(at_steps + at_epochs, key=_in_step_order(epochs))
     if n_actual != n_golden:
         found.append(Divergence("steps", None, None, n_actual, n_golden, step=common + 1))
         differing.update(range(common + 1, max(n_actual, n_golden) + 1))
@@ -299,6 +299,23 @@ def _compare_steps(
         unrecorded=unrecorded,
         unit="step",
     )
+
+
+def _in_step_order(epochs: list[float]) -> Callable[[Divergence], tuple[int, int]]:
+    """A sort key putting divergences in the order the run met them: a step's at its
+    step, an epoch's (a loss) after the epoch's last step; a rate first at equal places."""
+    ends: dict[int, int] = {}
+    for k, epoch in enumerate(epochs, start=1):
+        ends[math.floor(epoch)] = k
+
+    def key(d: Divergence) -> tuple[int, int]:
+        if d.step is not None:
+            return d.step, 0
+        if d.epoch is None:
+            return 0, 0
+        return max((k for e, k in ends.items() if e <= d.epoch), default=0), 1
+
+    return key
 
 
 def _step_column(trace: Trace, name: str, group: int) -> list[float] | None:

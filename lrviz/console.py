@@ -8,8 +8,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lrviz import bands
-from lrviz.explanation import explain, is_continuous, milestones, notable, unit
-from lrviz.text import count
+from lrviz.explanation import (
+    events_difference as events_difference,  # lrviz explain (cli) warns with it
+)
+from lrviz.explanation import (
+    explain,
+    is_continuous,
+    milestones,
+    notable,
+    unit,
+)
+from lrviz.text import count, labelled
 from lrviz.trace import Event, Trace
 
 
@@ -18,7 +27,7 @@ def rate_lines(traces: Sequence[Trace], every: int) -> list[str]:
     under a header naming it."""
     lines = []
     for trace in traces:
-        lines.append(f"{trace.label}: {trace.name}, seed {trace.seed}")
+        lines.append(f"{labelled(trace.label, trace.name)}, seed {trace.seed}")
         after = trace.rates()[1:]
         n = len(trace.epochs)
         lines += [
@@ -84,7 +93,7 @@ def explanation_lines(trace: Trace, show_all: bool = False) -> list[str]:
     if trace.per_step:
         size = f"{count(trace.step_count, 'step')} in {size}"
     lines = [
-        f"{trace.label}: {trace.name} ({trace.meta.get('source', '?')}{seed}, {size}, "
+        f"{labelled(trace.label, trace.name)} ({trace.meta.get('source', '?')}{seed}, {size}, "
         f"{count(groups, 'param group')})"
     ]
     continuous = is_continuous(trace)
@@ -110,23 +119,6 @@ def _event_line(e: Event, groups: int, words: str) -> str:
     return (
         f"{words} {e.at:>4}{which}  {e.kind:<8}  {e.lr_before:.4g} -> {e.lr_after:.4g}  {e.reason}"
     )
-
-
-def events_difference(stored: Sequence[Event], derived: Sequence[Event]) -> str:
-    """How a trace's stored events differ from those derived now, in a few words ("" when
-    they do not): the counts, or the first event that differs."""
-    from lrviz.tracefile import jsonable
-
-    if len(stored) != len(derived):
-        return f"it stores {len(stored)} events, lrviz derives {len(derived)}"
-    for s, d in zip(stored, derived, strict=True):
-        if jsonable(vars(s)) != jsonable(vars(d)):
-            where = f"step {d.at}" if d.step is not None else f"epoch {d.at}"
-            return (
-                f"at {where}, group {d.group}: it stores {s.kind} {s.lr_before:.4g} -> "
-                f"{s.lr_after:.4g} ({s.reason[:60]}), lrviz derives {d.kind} ({d.reason[:60]})"
-            )
-    return ""
 
 
 def schedulers_lines() -> list[str]:

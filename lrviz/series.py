@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from lrviz import schedules
+from lrviz.schedules.base import MILESTONE_REL_TOL
 from lrviz.text import count, some
 from lrviz.trace import Event, Trace
 
@@ -347,7 +348,7 @@ def milestone_steps(trace: Trace, group: int = 0) -> dict[float, int | None]:
         start, first = float(r[peak]), peak + 1
     out: dict[float, int | None] = {}
     for fraction in MILESTONES:
-        hits = np.flatnonzero(r[first:] <= fraction * start)
+        hits = np.flatnonzero(r[first:] <= fraction * start * (1 + MILESTONE_REL_TOL))
         out[fraction] = int(first + hits[0]) if hits.size else None
     return out
 

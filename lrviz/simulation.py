@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from lrviz import checks
+from lrviz import checks, schedules
 from lrviz.recorder import Recorder
 from lrviz.schedules import Kind
 from lrviz.spec import ScheduleSpec, as_spec
@@ -172,6 +172,9 @@ def simulate(
     checks.steps_fit(epochs * per_epoch, f"{epochs:,} epochs of {count(per_epoch, 'step')}")
     scheduler_steps = epochs if kind.needs_metric else epochs * per_epoch
     params = resolve(spec, scheduler_steps, initial)
+    how = f"{epochs:,} epochs x {count(per_epoch, 'step')}"
+    if problem := schedules.too_many_steps(kind, params, scheduler_steps, how):
+        raise ValueError(problem)  # before the first step, not torch's "Tried to step" after
     values = _check_metrics(spec, metrics, epochs)
     stepper = Stepper(kind, params, initial, optimizer, "step" if per_epoch > 1 else "epoch")
     for epoch in range(epochs):

@@ -41,3 +41,9 @@ def some(items: Sequence[str], limit: int = MAX_DETAILS, sep: str = "; ") -> str
 def number(x: float) -> str:
     """A number for a sentence: 4 significant digits."""
     return f"{x:.4g}"
+
+
+def labelled(label: str, text: str) -> str:
+    """``text`` under a schedule's label, "label: text", unless it already starts with the
+    label (a trace labelled by its class name): never "SequentialLR: SequentialLR"."""
+    return text if text == label or text.startswith(f"{label} ") else f"{label}: {text}"

@@ -573,3 +573,48 @@ def test_a_step_trace_of_another_length_differs_in_its_steps() -> None:
     result = compare(longer, simulate("onecycle:total_steps=60", epochs=5, steps_per_epoch=10))
     assert any(d.field == "steps" and d.step == 51 for d in result.divergences)
     assert "number of steps: actual 60, golden 50 (steps 51-60 only in actual)" in result.report()
+
+
+def _recorded_per_step(lr: float, val_loss: float) -> Trace:
+    import torch
+
+    from lrviz import Recorder
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=8)
+    rec = Recorder(optimizer, scheduler, every="step")
+    for epoch in range(2):
+        for _ in range(4):
+            optimizer.step()
+            scheduler.step()
+        rec.log(val_loss=val_loss + epoch)
+    return rec.trace
+
+
+def test_step_traces_name_the_first_differing_rate_before_an_epochs_loss() -> None:
+    """Rates differ from step 1, losses from the end of epoch 1: the rate came first."""
+    result = compare(_recorded_per_step(0.1, 1.0), _recorded_per_step(0.05, 2.0))
+    first = result.first_divergence
+    assert first is not None
+    assert (first.field, first.step, first.epoch, first.group) == ("lr", 1, 1, 0)
+    assert first.describe().startswith("step 1 (epoch 1), lr of group 0: actual 0.1, golden 0.05")
+    assert [d.field for d in result.divergences] == ["lr", "val_loss", "val_loss"]
+
+
+def test_step_traces_put_an_epochs_loss_before_a_later_rate() -> None:
+    """A loss that differs at the end of epoch 1 came before a rate that differs in epoch 2."""
+    actual = _recorded_per_step(0.1, 1.0)
+    assert actual.steps is not None
+    lr = actual.steps.lr[0]
+    later = Trace.from_dict(
+        {
+            **actual.to_dict(),
+            "steps": {
+                **actual.to_dict()["steps"],
+                "lr": [[*lr[:6], lr[6] * 2, lr[7]]],
+            },
+        }
+    )
+    golden = _recorded_per_step(0.1, 2.0)
+    fields = [(d.field, d.epoch) for d in compare(later, golden).divergences]
+    assert fields[:2] == [("val_loss", 1), ("lr", 2)]

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from torch_oracle import drive
 
-from lrviz.explanation import explain, is_continuous, milestones, notable
+from lrviz.explanation import explain, is_continuous, milestones, notable, rederive
 from lrviz.trace import Epoch, Event, Trace
 
 PLATEAU = {
@@ -159,10 +159,15 @@ def test_schedules_without_a_rule_list_every_change_unchecked_not_as_failures() 
     )
     assert all(e.evidence["unchecked"] for e in events)
     # A known schedule whose parameters (or recorded factors) are missing: the same.
-    for name, params in (("MultiStepLR", {"gamma": 0.1}), ("LambdaLR", {})):
-        events = explain(make_trace(name, params, [1, 0.1]))
-        assert kinds(events) == [(1, "reduce")] and events[0].evidence["unchecked"]
-        assert "lrviz cannot apply its rule to these parameters: KeyError(" in events[0].reason
+    events = explain(make_trace("MultiStepLR", {"gamma": 0.1}, [1, 0.1]))
+    assert kinds(events) == [(1, "reduce")] and events[0].evidence["unchecked"]
+    assert "lrviz cannot apply its rule to these parameters: KeyError(" in events[0].reason
+    events = explain(make_trace("LambdaLR", {}, [1, 0.1]))
+    assert kinds(events) == [(1, "reduce")] and events[0].evidence["unchecked"]
+    assert events[0].reason == (
+        "lrviz cannot check LambdaLR's function: the trace does not hold the values it "
+        "returned: the rate changed from 1 to 0.1"
+    )
 
 
 # -- hand-built traces of the other schedules --------------------------------------------
@@ -499,3 +504,77 @@ def test_a_rate_set_by_hand_is_one_external_event(
     external = [e for e in events if e.kind == "external"]
     assert [(e.epoch, e.group) for e in external] == [(epoch, group)], events
     assert math.isclose(external[0].lr_after, by_hand)
+
+
+def test_milestones_allow_round_off() -> None:
+    """nanoGPT's cosine from 6e-4 to min_lr 6e-5 reaches 10% of its peak, although
+    6e-4 x 0.1 rounds to just above 6e-5 (and the last rate may round above min_lr)."""
+    from lrviz import series
+
+    peak, low, n = 6e-4, 6e-5, 20
+    cosine = [low + (peak - low) * (1 + math.cos(math.pi * k / n)) / 2 for k in range(n)]
+    rates = [*cosine, low * (1 + 1e-12)]
+    trace = Trace.from_rates(rates, name="unnamed")
+    assert milestones(trace)[0.1] == n
+    assert series.milestone_steps(trace)[0.1] == n
+
+
+def test_onecycle_past_total_steps_is_its_own_event_and_a_warning() -> None:
+    """Stepped exactly total_steps times, three-phase linear OneCycleLR leaves a negative
+    rate that no update used: the phases end at the last rate used; the rate after is an
+    event of its own, and a warning."""
+    import torch
+
+    import lrviz
+    from lrviz import pitfalls
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=0.1, total_steps=30, three_phase=True, anneal_strategy="linear"
+    )
+    rec = lrviz.Recorder(optimizer, scheduler, every="step")
+    for _ in range(30):
+        optimizer.step()
+        scheduler.step()
+    rec.log()
+    trace = rec.trace
+    final = trace.final_lr[0]
+    assert final < 0
+    *phases, last = trace.events
+    assert all(e.lr_after >= 0 for e in phases)
+    assert phases[-1].reason.startswith("one-cycle annihilation, steps 17-29: 0.004 -> 4e-07")
+    expected = (
+        f"after its last step (total_steps=30) OneCycleLR left the rate at {final:.4g} (torch "
+        "extrapolates past total_steps); an update after this would use it"
+    )
+    assert (last.at, last.reason) == (30, expected)
+    assert [p.message for p in pitfalls.find(trace)] == [
+        expected.replace("left the rate at", "left the rate of group 0 at")
+    ]
+
+
+def test_rederive_tells_when_stored_events_are_not_the_rates() -> None:
+    """A StepLR trace whose rates were edited after its events were stored: the derived
+    events follow the rates, and the difference is named."""
+    import lrviz
+
+    trace = lrviz.simulate("step:step_size=3,gamma=0.5", epochs=6)
+    assert [e.at for e in trace.events] == [3, 6]
+    same, difference = rederive(trace)
+    assert difference == "" and same.events == trace.events
+    data = trace.to_dict()
+    for k, epoch in enumerate(data["epochs"]):
+        epoch["lr"] = [0.1 * 0.5 ** (k // 2)]  # halved every 2 epochs, not every 3
+    data["final_lr"] = [0.1 * 0.5**3]
+    edited = Trace.from_dict(data)
+    derived, difference = rederive(edited)
+    assert [e.at for e in edited.events] == [3, 6]  # what the file stores
+    assert [(e.at, e.kind) for e in derived.events][:1] == [(2, "external")]
+    assert difference.startswith("it stores 2 events, lrviz derives ")
+
+
+def test_explain_header_names_a_schedule_once() -> None:
+    from lrviz.console import explanation_lines
+
+    trace = Trace.from_rates([0.1, 0.1, 0.01], name="StepLR", params={"step_size": 2})
+    assert explanation_lines(trace)[0].startswith("StepLR (record, 2 epochs")

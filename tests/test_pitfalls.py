@@ -128,7 +128,7 @@ def test_rel_threshold_on_a_negative_metric() -> None:
             "onecycle:total_steps=120",
             100,
             "OneCycleLR total_steps=120 is longer than the 100 epochs it "
-            "runs: the cycle is cut short",
+            "runs, covering 100 of its 120 steps (83%): the cycle is cut short",
         ),
         (
             "cyclic:step_size_up=2000",
@@ -235,3 +235,37 @@ def test_run_prints_pitfalls_on_stderr(runner: CliRunner, tmp_path: Path) -> Non
     assert "StepLR never fires" in (tmp_path / "index.html").read_text()
     quiet = runner.invoke(main, ["run", "-s", "step", "--epochs", "3", "-o", str(tmp_path), "-q"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_a_warning_true_of_several_groups_is_one_line_naming_them() -> None:
+    """A warm-up from 0 in both param groups: one warning for groups 0 and 1."""
+    import functools
+
+    import torch
+
+    import lrviz
+    from lrviz.optim import Adam
+
+    def warm(step: int, steps: int) -> float:
+        return min(1.0, step / steps)
+
+    optimizer = Adam([], [0.1, 0.01])
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, functools.partial(warm, steps=4))
+    rec = lrviz.Recorder(optimizer, scheduler, every="step")
+    for _ in range(8):
+        optimizer.step()
+        scheduler.step()
+    rec.log()
+    assert [p.message for p in find(rec.trace)] == [
+        "the first optimizer update of groups 0 and 1 ran at rate 0, so it changed nothing: a "
+        "warm-up that starts at 0 wastes its first step; start it above 0"
+    ]
+
+
+def test_messages_do_not_double_a_label_that_is_the_class_name() -> None:
+    trace = simulate("SequentialLR:schedulers=['linear','cosine'],milestones=[10]", epochs=10)
+    bare = replace(trace, schedule={**trace.schedule, "label": "SequentialLR"})
+    (line,) = messages([bare])
+    assert line.startswith("SequentialLR milestone 10 is at or after epoch 10")
+    warm = replace(trace, schedule={**trace.schedule, "label": "warm"})
+    assert messages([warm])[0].startswith("warm: SequentialLR milestone 10")

@@ -143,7 +143,7 @@ def test_epochs_default_to_metrics_then_100() -> None:
         ({"spec": "exp", "lr": -0.1}, "lr must be a finite number >= 0, got -0.1"),
         (
             {"spec": "onecycle:total_steps=5", "epochs": 8},
-            "OneCycleLR failed at the end of epoch 6",
+            "OneCycleLR total_steps=5 is shorter than the 8 steps simulated",
         ),
         (
             {"spec": "onecycle:total_steps=10", "epochs": 2, "steps_per_epoch": 6},

@@ -12,6 +12,7 @@ Pure data: importing the registry imports no torch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lrviz.schedules import (
@@ -41,6 +42,7 @@ __all__ = [
     "kind_of",
     "lookup",
     "recognise",
+    "too_many_steps",
 ]
 
 KINDS: tuple[Kind, ...] = (
@@ -93,6 +95,24 @@ def lookup(name: str) -> Kind:
         )
         raise ValueError(f"unknown schedule {name!r}; choose one of: {known}")
     return kind
+
+
+def too_many_steps(kind: Kind, params: Mapping[str, Any], steps: int, how: str) -> str:
+    """Why a schedule cannot take ``steps`` steps ("" when it can), before the first one:
+    "total_steps=40 is shorter than the 50 steps simulated (5 epochs x 10 steps)".
+
+    Args:
+        kind: The schedule.
+        params: Its parameters.
+        steps: The scheduler steps to be taken.
+        how: Where they come from, in words ("5 epochs x 10 steps").
+    """
+    if kind.limit is None:
+        return ""
+    most, words = kind.limit(params)
+    if steps <= most:
+        return ""
+    return f"{kind.name} {words} is shorter than the {steps:,} steps simulated ({how})"
 
 
 def kind_of(trace: Trace) -> Kind | None:

@@ -27,6 +27,16 @@ REL_TOL = 1e-9
 """Rates closer than this (relative) are the same rate."""
 
 
+MILESTONE_REL_TOL = 1e-6
+"""A rate within this (relative) of a milestone's target has reached it: 6e-4 x 0.1 rounds
+just above nanoGPT's min_lr 6e-5, and a float32 rate rounds further."""
+
+
+def at_or_below(rate: float, target: float) -> bool:
+    """Whether a rate has reached a milestone's target, allowing round-off."""
+    return rate <= target or math.isclose(rate, target, rel_tol=MILESTONE_REL_TOL)
+
+
 FLOAT32_REL_TOL = 2.0**-21
 """Rates torch keeps in float32 tensors (a group whose ``lr`` is a tensor) round to a few
 float32 ulps of the double-precision rule."""
@@ -90,12 +100,16 @@ class Prediction:
         evidence: The numbers behind the reason. ``landmark`` marks a turning point
             (peak, trough, restart, end) worth showing among every-epoch changes.
         held: The rule decided to reduce but a floor (min_lr, eps) kept the rate.
+        unchecked: The rule cannot tell what this step set (a function of the user's it
+            cannot evaluate, a state it did not see); ``reason`` says why, and ``lr`` is
+            not a prediction.
     """
 
     lr: float
     reason: str | None = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
     held: bool = False
+    unchecked: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,8 @@ class Timeline:
             where the trace recorded it.
         start: The scheduler's steps before the first of ``before``: 0, or where a
             resumed run's recording began (``initial`` is then the rate there).
+        rel_tol: How close two of the group's rates must be to be the same (float32 for
+            a rate torch keeps in a float32 tensor).
     """
 
     params: Params
@@ -128,6 +144,7 @@ class Timeline:
     metric_name: str = "the metric"
     base: float | None = None
     start: int = 0
+    rel_tol: float = REL_TOL
 
 
 Rule = Callable[[Timeline], list[Prediction]]
@@ -139,7 +156,8 @@ class Step:
     """One scheduler step of one param group, as a metric-free rule sees it.
 
     Attributes:
-        t: torch's ``last_epoch`` after the step (1 for the first step).
+        t: torch's ``last_epoch`` after the step (1 for the first step; a fraction where
+            the loop passed ``epoch + i / iters`` to ``step``).
         before: The rate observed before the step.
         base: The group's base rate (torch's ``initial_lr``, the rate the optimizer had
             before any schedule touched it).
@@ -149,15 +167,23 @@ class Step:
         unit: How messages count the steps: "epoch" or "step".
         state: The scheduler's recorded state after the step, if any (torch's own
             ``T_cur`` where a loop passed fractional epochs to ``step``).
+        last: torch's ``last_epoch`` before the step, where it is not ``t - 1`` (an
+            epoch passed to ``step``).
     """
 
-    t: int
+    t: float
     before: float
     base: float
     group: int
     alone: bool = True
     unit: str = "epoch"
     state: Mapping[str, Any] = field(default_factory=dict)
+    last: float | None = None
+
+    @property
+    def previous(self) -> float:
+        """torch's ``last_epoch`` before the step."""
+        return self.t - 1 if self.last is None else self.last
 
 
 StepRule = Callable[[Params, Step], Prediction]
@@ -167,7 +193,7 @@ def _unit(p: Params, group: int) -> float:
     return 1.0
 
 
-def _base_rate(p: Params, group: int, base: float, t: int) -> float:
+def _base_rate(p: Params, group: int, base: float, t: float) -> float:
     return base
 
 
@@ -184,30 +210,45 @@ class SimpleRule:
             switches to this schedule (t = 0), and what torch computes when a loop
             passes an epoch to ``step``.
         chainable: Computes the new rate from the current one (False: from the base).
+        vector: :attr:`step`'s rate over NumPy arrays, for traces of many steps:
+            ``(params, group, base, t, before) -> rates after the steps at counts t``
+            (None where the parameters are beyond it, such as a scale_fn of one's own).
+            Only for schedules whose phases never recur once left.
     """
 
     step: StepRule
     scale: Callable[[Params, int], float] = _unit
-    closed: Callable[[Params, int, float, int], float] = _base_rate
+    closed: Callable[[Params, int, float, float], float] = _base_rate
     chainable: bool = True
+    vector: Callable[[Params, int, float, Any, Any], Any] | None = None
+
+
+def position(value: Any) -> float | None:
+    """A recorded ``last_epoch`` as a number (a whole float as an int), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return int(value) if float(value).is_integer() else value
 
 
 def steps_of(timeline: Timeline, base: float) -> list[Step]:
     """One :class:`Step` per scheduler step: step k is torch's ``last_epoch`` k (counted
     from ``timeline.start``), or the ``last_epoch`` recorded (a loop that passed epochs to
-    ``step``)."""
+    ``step``, a scheduler that had stepped before it was recorded: resumed from a
+    checkpoint, or recorded mid-run)."""
     keys = [key for key in timeline.state if key != "last_epoch"]
     counts = timeline.state.get("last_epoch")
     group, unit = timeline.group, timeline.unit
-    out = []
+    out: list[Step] = []
     for k, before in enumerate(timeline.before):
         state = {key: timeline.state[key][k] for key in keys} if keys else {}
-        t = (
-            counts[k]
-            if counts is not None and isinstance(counts[k], int)
-            else timeline.start + k + 1
-        )
-        out.append(Step(t, before, base, group, True, unit, state))
+        recorded = position(counts[k]) if counts is not None else None
+        t = recorded if recorded is not None else (out[-1].t + 1 if out else timeline.start + 1)
+        last = out[-1].t if out else None
+        if last is not None and t == last + 1:
+            last = None
+        out.append(Step(t, before, base, group, True, unit, state, last))
     return out
 
 
@@ -216,46 +257,88 @@ def base_of(initial: float, scale: float) -> float:
     return initial / scale if scale else math.nan
 
 
+def rule_base(rule: SimpleRule, timeline: Timeline) -> float:
+    """A group's base rate (torch's ``initial_lr``): as recorded from the optimizer, else
+    recovered from the first rate (which, in a run recorded mid-way, is not the base)."""
+    if timeline.base is not None:
+        return timeline.base
+    return base_of(timeline.initial, rule.scale(timeline.params, timeline.group))
+
+
 def run_simple(rule: SimpleRule, timeline: Timeline) -> list[Prediction]:
     """A per-step rule applied to every scheduler step; where the loop passed an epoch to
-    ``step`` (the count jumps), torch's closed form at that epoch."""
+    ``step`` (the count jumps, or is a fraction), torch's closed form at that epoch.
+
+    A run recorded from a scheduler that had stepped before (resumed from a checkpoint,
+    or recorded mid-run) starts at a later count: its first step is the chainable step
+    there, or, where the loop passed that epoch to ``step``, torch's closed form; the
+    rate after it tells which when they differ.
+    """
     p, group = timeline.params, timeline.group
-    if timeline.start and timeline.base is not None:  # resumed: the first rate is not the base's
-        base = timeline.base
-    else:
-        base = base_of(timeline.initial, rule.scale(p, group))
-    out, previous = [], timeline.start
-    for s in steps_of(timeline, base):
-        if s.t == previous + 1 or not rule.chainable:  # a formula of t handles any t
+    base = rule_base(rule, timeline)
+    start = base * rule.scale(p, group)
+    tolerance = timeline.rel_tol
+    if (
+        "last_epoch" not in timeline.state
+        and not timeline.start
+        and not same_rate(timeline.initial, start, tolerance)
+    ):
+        reason = (
+            "lrviz cannot tell where the schedule was when recording began: its first rate "
+            f"{number(timeline.initial)} is not the {number(start)} it starts at (resumed, or "
+            "recorded mid-run), and the trace holds no step count"
+        )
+        return [Prediction(math.nan, reason, unchecked=True)] * len(timeline.before)
+    out = []
+    for k, s in enumerate(steps_of(timeline, base)):
+        if not rule.chainable:  # a formula of t handles any t
             out.append(rule.step(p, s))
-        else:
-            lr = rule.closed(p, group, base, s.t)
-            reason = f"{s.unit} {s.t} given to step(): torch's closed form there gives {number(lr)}"
-            out.append(Prediction(lr, reason, {"epoch_given": s.t}))
-        previous = s.t
+            continue
+        plain = float(s.t).is_integer() and s.t >= 1 and (k == 0 or s.last is None)
+        if plain and (k > 0 or s.t == 1):
+            out.append(rule.step(p, s))
+            continue
+        lr = rule.closed(p, group, base, s.t)
+        if plain:  # the first step of a scheduler that stepped before it was recorded
+            chained = rule.step(p, s)
+            after = timeline.before[1] if len(timeline.before) > 1 else None
+            if (
+                same_rate(chained.lr, lr, tolerance)
+                or after is None
+                or same_rate(chained.lr, after, tolerance)
+            ):
+                out.append(chained)
+                continue
+        jump = f"its count went from {number(s.previous)} to {number(s.t)}, " if k else ""
+        reason = (
+            f"{jump}an epoch passed to step(): torch's closed form at {s.unit} "
+            f"{number(s.t)} gives {number(lr)}"
+        )
+        out.append(Prediction(lr, reason, {"epoch_given": s.t}))
     return out
 
 
 def closed_form(
     name: str,
-    rate: Callable[[Params, int, int, float], float],
-    describe: Callable[[Params, int, int, str], tuple[str, dict[str, Any]]],
+    rate: Callable[[Params, float, int, float], float],
+    describe: Callable[[Params, float, int, str], tuple[str, dict[str, Any]]],
     turns: bool,
 ) -> StepRule:
     """A rule for a schedule that sets the rate from its formula, not the current rate.
 
     Args:
         name: The class name, for the reason.
-        rate: ``(params, t, group, base) -> rate`` after step t (torch's arithmetic).
+        rate: ``(params, t, group, base) -> rate`` after step t (torch's arithmetic; t
+            may be a fraction, an epoch passed to ``step``).
         describe: ``(params, t, group, unit) -> (reason, evidence)`` for step t.
         turns: Mark peaks and troughs (from the formula's neighbours) as landmarks.
     """
 
     # Steps come in order: each rate is needed three times (as the step's, the next
     # step's previous and the one before's following), so the last few are kept.
-    cache: dict[tuple[int, int, int, float], float] = {}
+    cache: dict[tuple[int, float, int, float], float] = {}
 
-    def at(p: Params, t: int, group: int, base: float) -> float:
+    def at(p: Params, t: float, group: int, base: float) -> float:
         key = (id(p), t, group, base)
         if key not in cache:
             if len(cache) > 16:
@@ -265,7 +348,7 @@ def closed_form(
 
     def rule(p: Params, s: Step) -> Prediction:
         lr = at(p, s.t, s.group, s.base)
-        previous = at(p, s.t - 1, s.group, s.base)
+        previous = at(p, s.previous, s.group, s.base)
         reason, evidence = describe(p, s.t, s.group, s.unit)
         if turns and "landmark" not in evidence:
             following = at(p, s.t + 1, s.group, s.base)
@@ -384,6 +467,9 @@ class Kind:
             ``mode``): ``params -> {argument: value}``, recorded as torch uses them.
         segments: A composite's split of the steps: ``(params, steps) -> steps each
             child runs`` (raises ValueError when the parameters do not split them).
+        limit: The most steps torch lets it take, and the arguments that set it in
+            words: ``params -> (steps, "total_steps=40")`` (OneCycleLR raises past it);
+            None: no limit.
     """
 
     name: str
@@ -411,3 +497,4 @@ class Kind:
     functional: bool = False
     derived_state: Callable[[Any, Mapping[str, Sequence[Any]]], dict[str, list[Any]]] | None = None
     history: bool = False
+    limit: Callable[[Params], tuple[int, str]] | None = None

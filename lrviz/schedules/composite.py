@@ -46,7 +46,11 @@ def _sequential(timeline: Timeline) -> list[Prediction]:
     children: list[Mapping[str, Any]] = timeline.params["schedulers"]
     marks: list[int] = list(timeline.params["milestones"])
     first, group = children[0], timeline.group
-    base = base_of(timeline.initial, child_rule(first["name"]).scale(first["params"], group))
+    base = (
+        timeline.base
+        if timeline.base is not None
+        else base_of(timeline.initial, child_rule(first["name"]).scale(first["params"], group))
+    )
     out = []
     for s in steps_of(timeline, base):
         index = bisect_right(marks, s.t)
@@ -96,7 +100,7 @@ def _chained_scale(p: Params, group: int) -> float:
     return scale
 
 
-def _chained_closed(p: Params, group: int, base: float, t: int) -> float:
+def _chained_closed(p: Params, group: int, base: float, t: float) -> float:
     """Each child's closed form applied in turn."""
     lr = base
     for child in p["schedulers"]:

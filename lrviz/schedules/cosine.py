@@ -48,26 +48,57 @@ def _cosine_lr(p: Params, s: Step) -> Prediction:
     return Prediction(lr, reason, evidence)
 
 
-def _warm_position(p: Params, t: int) -> tuple[int, int, int]:
+def _cosine_vector(p: Params, group: int, base: float, t: Any, before: Any) -> Any:
+    """:func:`_cosine_lr`'s rate over arrays."""
+    import numpy as np
+
+    period, eta_min = p["T_max"], p["eta_min"]
+    again = (t - 1 - period) % (2 * period) == 0
+    restarted = before + (base - eta_min) * (1 - math.cos(math.pi / period)) / 2
+    ratio = (1 + np.cos(math.pi * t / period)) / (1 + np.cos(math.pi * (t - 1) / period))
+    return np.where(again, restarted, ratio * (before - eta_min) + eta_min)
+
+
+def _warm_vector(p: Params, group: int, base: float, t: Any, before: Any) -> Any:
+    """:func:`_warm_rate` over an array of whole counts."""
+    import numpy as np
+
+    length, mult, eta_min = p["T_0"], p["T_mult"], p["eta_min"]
+    if not (length >= 1 and mult >= 1):
+        return None
+    t = np.maximum(t, 0)
+    if mult == 1:
+        t_cur, t_i = t % length, np.full_like(t, length)
+    else:
+        t_cur, t_i = np.empty_like(t), np.empty_like(t)
+        start, top = 0, t.max()
+        while start <= top:
+            here = (t >= start) & (t < start + length)
+            t_cur[here], t_i[here] = t[here] - start, length
+            start, length = start + length, length * mult
+    return eta_min + (base - eta_min) * (1 + np.cos(math.pi * t_cur / t_i)) / 2
+
+
+def _warm_position(p: Params, t: float) -> tuple[int, float, int]:
     """(cycle number, T_cur, T_i) after step t, as torch's step() counts them."""
     length, mult = p["T_0"], p["T_mult"]
     if not (length >= 1 and mult >= 1):  # else the cycles below never end
         raise ValueError(f"T_0 and T_mult must be >= 1, got {length} and {mult}")
     if mult == 1:
-        return t // length + 1, t % length, length
+        return int(t // length) + 1, t % length, length
     start, cycle = 0, 1
     while t >= start + length:
         start, length, cycle = start + length, length * mult, cycle + 1
     return cycle, t - start, length
 
 
-def _warm_rate(p: Params, t: int, group: int, base: float) -> float:
+def _warm_rate(p: Params, t: float, group: int, base: float) -> float:
     _, t_cur, t_i = _warm_position(p, max(t, 0))
     eta_min = p["eta_min"]
     return float(eta_min + (base - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2)
 
 
-def _warm_describe(p: Params, t: int, group: int, unit: str) -> tuple[str, dict[str, Any]]:
+def _warm_describe(p: Params, t: float, group: int, unit: str) -> tuple[str, dict[str, Any]]:
     cycle, t_cur, t_i = _warm_position(p, t)
     evidence: dict[str, Any] = {
         "phase": f"cosine annealing, cycle {cycle}",
@@ -157,6 +188,7 @@ KINDS = (
         periods=("T_max",),
         simple=SimpleRule(
             _cosine_lr,
+            vector=_cosine_vector,
             closed=lambda p, g, base, t: (
                 p["eta_min"] + (base - p["eta_min"]) * (1 + math.cos(math.pi * t / p["T_max"])) / 2
             ),
@@ -173,6 +205,7 @@ KINDS = (
             _warm_step,
             closed=lambda p, g, base, t: _warm_rate(p, t, g, base),
             chainable=False,
+            vector=_warm_vector,
         ),
         pitfalls=_eta_min_floor,
     ),

@@ -21,6 +21,10 @@ KINDS = (
         ("exp",),
         presets={"gamma": const(0.95)},
         continuous=True,
-        simple=SimpleRule(_exponential_lr, closed=lambda p, g, base, t: base * p["gamma"] ** t),
+        simple=SimpleRule(
+            _exponential_lr,
+            closed=lambda p, g, base, t: base * p["gamma"] ** t,
+            vector=lambda p, g, base, t, before: before * p["gamma"],
+        ),
     ),
 )

@@ -10,10 +10,11 @@ against the rates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lrviz.schedules.base import Kind, Prediction, Timeline, group_value
+from lrviz.schedules.base import Kind, Prediction, Timeline, group_value, position
 from lrviz.text import number
 
 
@@ -23,14 +24,40 @@ def factors(scheduler: Any, state: Mapping[str, Sequence[Any]]) -> dict[str, lis
     return {"factor": [[float(f(t)) for f in functions] for t in state["last_epoch"]]}
 
 
+def _unknown(timeline: Timeline, name: str) -> list[Prediction] | None:
+    """Where the trace lacks what the functions returned: lrviz cannot tell."""
+    if "factor" in timeline.state:
+        return None
+    function = timeline.params.get("lr_lambda")
+    which = "function" if function is None else f"lr_lambda {group_value(function, timeline.group)}"
+    reason = f"lrviz cannot check {name}'s {which}: the trace does not hold the values it returned"
+    return [Prediction(math.nan, reason, unchecked=True)] * len(timeline.before)
+
+
+def _counts(timeline: Timeline) -> list[float]:
+    """torch's ``last_epoch`` after each step, the argument its functions were given: as
+    recorded, else counted from where the recording began."""
+    recorded = timeline.state.get("last_epoch")
+    if recorded is None:
+        return list(range(timeline.start + 1, timeline.start + len(timeline.before) + 1))
+    return [
+        t if (t := position(c)) is not None else timeline.start + k
+        for k, c in enumerate(recorded, 1)
+    ]
+
+
 def _lambda_rule(timeline: Timeline) -> list[Prediction]:
     """LambdaLR: the rate after step t is base x lr_lambda(t) (torch's ``get_lr``)."""
+    unknown = _unknown(timeline, "LambdaLR")
+    if unknown is not None:
+        return unknown
     p, g = timeline.params, timeline.group
     base = group_value(p["base_lr"], g)
     name = group_value(p["lr_lambda"], g)
     out = []
     for t, factors in zip(_counts(timeline), timeline.state["factor"], strict=True):
         factor = factors[g]
+        t = int(t) if float(t).is_integer() else t
         lr = base * factor
         reason = (
             f"LambdaLR, {timeline.unit} {t}: rate = base {number(base)} x lr_lambda({t}) = "
@@ -43,6 +70,9 @@ def _lambda_rule(timeline: Timeline) -> list[Prediction]:
 
 def _multiplicative_rule(timeline: Timeline) -> list[Prediction]:
     """MultiplicativeLR: the rate after step t is the rate before it x lr_lambda(t)."""
+    unknown = _unknown(timeline, "MultiplicativeLR")
+    if unknown is not None:
+        return unknown
     p, g = timeline.params, timeline.group
     name = group_value(p["lr_lambda"], g)
     out = []
@@ -56,13 +86,6 @@ def _multiplicative_rule(timeline: Timeline) -> list[Prediction]:
         rule = f"rate x lr_lambda(t) every step, lr_lambda = {name}"
         out.append(Prediction(before * factor, reason, {"factor": factor, "rule": rule}))
     return out
-
-
-def _counts(timeline: Timeline) -> Sequence[Any]:
-    """torch's ``last_epoch`` after each step, the argument its functions were given
-    (counted from where the recording began, when not recorded)."""
-    n = len(timeline.before)
-    return timeline.state.get("last_epoch") or range(timeline.start + 1, timeline.start + n + 1)
 
 
 def _read(scheduler: Any) -> dict[str, Any]:

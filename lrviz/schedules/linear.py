@@ -18,7 +18,7 @@ from lrviz.schedules.base import (
 from lrviz.text import number
 
 
-def _linear_factor(p: Params, t: int) -> float:
+def _linear_factor(p: Params, t: float) -> float:
     start, end, total = p["start_factor"], p["end_factor"], p["total_iters"]
     return float(start + (end - start) * min(total, t) / total)
 
@@ -43,6 +43,24 @@ def _linear_lr(p: Params, s: Step) -> Prediction:
     if s.t == total:
         evidence["landmark"] = "end"
     return Prediction(lr, reason, evidence)
+
+
+def _linear_vector(p: Params, group: int, base: float, t: Any, before: Any) -> Any:
+    """:func:`_linear_lr`'s rate over arrays."""
+    import numpy as np
+
+    start, end, total = p["start_factor"], p["end_factor"], p["total_iters"]
+    moved = before * (1.0 + (end - start) / (total * start + (t - 1) * (end - start)))
+    return np.where(t > total, before, moved)
+
+
+def _polynomial_vector(p: Params, group: int, base: float, t: Any, before: Any) -> Any:
+    """:func:`_polynomial_lr`'s rate over arrays."""
+    import numpy as np
+
+    total, power = p["total_iters"], p["power"]
+    moved = before * ((1.0 - t / total) / (1.0 - (t - 1) / total)) ** power
+    return np.where(t > total, before, moved)
 
 
 def _linear_pitfalls(part: Part) -> list[Pitfall]:
@@ -117,6 +135,7 @@ KINDS = (
         continuous=True,
         simple=SimpleRule(
             _linear_lr,
+            vector=_linear_vector,
             scale=lambda p, g: float(p["start_factor"]),
             closed=lambda p, g, base, t: base * _linear_factor(p, t),
         ),
@@ -141,6 +160,7 @@ KINDS = (
         periods=("total_iters",),
         simple=SimpleRule(
             _polynomial_lr,
+            vector=_polynomial_vector,
             closed=lambda p, g, base, t: (
                 base * (1.0 - min(p["total_iters"], t) / p["total_iters"]) ** p["power"]
             ),

@@ -36,10 +36,23 @@ def _reduce_on_plateau(timeline: Timeline) -> list[Prediction]:
         0,
         0,
     )
-    out = []
+    out: list[Prediction] = []
+    seen = _resumed(timeline, better)
     steps = zip(timeline.before, timeline.metrics, strict=True)
     for k, (before, metric) in enumerate(steps, start=1):
         current = math.nan if metric is None else metric
+        if k == 1 and seen is not None:  # a scheduler with a history lrviz did not see
+            best, num_bad, cooldown_counter = seen
+            out.append(
+                Prediction(
+                    math.nan,
+                    "lrviz cannot check ReduceLROnPlateau's first recorded step: the scheduler "
+                    "had stepped before recording began (resumed, or recorded mid-run) and "
+                    "its best value and counts then are not in the trace",
+                    unchecked=True,
+                )
+            )
+            continue
         if better(current, best):
             best, best_epoch, num_bad = current, k, 0
         else:
@@ -87,6 +100,30 @@ def _reduce_on_plateau(timeline: Timeline) -> list[Prediction]:
             out.append(Prediction(before, held, evidence, held=True))
         cooldown_counter, num_bad = cooldown, 0
     return out
+
+
+def _resumed(
+    timeline: Timeline, better: Callable[[float, float], bool]
+) -> tuple[float, int, int] | None:
+    """The recorded (best, num_bad_epochs, cooldown_counter) after the first step, where
+    they are not those of a fresh scheduler's first step (it had stepped before)."""
+    columns = [timeline.state.get(key) for key in ("best", "num_bad_epochs", "cooldown_counter")]
+    if not timeline.metrics or any(not column for column in columns):
+        return None
+    best, num_bad, cooldown = (column[0] for column in columns)  # type: ignore[index]
+    p, metric = timeline.params, timeline.metrics[0]
+    fresh = math.inf if p["mode"] == "min" else -math.inf
+    improved = metric is not None and better(metric, fresh)
+    fresh_bad = 0 if improved else 1
+    reduced = fresh_bad > p["patience"]
+    expected = (
+        metric if improved else fresh,
+        0 if reduced else fresh_bad,
+        p["cooldown"] if reduced else 0,
+    )
+    if (best, num_bad, cooldown) == expected:
+        return None
+    return float(best), int(num_bad), int(cooldown)
 
 
 def _is_better(mode: str, threshold_mode: str, threshold: float) -> Callable[[float, float], bool]:
