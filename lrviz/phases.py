@@ -204,7 +204,7 @@ class _Finder:
     ) -> tuple[int, dict[str, float]] | None:
         """The largest end (exclusive) >= ``first`` whose run ``s:end`` the model fits:
         double the run while a refit fits, then carry the last fitted model on as far
-        as it fits, refitting where it misses a rate by only a little."""
+        as it fits, refitting where it misses a rate."""
         n = self.x.size
         if first > n:
             return None
@@ -219,11 +219,11 @@ class _Finder:
                 break
             good, params, step = trial, found, step * 2
         while good < n:  # the fitted model may fit further than its refits do
-            reach, near = self._reach(kind, params, s, good, min(n, 2 * good - s + 64))
+            reach = self._reach(kind, params, s, good, min(n, 2 * good - s + 64))
             if reach > good:
                 good = reach
                 continue
-            found = fit(s, good + 1) if near else None
+            found = fit(s, good + 1)
             if found is None:
                 break
             good, params = good + 1, found
@@ -231,17 +231,14 @@ class _Finder:
 
     def _reach(
         self, kind: PhaseKind, params: Mapping[str, float], s: int, good: int, stop: int
-    ) -> tuple[int, bool]:
+    ) -> int:
         """Where a model fitted to ``s:good`` first misses a rate before ``stop`` (else
-        ``stop``), and whether it misses it by less than a refit might make up (4
-        tolerances)."""
+        ``stop``)."""
         k = np.arange(good - s, stop - s, dtype=np.float64)
         model = _evaluate(kind, params, k)
         error = np.abs(self.x[good:stop] - model) / (self.rel_tol * self.scale[good:stop])
         missed = np.flatnonzero(~(error <= 1))
-        if not missed.size:
-            return stop, False
-        return good + int(missed[0]), bool(error[missed[0]] < 4)
+        return good + int(missed[0]) if missed.size else stop
 
     def _worst(self, s: int, end: int, model: Array) -> float:
         """The largest error of a model, in units of the tolerance."""
