@@ -103,18 +103,25 @@ class Phase:
         return self.value(np.arange(self.start, self.end + 1))
 
 
-def find_phases(rates: Sequence[float] | npt.ArrayLike, *, rel_tol: float = REL_TOL) -> list[Phase]:
+def find_phases(
+    rates: Sequence[float] | npt.ArrayLike,
+    *,
+    steps: Sequence[int] | npt.ArrayLike | None = None,
+    rel_tol: float = REL_TOL,
+) -> list[Phase]:
     """Join a rate series into phases.
 
     Args:
-        rates: The rate at steps 1, 2, ... (a non-finite rate is a phase of its own).
+        rates: The rate at each step (a non-finite rate is a phase of its own).
+        steps: The step of each rate, increasing (a log of every Nth step, with gaps);
+            default 1, 2, ...
         rel_tol: How closely each phase's model must reproduce its rates (relative):
             :data:`REL_TOL` for rates computed in double precision,
             :data:`FLOAT32_REL_TOL` for rates logged as float32.
 
     Raises:
-        ValueError: ``rates`` is empty or not one-dimensional, or ``rel_tol`` is not a
-            positive number below 1.
+        ValueError: ``rates`` is empty or not one-dimensional, ``steps`` not one
+            increasing step per rate, or ``rel_tol`` not a positive number below 1.
     """
     x = np.array(rates, dtype=np.float64)
     if x.ndim != 1 or x.size == 0:
@@ -124,15 +131,23 @@ def find_phases(rates: Sequence[float] | npt.ArrayLike, *, rel_tol: float = REL_
     finite = np.abs(x[np.isfinite(x)])
     peak = float(finite.max()) if finite.size else 0.0
     scale = np.maximum(np.abs(x), max(FLOOR * peak, 1e-300))
-    finder = _Finder(x, scale, float(rel_tol))
+    pos = np.arange(1, x.size + 1, dtype=np.float64)
+    if steps is not None:
+        pos = np.array(steps, dtype=np.float64)
+        if pos.shape != x.shape or not np.all(np.diff(pos) > 0):
+            raise ValueError(
+                f"steps must hold one increasing step per rate ({x.size}), got "
+                f"{pos.size} steps" + ("" if pos.shape != x.shape else " not increasing")
+            )
+    finder = _Finder(x, pos, scale, float(rel_tol))
     phases: list[Phase] = []
     s = 0
     while s < x.size:
-        phase = finder.longest(s)
-        if phases and not finder.continues(phases[-1], phase):
+        phase, end = finder.longest(s)
+        if phases and not finder.continues(phases[-1], phase, s):
             phase = replace(phase, jumped=True)
         phases.append(phase)
-        s = phase.end
+        s = end
     return phases
 
 
@@ -156,19 +171,23 @@ def _evaluate(kind: PhaseKind, p: Mapping[str, float], k: Array) -> Array:
 class _Finder:
     """The longest run of rates from a step that each family's model fits."""
 
-    def __init__(self, x: Array, scale: Array, rel_tol: float) -> None:
+    def __init__(self, x: Array, pos: Array, scale: Array, rel_tol: float) -> None:
         self.x = x
+        self.pos = pos
+        self.omega: float | None = None  # the last cosine's frequency, to start the next fit
         self.scale = scale
         self.rel_tol = rel_tol
 
-    def longest(self, s: int) -> Phase:
-        """The phase from 0-based index ``s``: the family reaching furthest wins."""
+    def longest(self, s: int) -> tuple[Phase, int]:
+        """The phase from index ``s`` and the index after it: the family reaching
+        furthest wins."""
         x = self.x
         if not math.isfinite(x[s]):
             end = s + 1
             while end < x.size and _same_nonfinite(x[end], x[s]):
                 end += 1
-            return self._phase("constant", s, end, {"level": float(x[s])})
+            return self._phase("constant", s, end, {"level": float(x[s])}), end
+        self.omega = None
         best: tuple[PhaseKind, int, dict[str, float]] = ("constant", s + 1, {"level": float(x[s])})
         fitters: list[tuple[PhaseKind, Fit, int]] = [
             ("constant", self._constant, 1),
@@ -180,31 +199,33 @@ class _Finder:
             found = self._extend(kind, fit, s, max(best[1] + 1, s + fewest))
             if found is not None:
                 best = (kind, *found)
-        return self._phase(best[0], s, best[1], best[2])
+        return self._phase(best[0], s, best[1], best[2]), best[1]
 
-    def continues(self, previous: Phase, phase: Phase) -> bool:
-        """Whether ``phase`` carries on from ``previous``: the rate did not change
-        between them, or one of their models gives the rate on the other side (within a
-        few tolerances, as a model one step beyond its rates is a little less exact)."""
-        i, j = previous.end - 1, phase.start - 1
+    def continues(self, previous: Phase, phase: Phase, i: int) -> bool:
+        """Whether ``phase`` (from index ``i``) carries on from ``previous``: the rate
+        did not change between them, or one of their models gives the rate on the other
+        side (within a few tolerances, as a model one step beyond its rates is a little
+        less exact)."""
         slack = 4 * self.rel_tol
         back = float(phase.value(previous.end)[()])
         on = float(previous.value(phase.start)[()])
         return bool(
-            abs(self.x[j] - self.x[i]) <= slack * self.scale[i]
-            or abs(back - self.x[i]) <= slack * self.scale[i]
-            or abs(on - self.x[j]) <= slack * self.scale[j]
+            abs(self.x[i] - self.x[i - 1]) <= slack * self.scale[i - 1]
+            or abs(back - self.x[i - 1]) <= slack * self.scale[i - 1]
+            or abs(on - self.x[i]) <= slack * self.scale[i]
         )
 
     def _phase(self, kind: PhaseKind, s: int, end: int, params: dict[str, float]) -> Phase:
-        return Phase(kind, s + 1, end, float(self.x[s]), float(self.x[end - 1]), params)
+        first, last = int(self.pos[s]), int(self.pos[end - 1])
+        return Phase(kind, first, last, float(self.x[s]), float(self.x[end - 1]), params)
 
     def _extend(
         self, kind: PhaseKind, fit: Fit, s: int, first: int
     ) -> tuple[int, dict[str, float]] | None:
         """The largest end (exclusive) >= ``first`` whose run ``s:end`` the model fits:
         double the run while a refit fits, then carry the last fitted model on as far
-        as it fits, refitting where it misses a rate."""
+        as it fits, refitting where it misses a rate (with growing steps while refits
+        fit, as rounded rates let each refit reach a little further)."""
         n = self.x.size
         if first > n:
             return None
@@ -218,15 +239,20 @@ class _Finder:
             if found is None:
                 break
             good, params, step = trial, found, step * 2
+        step = 1
         while good < n:  # the fitted model may fit further than its refits do
             reach = self._reach(kind, params, s, good, min(n, 2 * good - s + 64))
             if reach > good:
                 good = reach
                 continue
-            found = fit(s, good + 1)
+            trial = min(n, good + step)
+            found = fit(s, trial)
             if found is None:
-                break
-            good, params = good + 1, found
+                if step == 1:
+                    break
+                step = 1
+                continue
+            good, params, step = trial, found, step * 2
         return good, params
 
     def _reach(
@@ -234,8 +260,7 @@ class _Finder:
     ) -> int:
         """Where a model fitted to ``s:good`` first misses a rate before ``stop`` (else
         ``stop``)."""
-        k = np.arange(good - s, stop - s, dtype=np.float64)
-        model = _evaluate(kind, params, k)
+        model = _evaluate(kind, params, self.pos[good:stop] - self.pos[s])
         error = np.abs(self.x[good:stop] - model) / (self.rel_tol * self.scale[good:stop])
         missed = np.flatnonzero(~(error <= 1))
         return good + int(missed[0]) if missed.size else stop
@@ -255,7 +280,7 @@ class _Finder:
         return {"level": level} if self._fits(s, end, np.full_like(window, level)) else None
 
     def _linear(self, s: int, end: int) -> dict[str, float] | None:
-        k = np.arange(end - s, dtype=np.float64)
+        k = self.pos[s:end] - self.pos[s]
         coef = self._solve(s, end, [np.ones_like(k), k])
         if coef is None:
             return None
@@ -266,9 +291,9 @@ class _Finder:
         window = self.x[s:end]
         if not (np.all(window > 0) or np.all(window < 0)):
             return None
-        k = np.arange(end - s, dtype=np.float64)
+        k = self.pos[s:end] - self.pos[s]
         logs = np.log(np.abs(window))
-        middle = (k[-1]) / 2
+        middle = float(k.mean())
         slope = float(np.dot(k - middle, logs) / np.dot(k - middle, k - middle))
         level = float(logs.mean() - slope * middle)
         ratio = math.exp(slope)
@@ -281,12 +306,12 @@ class _Finder:
         """A sinusoid ``c + p cos(omega u) + q sin(omega u)`` (u: steps from the run's
         middle, which keeps the basis well conditioned) fitted by least squares, its
         frequency refined by Gauss-Newton; at most half a period."""
-        length = end - s - 1
+        length = float(self.pos[end - 1] - self.pos[s])
         middle = length / 2
-        u = np.arange(end - s, dtype=np.float64) - middle
-        omega = self._frequency(s, end) or 0.5 / length  # flat: any slow curve will do
+        u = self.pos[s:end] - self.pos[s] - middle
+        omega = self.omega or self._frequency(s, end) or 0.5 / length  # flat: any slow curve
         worst = math.inf
-        for _ in range(6):
+        for _ in range(8):
             c, si = np.cos(omega * u), np.sin(omega * u)
             coef = self._solve(s, end, [np.ones_like(u), c - 1, si])
             if coef is None:
@@ -294,18 +319,19 @@ class _Finder:
             error = self._worst(s, end, coef[0] + coef[1] * (c - 1) + coef[2] * si)
             if error <= 1:
                 break
-            if error > min(worst / 2, 1e6):
+            if error > min(worst, 1e6):
                 return None  # not a sinusoid, or not getting closer to one
             worst = error
             slope = u * (coef[2] * c - coef[1] * si)
             step = self._solve(s, end, [np.ones_like(u), c - 1, si, slope])
-            if step is None or not 0 < omega + step[3] <= 2 * math.pi / max(length, 1):
+            if step is None or not 0 < omega + step[3] <= 2 * math.pi / length:
                 return None
             omega += float(step[3])
         else:
             return None
         if omega * length > math.pi * (1 + 1e-6):
             return None  # more than a half cosine: two phases
+        self.omega = omega
         center, p, q = float(coef[0] - coef[1]), float(coef[1]), float(coef[2])
         amplitude = math.hypot(p, q)
         # p cos(wu) + q sin(wu) = A cos(wu + phi) with phi = atan2(-q, p); u = k - middle.
@@ -320,7 +346,10 @@ class _Finder:
     def _frequency(self, s: int, end: int) -> float | None:
         """A first guess of a sinusoid's angular frequency per step: its samples h steps
         apart satisfy ``x[k-h] + x[k+h] = 2 cos(omega h) x[k] + b``."""
-        window = self.x[s:end]
+        window, k = self.x[s:end], self.pos[s:end] - self.pos[s]
+        grid = np.linspace(0.0, float(k[-1]), window.size)
+        if not np.array_equal(grid, k):  # gaps: resampled, for a guess
+            window = np.interp(grid, k, window)
         h = (window.size - 1) // 3
         if h < 1:
             return None
@@ -333,7 +362,7 @@ class _Finder:
         a = float(np.dot(dm, dt)) / spread
         if not -2 < a < 2:
             return None
-        return math.acos(a / 2) / h
+        return math.acos(a / 2) / (h * float(grid[1]))
 
     def _solve(self, s: int, end: int, columns: list[Array]) -> Array | None:
         """Least squares of the relative errors (each row divided by its rate's scale),

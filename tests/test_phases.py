@@ -267,3 +267,20 @@ def test_random_piecewise_schedules(parts: list[np.ndarray], float32: bool) -> N
     phases = find_phases(rates, rel_tol=rel_tol)
     assert_reproduces(rates, phases, rel_tol)
     assert len(phases) <= len(parts), shape(phases)
+
+
+def test_a_log_of_every_third_step_with_gaps() -> None:
+    steps = np.delete(np.arange(0, 100, 3), [5, 6, 20])  # steps 15, 18 and 60 missing
+    rates = np.array([get_lr(int(it)) for it in steps])
+    phases = find_phases(rates, steps=steps)
+    assert [(p.kind, p.start, p.end) for p in phases] == [
+        ("linear", 0, 9),
+        ("cosine", 12, 78),
+        ("constant", 81, 99),
+    ]
+    assert phases[1].params["half_period"] == pytest.approx(70, rel=1e-9)
+    for p, got in zip(phases, [rates[:4], rates[4:23], rates[23:]], strict=True):
+        model = p.value(steps[(steps >= p.start) & (steps <= p.end)])
+        assert np.allclose(model, got, rtol=1e-9, atol=0)
+    with pytest.raises(ValueError, match="steps must hold one increasing step per rate"):
+        find_phases(rates, steps=steps[::-1])
