@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -172,11 +173,11 @@ def _candidates(
 def _drops(phases: Sequence[Phase]) -> Iterator[Candidate]:
     """Step drops between constants: StepLR, MultiStepLR, or ConstantLR's one rise."""
     levels = [p.start_rate for p in phases]
-    windows = [(a.end, b.start) for a, b in zip(phases, phases[1:], strict=False)]
+    windows = [(a.end, b.start) for a, b in pairwise(phases)]
     if len(phases) == 2 and levels[1] > levels[0]:
         factor = levels[0] / levels[1]
         yield f"constant:factor={factor!r},total_iters={windows[0][1]}", levels[1], ""
-    ratios = [b / a for a, b in zip(levels, levels[1:], strict=False) if a]
+    ratios = [b / a for a, b in pairwise(levels) if a]
     if len(ratios) != len(windows) or not all(
         math.isclose(r, ratios[0], rel_tol=1e-5) for r in ratios
     ):
