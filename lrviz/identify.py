@@ -101,18 +101,33 @@ def identify(
         raise ValueError("rates must be finite numbers")
     rel_tol = FLOAT32_REL_TOL if float32 else REL_TOL
     accept = ACCEPT_FLOAT32 if float32 else ACCEPT
-    best: Identification | None = None
+    found: list[tuple[int, int, Identification]] = []
+    refused: Identification | None = None
     for offset in (0, 1) if pos[0] >= 1 else (0,):
         index = (pos - offset).astype(np.int64)
         phases = tuple(find_phases(x, steps=index, rel_tol=rel_tol))
-        for spec, lr, note in _candidates(index, x, phases):
+        refused = refused or Identification(None, None, None, offset, phases)
+        for spec, lr, note in _candidates(index, x, phases, rel_tol):
             error = _error(spec, lr, index, x)
             if error is not None and error <= accept:
-                return Identification(spec, lr, error, offset, phases, note)
-        if best is None:
-            best = Identification(None, None, None, offset, phases)
-    assert best is not None
-    return best
+                found.append(
+                    (_rank(spec), offset, Identification(spec, lr, error, offset, phases, note))
+                )
+                break
+    if found:
+        return min(found, key=lambda f: f[:2])[2]
+    assert refused is not None
+    return refused
+
+
+FAMILIES = ("constant", "step", "exp", "linear", "poly", "cosine", "multistep")
+"""Families named before others when several reproduce a log (the step counted from 0
+or from 1): the simplest first."""
+
+
+def _rank(spec: str) -> int:
+    name = spec.split(":", 1)[0]
+    return FAMILIES.index(name) if name in FAMILIES else len(FAMILIES)
 
 
 def identify_trace(trace: Any) -> str:
@@ -149,7 +164,10 @@ def _error(
 
 
 def _candidates(
-    index: npt.NDArray[np.int64], x: npt.NDArray[np.float64], phases: Sequence[Phase]
+    index: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    phases: Sequence[Phase],
+    rel_tol: float,
 ) -> Iterator[Candidate]:
     """Candidate SPECs, simplest first, with their numbers read off the phases."""
     kinds = [p.kind for p in phases]
@@ -164,9 +182,9 @@ def _candidates(
     if kinds[0] == "linear":
         yield from _linear(phases, start, int(index[-1]))
     if kinds[0] == "cosine":
-        yield from _cosines(phases, start)
-    yield from _warm_up(phases, start)
-    yield from _cycles(phases, start)
+        yield from _cosines(phases, start, rel_tol)
+    yield from _warm_up(phases, start, rel_tol)
+    yield from _cycles(phases, start, int(index[-1]))
     yield from _polynomial(index, x)
 
 
@@ -221,11 +239,16 @@ def _linear(phases: Sequence[Phase], start: float, last: int) -> Iterator[Candid
         yield spec, start, ""
 
 
-def _cosines(phases: Sequence[Phase], start: float) -> Iterator[Candidate]:
+def _floor(low: float, high: float, rel_tol: float) -> float:
+    """A cosine's lower level as a torch ``eta_min``: 0 when it is 0 within the fit."""
+    return 0.0 if abs(low) <= 100 * rel_tol * high else low
+
+
+def _cosines(phases: Sequence[Phase], start: float, rel_tol: float) -> Iterator[Candidate]:
     """CosineAnnealingLR from its peak at step 0; CosineAnnealingWarmRestarts."""
     p = phases[0].params
     high, low, half = p["high"], p["low"], p["half_period"]
-    eta_min = 0.0 if abs(low) <= 1e-9 * high else low
+    eta_min = _floor(low, high, rel_tol)
     if not math.isclose(start, high, rel_tol=1e-6):
         return
     yield f"cosine:T_max={round(half)},eta_min={eta_min!r}", high, ""
@@ -236,36 +259,32 @@ def _cosines(phases: Sequence[Phase], start: float) -> Iterator[Candidate]:
         yield spec, high, ""
 
 
-def _warm_up(phases: Sequence[Phase], start: float) -> Iterator[Candidate]:
+def _warm_up(phases: Sequence[Phase], start: float, rel_tol: float) -> Iterator[Candidate]:
     """A linear warm-up, then a decay: HF's schedules (from 0), or SequentialLR of
-    LinearLR and another schedule."""
+    LinearLR and another schedule. The warm-up ends where the line meets the next
+    phase's peak, or at any step between the last rate on the line and the next."""
     if len(phases) < 2 or phases[0].kind != "linear" or phases[0].params["slope"] <= 0:
         return
     slope = phases[0].params["slope"]
     after = phases[1]
-    peak = max(after.start_rate, phases[0].end_rate)
-    if after.kind == "cosine":
-        peak = after.params["high"]
-    elif after.kind == "linear":
-        peak = float(after.value(round((peak - start) / slope))[()])
-    warm = round((peak - start) / slope)
-    if warm < 1:
-        return
-    lr = start + slope * warm
-    if abs(start) <= 1e-9 * lr:  # from 0: HF
-        yield from _hf(after, lr, warm)
-        return
-    warm_spec = f"linear:start_factor={start / lr!r},end_factor=1.0,total_iters={warm}"
-    if after.kind == "cosine":
-        low = after.params["low"]
-        then = f"cosine:T_max={round(after.params['half_period'])},eta_min={low!r}"
-    elif after.kind == "exponential":
-        then = f"exp:gamma={after.params['ratio']!r}"
-    elif after.kind == "constant":
-        then = "constant:factor=1.0,total_iters=0"
-    else:
-        return
-    yield f"SequentialLR:schedulers=['{warm_spec}','{then}'],milestones=[{warm}]", lr, ""
+    peak = after.params["high"] if after.kind == "cosine" else after.start_rate
+    ends = [round((peak - start) / slope), *range(phases[0].end, after.start + 1)]
+    for warm in dict.fromkeys(w for w in ends if w >= 1):
+        lr = start + slope * warm
+        if abs(start) <= 1e-9 * lr:  # from 0: HF
+            yield from _hf(after, lr, warm)
+            continue
+        warm_spec = f"linear:start_factor={start / lr!r},end_factor=1.0,total_iters={warm}"
+        if after.kind == "cosine":
+            low = _floor(after.params["low"], lr, rel_tol)
+            then = f"cosine:T_max={round(after.params['half_period'])},eta_min={low!r}"
+        elif after.kind == "exponential":
+            then = f"exp:gamma={after.params['ratio']!r}"
+        elif after.kind == "constant":
+            then = "constant:factor=1.0,total_iters=0"
+        else:
+            continue
+        yield f"SequentialLR:schedulers=['{warm_spec}','{then}'],milestones=[{warm}]", lr, ""
 
 
 def _hf(after: Phase, lr: float, warm: int) -> Iterator[Candidate]:
@@ -281,9 +300,9 @@ def _hf(after: Phase, lr: float, warm: int) -> Iterator[Candidate]:
     yield f"hf:inverse_sqrt:num_warmup_steps={warm}", lr, ""
 
 
-def _cycles(phases: Sequence[Phase], start: float) -> Iterator[Candidate]:
-    """OneCycleLR (a rise to the peak and an annealing, cosine or linear) and CyclicLR
-    (triangular)."""
+def _cycles(phases: Sequence[Phase], start: float, last: int) -> Iterator[Candidate]:
+    """OneCycleLR (a rise to the peak and an annealing, cosine or linear, to the end of
+    the log) and CyclicLR (triangular)."""
     if len(phases) < 2:
         return
     up, down = phases[0], phases[1]
@@ -292,15 +311,15 @@ def _cycles(phases: Sequence[Phase], start: float) -> Iterator[Candidate]:
         initial, peak, low = up.params["low"], up.params["high"], down.params["low"]
         yield _one_cycle(rise, fall, initial, peak, low, "cos")
     if up.kind == down.kind == "linear" and up.params["slope"] > 0 > down.params["slope"]:
-        peak = max(up.end_rate, down.start_rate)
-        rise = (peak - start) / up.params["slope"]
-        peak = start + up.params["slope"] * round(rise)
-        low = phases[1].end_rate if len(phases) == 2 else min(p.end_rate for p in phases)
-        fall = (peak - low) / -down.params["slope"]
-        yield _one_cycle(rise, fall, start, peak, low, "linear")
-        up_steps, down_steps = round(rise), round((peak - start) / -down.params["slope"])
+        rising, falling = up.params["slope"], down.params["slope"]
+        # where the two lines meet: start + rising t = down's rate at t
+        top = (float(down.value(0)[()]) - start) / (rising - falling)
+        peak = start + rising * top
+        low = float(down.value(last)[()])
+        yield _one_cycle(top, last - top, start, peak, low, "linear")
+        down_steps = round((peak - start) / -falling)
         yield (
-            f"cyclic:base_lr={start!r},max_lr={peak!r},step_size_up={up_steps},"
+            f"cyclic:base_lr={start!r},max_lr={peak!r},step_size_up={round(top)},"
             f"step_size_down={down_steps},cycle_momentum=False",
             start,
             "",
