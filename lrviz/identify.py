@@ -12,6 +12,7 @@ with the simulation that reproduces the log.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -33,7 +34,15 @@ ACCEPT_FLOAT32 = 2e-6
 """The same for rates logged as float32 (each off by up to 6e-8, and the parameters
 read from them by a little more)."""
 
+NEAR = 1e-3
+"""A candidate this close has the right shape; its real numbers (read off phases fitted
+to rounded rates) are refined against the simulation before it is judged."""
+
 Candidate = tuple[str, float, str]  # SPEC, initial rate, note
+
+REAL = re.compile(r"(?<==)-?\d+\.\d*(?:e-?\d+)?")
+"""A real number in a SPEC (``gamma=0.95``, ``eta_min=1e-05`` written as ``1e-05`` has no
+dot and stays as it is, as do whole numbers)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,9 @@ def identify(
         refused = refused or Identification(None, None, None, offset, phases)
         for spec, lr, note in _candidates(index, x, phases, rel_tol):
             error = _error(spec, lr, index, x)
+            if error is not None and accept < error <= NEAR:
+                spec, lr = _refine(spec, lr, index, x)
+                error = _error(spec, lr, index, x)
             if error is not None and error <= accept:
                 found.append(
                     (_rank(spec), offset, Identification(spec, lr, error, offset, phases, note))
@@ -149,6 +161,14 @@ def _error(
 ) -> float | None:
     """The largest relative error of a candidate's simulation on the logged rates, or
     None when torch refuses the candidate."""
+    errors = _errors(spec, lr, index, x)
+    return None if errors is None else float(np.max(np.abs(errors)))
+
+
+def _errors(
+    spec: str, lr: float, index: npt.NDArray[np.int64], x: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64] | None:
+    """The relative error of a candidate's simulation at each logged rate."""
     from lrviz.simulation import simulate  # torch, only once a candidate is verified
 
     try:
@@ -157,7 +177,40 @@ def _error(
         return None
     simulated = np.array(trace.rates(0), dtype=np.float64)[index]
     floor = FLOOR * float(np.max(np.abs(x)))
-    return float(np.max(np.abs(simulated - x) / np.maximum(np.abs(x), floor)))
+    errors: npt.NDArray[np.float64] = (simulated - x) / np.maximum(np.abs(x), floor)
+    return errors
+
+
+def _refine(
+    spec: str, lr: float, index: npt.NDArray[np.int64], x: npt.NDArray[np.float64]
+) -> tuple[str, float]:
+    """A near candidate's rate and real parameters (but the 0s and 1s, which are part
+    of its shape) refined by Gauss-Newton on the relative errors of its simulation."""
+    found = [m for m in REAL.finditer(spec) if float(m.group()) not in (0.0, 1.0)]
+
+    def build(theta: npt.NDArray[np.float64]) -> tuple[str, float]:
+        out, at = [], 0
+        for m, value in zip(found, theta[1:], strict=True):
+            out += [spec[at : m.start()], repr(float(value))]
+            at = m.end()
+        return "".join([*out, spec[at:]]), float(theta[0])
+
+    theta = np.array([lr, *(float(m.group()) for m in found)])
+    for _ in range(3):
+        base = _errors(*build(theta), index, x)
+        if base is None:
+            break
+        columns = []
+        for j in range(theta.size):
+            moved = theta.copy()
+            moved[j] += 1e-7 * abs(theta[j]) or 1e-12
+            errors = _errors(*build(moved), index, x)
+            if errors is None:
+                return build(theta)
+            columns.append((errors - base) / (moved[j] - theta[j]))
+        delta, *_ = np.linalg.lstsq(np.stack(columns, axis=1), -base, rcond=None)
+        theta = theta + delta
+    return build(theta)
 
 
 # -- candidates, read off the phases ------------------------------------------------------
