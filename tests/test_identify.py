@@ -35,6 +35,8 @@ def spec_strategy(family: str) -> st.SearchStrategy[str]:
             i(10, 50),
             st.sampled_from([0.1, 0.5]),
         )
+    if family == "constantlr":
+        return st.builds("constant:factor={},total_iters={}".format, f(0.1, 0.9), i(10, 50))
     if family == "exponential":
         return st.builds("exp:gamma={}".format, f(0.9, 0.999))
     if family == "linear":
@@ -75,6 +77,18 @@ def spec_strategy(family: str) -> st.SearchStrategy[str]:
             i(15, 30),
             i(60, 150),
         )
+    if family == "warmup_exponential":
+        return st.builds(
+            lambda sf, w, g: (
+                f"SequentialLR:schedulers=['linear:start_factor={sf},total_iters={w}',"
+                f"'exp:gamma={g}'],milestones=[{w}]"
+            ),
+            f(0.05, 0.5),
+            i(15, 30),
+            f(0.95, 0.99),
+        )
+    if family == "hf_constant":
+        return st.builds("hf:constant_with_warmup:num_warmup_steps={}".format, i(10, 30))
     if family == "onecycle":
         return st.builds(
             "onecycle:max_lr={},total_steps={},pct_start={},anneal_strategy={}".format,
@@ -97,6 +111,7 @@ FAMILIES = [
     "constant",
     "step",
     "multistep",
+    "constantlr",
     "exponential",
     "linear",
     "cosine",
@@ -106,6 +121,8 @@ FAMILIES = [
     "hf_linear",
     "hf_cosine",
     "warmup_cosine",
+    "warmup_exponential",
+    "hf_constant",
     "onecycle",
     "cyclic",
 ]
