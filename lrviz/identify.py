@@ -234,10 +234,14 @@ def _candidates(
         yield f"exp:gamma={first.params['ratio']!r}", start, ""
     if kinds[0] == "linear":
         yield from _linear(phases, start, int(index[-1]))
-    if kinds[0] == "cosine":
-        yield from _cosines(phases, start, rel_tol)
-    yield from _warm_up(phases, start, rel_tol)
-    yield from _cycles(phases, start, int(index[-1]))
+    # A lone rate (a gap next to it, or a turn between logged steps) is no phase of a
+    # schedule that moves: the shapes around it are.
+    moving = [p for p in phases if p.start != p.end] or list(phases)
+    start = float(moving[0].value(0)[()])
+    if moving[0].kind == "cosine":
+        yield from _cosines(moving, start, rel_tol)
+    yield from _warm_up(moving, start, rel_tol)
+    yield from _cycles(moving, start, int(index[-1]))
     yield from _polynomial(index, x)
 
 
@@ -301,9 +305,11 @@ def _cosines(phases: Sequence[Phase], start: float, rel_tol: float) -> Iterator[
     """CosineAnnealingLR from its peak at step 0; CosineAnnealingWarmRestarts."""
     p = phases[0].params
     high, low, half = p["high"], p["low"], p["half_period"]
-    eta_min = _floor(low, high, rel_tol)
-    if not math.isclose(start, high, rel_tol=1e-6):
+    if math.isclose(start, low, rel_tol=1e-6):  # eta_min above the rate: a rise
+        high, low = low, high
+    elif not math.isclose(start, high, rel_tol=1e-6):
         return
+    eta_min = _floor(low, high, rel_tol)
     yield f"cosine:T_max={round(half)},eta_min={eta_min!r}", high, ""
     restarts = [q for q in phases[1:] if q.kind == "cosine"]
     if restarts:
