@@ -7,6 +7,14 @@ through :func:`lrviz.simulate` and compared with the logged rates. Only a candid
 largest relative error is within the float tolerance is named; otherwise nothing is,
 and the phases seen are described instead. Never a wrong family: a name is only said
 with the simulation that reproduces the log.
+
+Families read off the phases: constant, StepLR, MultiStepLR (drops by one factor at
+irregular steps, told as consistent with ReduceLROnPlateau), ConstantLR, ExponentialLR,
+LinearLR, PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, OneCycleLR
+(cosine or linear), CyclicLR (triangular), HF's linear, cosine, constant and inverse
+square root schedules after a warm-up from 0, and SequentialLR of a LinearLR warm-up
+then a cosine, an exponential decay or a constant. Logged steps may count from 0 or
+from 1; both are tried and the simplest family found is named.
 """
 
 from __future__ import annotations
