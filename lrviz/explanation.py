@@ -48,6 +48,7 @@ from itertools import pairwise
 from typing import Any
 
 from lrviz import schedules
+from lrviz.phase_events import phase_events
 from lrviz.schedules.base import (
     FLOAT32_REL_TOL,
     MILESTONE_REL_TOL,
@@ -97,6 +98,8 @@ def explain(trace: Trace, phases: bool = True) -> list[Event]:
         phases: In a step-resolution trace of a schedule that moves every step, join the
             every-step changes into phases (False: one event per step).
     """
+    if trace.name == "none":  # rates set by hand: no rule, nothing outside a schedule
+        return phase_events(trace, [rel_tol(trace, g) for g in range(trace.groups)])
     kind = schedules.kind_of(trace)
     continuous = is_continuous(trace)
     bulk = phases and continuous and trace.per_step and trace.step_count >= BULK
