@@ -436,3 +436,14 @@ def test_a_damaged_gzip_trace_is_named_as_such(runner: CliRunner, damage: Any, d
             r"^Error: cannot read trace 'bad.json.gz': the gzip stream is truncated or "
             rf"corrupt \(.*{detail}",
         )
+
+
+def test_plot_says_which_param_groups_it_leaves_out(runner: CliRunner) -> None:
+    rows = [[0.1 * (1 + g / 100) * 0.5 ** (e // 2) for g in range(100)] for e in range(4)]
+    lrviz.Trace.from_rates(rows, name="StepLR").save("t.json")
+    result = runner.invoke(main, ["plot", "t.json", "-o", "f.svg"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Warning: f.svg: drawn: StepLR's first 12 of 100 lines, one per set of param groups "
+        "with the same rates; its trace file has every group's.\n"
+    )
