@@ -984,11 +984,16 @@ def plot(
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc}") from None
     if metric != "loss":
-        from lrviz.series import not_drawn
+        _warn_not_drawn(out, traces)
 
-        note = not_drawn(traces)
-        if note:
-            click.echo(f"Warning: {out}: {note[0].lower()}{note[1:]}", err=True)
+
+def _warn_not_drawn(out: Path, traces: Sequence[Trace]) -> None:
+    """One line on stderr for each thing the figure ``out`` of ``traces`` leaves out."""
+    from lrviz.series import groups_note, not_drawn
+
+    notes = [groups_note([t]).strip() for t in traces] + [not_drawn(traces)]
+    for note in filter(None, notes):
+        click.echo(f"Warning: {out}: {note[0].lower()}{note[1:]}", err=True)
 
 
 @main.command()

@@ -96,10 +96,8 @@ def read_text(path: str | os.PathLike[str], what: str, limit: int, starts: str =
 
     Raises:
         ValueError: Unreadable, larger than ``limit``, not UTF-8 or not starting as it
-            must; naming the file.
+            must, or a gzip stream cut short or damaged; naming the file.
     """
-    import zlib
-
     name = os.fspath(path)
     try:
         with open(path, "rb") as raw:
@@ -108,19 +106,45 @@ def read_text(path: str | os.PathLike[str], what: str, limit: int, starts: str =
             if len(data) < limit + 1:
                 data += raw.read(limit + 1 - len(data))
         if data[:2] == b"\x1f\x8b":  # gzip's magic number
-            unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            data = unzip.decompress(data, limit + 1)
+            data = _gunzip(data, limit, what, name)
             _check_start(data[: 1 << 16], what, name, starts)
-    except (OSError, zlib.error) as exc:
+    except OSError as exc:
         raise ValueError(f"cannot read {what} {name!r}: {exc}") from exc
     if len(data) > limit:
-        raise ValueError(
-            f"{what} file {name!r} is larger than the {limit >> 20} MiB lrviz reads of one"
-        )
+        raise _too_large(what, name, limit)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"cannot read {what} {name!r}: not UTF-8 text ({exc})") from exc
+
+
+def _too_large(what: str, name: str, limit: int) -> ValueError:
+    return ValueError(
+        f"{what} file {name!r} is larger than the {limit >> 20} MiB lrviz reads of one"
+    )
+
+
+def _gunzip(data: bytes, limit: int, what: str, name: str) -> bytes:
+    """The gzip stream ``data`` (a file's first ``limit + 1`` bytes) decompressed, at most
+    ``limit + 1`` bytes of it (more is the caller's error); a stream cut short or damaged
+    is named as such, not left for the JSON parser to stumble on."""
+    import zlib
+
+    unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = unzip.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(
+            f"cannot read {what} {name!r}: the gzip stream is truncated or corrupt ({exc})"
+        ) from None
+    if not unzip.eof and len(out) <= limit:
+        if len(data) > limit:  # the file itself is larger than what is read of it
+            raise _too_large(what, name, limit)
+        raise ValueError(
+            f"cannot read {what} {name!r}: the gzip stream is truncated or corrupt (it ends "
+            f"after {len(data):,} bytes, before its end mark)"
+        )
+    return out
 
 
 def _check_start(head: bytes, what: str, name: str, starts: str) -> None:

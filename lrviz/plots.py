@@ -626,10 +626,10 @@ def lr_overview(traces: Sequence[Trace]) -> Figure:
     panel per param group when several schedules have several."""
     shown = list(traces[:MAX_LINES])
     frame = series.frame(shown)
-    sets = [series.same_groups(t) for t in shown]
+    sets = [series.same_groups(t)[: series.MAX_GROUP_LINES] for t in shown]
     panels: list[tuple[int, ...]] | None = None
     if len(shown) > 1 and any(len(s) > 1 for s in sets):
-        panels = series.group_panels(shown)
+        panels = series.group_panels(shown)[: series.MAX_PANELS]
     with _style():
         if panels is None:
             fig, axes = _figure(panel=2.6, top_axis=bool(frame.epoch_ends()))
@@ -834,7 +834,7 @@ def schedule_detail(trace: Trace, index: int = 0) -> Figure:
             )
         else:
             fig, (ax,) = _figure(panel=2.2, twin=twin, top_axis=bool(frame.epoch_ends()))
-        sets = series.same_groups(trace)
+        sets = series.same_groups(trace)[: series.MAX_GROUP_LINES]
         values = []
         for j, groups in enumerate(sets):
             if len(sets) == 1:
@@ -1016,8 +1016,12 @@ def lr_bands(groups: Sequence[Group]) -> Figure:
     traces = [t for g in shown for t in g.traces]
     frame = series.frame(traces)
     firsts = [g.traces[0] for g in shown]
-    sets = series.same_groups(firsts[0]) if len(shown) == 1 else []
-    panels = series.group_panels(firsts) if len(shown) > 1 else [tuple(range(firsts[0].groups))]
+    sets = series.same_groups(firsts[0])[: series.MAX_GROUP_LINES] if len(shown) == 1 else []
+    panels = (
+        series.group_panels(firsts)[: series.MAX_PANELS]
+        if len(shown) > 1
+        else [tuple(range(firsts[0].groups))]
+    )
     title = f"Learning rate per {frame.unit}: median across seeds, band 10\N{EN DASH}90%"
     with _style():
         if len(panels) == 1:
@@ -1025,7 +1029,7 @@ def lr_bands(groups: Sequence[Group]) -> Figure:
         else:
             fig, axes = _panels(frame, len(panels))
         for ax, pgroups in zip(axes, panels, strict=True):
-            values = _rate_values(shown, pgroups)
+            values = _rate_values(shown, [m[0] for m in sets] if sets else pgroups)
             scale, _ = series.rate_scale(values)
             if sets and len(sets) > 1:  # one schedule, groups of different rates
                 for j, members in enumerate(sets):
@@ -1124,8 +1128,8 @@ def schedule_bands(group: Group, index: int = 0) -> Figure:
             fig, (ax,) = _figure(
                 panel=2.2, twin=loss is not None, top_axis=bool(frame.epoch_ends())
             )
-        sets = series.same_groups(first)
-        values = _rate_values([group], range(first.groups))
+        sets = series.same_groups(first)[: series.MAX_GROUP_LINES]
+        values = _rate_values([group], [g for members in sets for g in members[:1]])
         scale, _ = series.rate_scale(values)
         for j, groups in enumerate(sets):
             label = "learning rate" if len(sets) == 1 else series.groups_text(groups)
@@ -1215,7 +1219,7 @@ def document(
     names = _doc_labels(traces)
     lines: list[tuple[Trace, tuple[int, ...], str]] = []
     for trace, name in zip(traces, names, strict=True):
-        sets = series.same_groups(trace)
+        sets = series.same_groups(trace)[: series.MAX_GROUP_LINES]
         for groups in sets:
             suffix = "" if len(sets) == 1 else f", {series.groups_text(groups)}"
             lines.append((trace, groups, name + suffix))

@@ -361,16 +361,23 @@ def _lr_caption(traces: Sequence[Trace]) -> str:
         text
         + ("; markers show events." if marked else ".")
         + _drawn_note(len(traces))
-        + _not_drawn(traces)
+        + _not_drawn(_drawn(traces))
     )
 
 
-def _not_drawn(traces: Sequence[Trace]) -> str:
-    """ " Not drawn: ..." for the rates of the traces a figure draws that it leaves out."""
+def _not_drawn(traces: Sequence[Trace], firsts: Sequence[Trace] | None = None) -> str:
+    """What a figure of ``traces`` leaves out: the lines of param groups past its share
+    (of ``firsts``, one trace per schedule, when given) and rates no figure can draw."""
+    note = series.not_drawn(traces)
+    lines = series.groups_note(traces if firsts is None else firsts)
+    return lines + (f" {note}" if note else "")
+
+
+def _drawn(traces: Sequence[Trace]) -> Sequence[Trace]:
+    """The traces an overview figure draws: the first :data:`lrviz.plots.MAX_LINES`."""
     from lrviz.plots import MAX_LINES
 
-    note = series.not_drawn(traces[:MAX_LINES])
-    return f" {note}" if note else ""
+    return traces[:MAX_LINES]
 
 
 def _alt_rates(traces: Sequence[Trace]) -> str:
@@ -467,7 +474,10 @@ def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
             f"Learning rate against {unit} (log scale): each schedule's median across its "
             "seeds (line) and the band from the 10th to the 90th percentile."
             + _drawn_note(len(found))
-            + _not_drawn([t for g in found[: plots.MAX_LINES] for t in g.traces]),
+            + _not_drawn(
+                [t for g in found[: plots.MAX_LINES] for t in g.traces],
+                [g.traces[0] for g in found[: plots.MAX_LINES]],
+            ),
             f"Line chart with shaded bands of the learning rate per {unit} on a log axis for "
             f"{names}.",
         )
@@ -499,7 +509,7 @@ def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
                 f"{group.label}: learning rate{with_loss} across "
                 f"{len(group.traces)} seeds (medians, 10-90% bands)"
                 + ("; below, how many seeds reduced the rate at each epoch." if varies else ".")
-                + _not_drawn(group.traces),
+                + _not_drawn(group.traces, group.traces[:1]),
                 f"Chart of the median learning rate{with_loss} of {group.label} per {unit} "
                 "with 10-90% bands"
                 + (", and a bar chart of reductions per epoch." if varies else "."),
@@ -752,15 +762,37 @@ def fmt_params(params: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={fmt_value(v)}" for k, v in params.items())
 
 
+MAX_GROUP_LINES = 8
+"""Param groups whose settings the page lists one by one; past them, groups with the same
+settings share a line, and settings past this many lines are counted (the trace file
+has every group's)."""
+
+
 def _optimizer_text(optimizer: Mapping[str, Any]) -> list[str]:
     groups = list(optimizer.get("groups", []))
     name = str(optimizer.get("name", "optimizer"))
     if not groups:
         return [name]
-    return [
-        f"{name}({fmt_params(g)})" + (f" (group {k})" if len(groups) > 1 else "")
-        for k, g in enumerate(groups)
+    if len(groups) <= MAX_GROUP_LINES:
+        return [
+            f"{name}({fmt_params(g)})" + (f" (group {k})" if len(groups) > 1 else "")
+            for k, g in enumerate(groups)
+        ]
+    alike: dict[str, list[int]] = {}
+    for k, g in enumerate(groups):
+        alike.setdefault(fmt_params(g), []).append(k)
+    settings = list(alike.items())
+    lines = [
+        f"{name}({text}) ({series.groups_text(members)})"
+        for text, members in settings[:MAX_GROUP_LINES]
     ]
+    rest = settings[MAX_GROUP_LINES:]
+    if rest:
+        lines.append(
+            f"and {sum(len(m) for _, m in rest):,} more param groups, with "
+            f"{len(rest):,} other settings (the trace file has every group's)"
+        )
+    return lines
 
 
 def _many(n: int, noun: str) -> str:
@@ -1105,10 +1137,25 @@ def comparison_row(trace: Trace) -> dict[str, Any]:
         if trace.events or not changes(trace)
         else None,
         "final_lr": trace.final_lr[0],
-        "final_lrs": ", ".join(fmt_number(x, 3) for x in trace.final_lr),
+        "final_lrs": _final_rates(trace.final_lr),
         "epoch_10pct": tenth if not trace.per_step else None,
         "at_10pct": at,
     }
+
+
+def _final_rates(rates: Sequence[float]) -> str:
+    """Each param group's final rate; past :data:`MAX_GROUP_LINES` groups, the first ones
+    and the range of the rest (the trace file has every group's)."""
+    if len(rates) <= MAX_GROUP_LINES:
+        return ", ".join(fmt_number(x, 3) for x in rates)
+    if all(x == rates[0] for x in rates):
+        return f"{fmt_number(rates[0], 3)} (all {len(rates):,} groups)"
+    rest = rates[MAX_GROUP_LINES:]
+    return (
+        ", ".join(fmt_number(x, 3) for x in rates[:MAX_GROUP_LINES])
+        + f" and {len(rest):,} more, from {fmt_number(min(rest), 3)} to "
+        f"{fmt_number(max(rest), 3)} (the trace file has every group's)"
+    )
 
 
 def group_view(

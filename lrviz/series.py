@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lrviz import schedules
 from lrviz.schedules.base import MILESTONE_REL_TOL
@@ -216,51 +216,83 @@ def not_drawn(traces: Sequence[Trace]) -> str:
     )
 
 
-def _same_rates(trace: Trace, a: int, b: int) -> bool:
-    """Whether groups a and b of a trace have the same rates (tuples compared in C: a
-    million steps in milliseconds)."""
-    if trace.final_lr[a] != trace.final_lr[b]:
-        return False
+def _rate_keys(trace: Trace) -> list[tuple[Any, ...]]:
+    """Per param group, its rates as one hashable value: groups with equal keys have the
+    same rates (the columns are compared and hashed in C: a million steps, or a million
+    groups, in well under a second)."""
     if trace.steps is not None:
-        return trace.steps.lr[a] == trace.steps.lr[b]
-    return all(e.lr[a] == e.lr[b] for e in trace.epochs)
+        columns: Sequence[Sequence[float]] = trace.steps.lr
+    else:
+        columns = list(zip(*(e.lr for e in trace.epochs), strict=True))
+    if not columns:  # no steps: the final rates alone
+        return [(final,) for final in trace.final_lr]
+    return [(final, tuple(column)) for final, column in zip(trace.final_lr, columns, strict=True)]
+
+
+MAX_GROUP_LINES = 12
+"""Lines of param groups with their own rates that one figure draws (the first ones);
+more would be a tangle no reader can follow."""
+
+MAX_PANELS = 6
+"""Panels of param groups that one figure of several schedules draws (the first ones)."""
+
+
+def groups_note(traces: Sequence[Trace]) -> str:
+    """ " Drawn: ..." saying which param groups' lines a figure of ``traces`` leaves out
+    (past :data:`MAX_GROUP_LINES` lines, or :data:`MAX_PANELS` panels), or ""."""
+    if len(traces) > 1:
+        panels = len(group_panels(traces)) if any(t.groups > 1 for t in traces) else 1
+        if panels <= MAX_PANELS:
+            return ""
+        return (
+            f" Drawn: the panels of the first {MAX_PANELS} of {panels:,} sets of param groups "
+            "with their own rates; each trace file has every group's."
+        )
+    for trace in traces:
+        lines = len(same_groups(trace))
+        if lines > MAX_GROUP_LINES:
+            return (
+                f" Drawn: {trace.label}'s first {MAX_GROUP_LINES} of {lines:,} lines, one per "
+                "set of param groups with the same rates; its trace file has every group's."
+            )
+    return ""
 
 
 def same_groups(trace: Trace) -> list[tuple[int, ...]]:
-    """The param groups of a trace, those with identical rates together (one line each)."""
-    found: list[list[int]] = []
-    for g in range(trace.groups):
-        for members in found:
-            if _same_rates(trace, members[0], g):
-                members.append(g)
-                break
-        else:
-            found.append([g])
-    return [tuple(members) for members in found]
+    """The param groups of a trace, those with identical rates together (one line each),
+    in the order of their first groups."""
+    found: dict[tuple[Any, ...], list[int]] = {}
+    for g, key in enumerate(_rate_keys(trace)):
+        found.setdefault(key, []).append(g)
+    return [tuple(members) for members in found.values()]
 
 
 def group_panels(traces: Sequence[Trace]) -> list[tuple[int, ...]]:
     """Param groups to draw in one panel each, across traces: group g joins an earlier
     panel when every trace that has g gives it the same rates as that panel's group."""
-    panels: list[list[int]] = []
+    keys = [_rate_keys(t) for t in traces]
+    panels: dict[tuple[Any, ...], list[int]] = {}
     for g in range(max(t.groups for t in traces)):
-        having = [t for t in traces if t.groups > g]
-        for panel in panels:
-            if all(_same_rates(t, panel[0], g) for t in having):
-                panel.append(g)
-                break
-        else:
-            panels.append([g])
-    return [tuple(p) for p in panels]
+        key = tuple((k, mine[g]) for k, mine in enumerate(keys) if g < len(mine))
+        panels.setdefault(key, []).append(g)
+    return [tuple(p) for p in panels.values()]
+
+
+MAX_NAMED_GROUPS = 6
+"""Param groups a label names one by one; more are counted."""
 
 
 def groups_text(groups: Sequence[int]) -> str:
-    """ "group 1", "groups 0-3", "groups 0, 2"."""
+    """ "group 1", "groups 0-3", "groups 0, 2", "groups 0, 2, 4, 6, 8, 10 and 994 more"."""
     if len(groups) == 1:
         return f"group {groups[0]}"
-    if list(groups) == list(range(groups[0], groups[-1] + 1)):
-        return f"groups {groups[0]}\N{EN DASH}{groups[-1]}"
-    return "groups " + ", ".join(map(str, groups))
+    if groups[-1] - groups[0] == len(groups) - 1 and list(groups) == list(
+        range(groups[0], groups[-1] + 1)
+    ):
+        return f"groups {groups[0]:,}\N{EN DASH}{groups[-1]:,}"
+    named = ", ".join(map(str, groups[:MAX_NAMED_GROUPS]))
+    more = len(groups) - MAX_NAMED_GROUPS
+    return f"groups {named}" + (f" and {more:,} more" if more > 0 else "")
 
 
 def thin(y: Floats, keep: Iterable[int] = (), columns: int = COLUMNS) -> Ints:

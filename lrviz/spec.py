@@ -61,7 +61,7 @@ def parse_spec(text: str) -> ScheduleSpec:
             raise ValueError(f"bad parameter {item.strip()!r} in {text!r}; write key=value")
         if key in params:
             raise ValueError(f"parameter {key!r} given twice in {text!r}")
-        params[key] = parse_value(raw)
+        params[key] = parse_value(raw, key)
     return make_spec(kind, params, text.strip())
 
 
@@ -166,8 +166,12 @@ def default_label(spec: ScheduleSpec, name: str = "") -> str:
     return f"{name}:{given}" if given else name
 
 
-def parse_value(raw: str) -> Any:
-    """A JSON or Python literal; a bare word that is neither is taken as a string."""
+def parse_value(raw: str, key: str = "") -> Any:
+    """A JSON or Python literal; a bare word that is neither is taken as a string.
+
+    Raises:
+        ValueError: None of these, naming the parameter ``key`` when given.
+    """
     raw = raw.strip()
     try:
         return json.loads(raw)
@@ -179,7 +183,15 @@ def parse_value(raw: str) -> Any:
         if raw.replace("_", "").isalnum() and not raw[0].isdigit():
             return raw
         shown = shorten(raw, 60)
-        raise ValueError(f"cannot read value {shown!r}; use a number, a list or a word") from None
+        of = f" for {key!r}" if key else ""
+        unclosed = " (a bracket is not closed)" if _unclosed(raw) else ""
+        raise ValueError(
+            f"cannot read value {shown!r}{of}{unclosed}; use a number, a list or a word"
+        ) from None
+
+
+def _unclosed(raw: str) -> bool:
+    return any(raw.count(a) > raw.count(b) for a, b in ("[]", "()", "{}"))
 
 
 def _split_top_level(text: str) -> list[str]:

@@ -141,3 +141,38 @@ def test_a_missing_library_is_one_line_naming_the_extra(
 def test_timm_says_why_it_is_not_there(runner: CliRunner) -> None:
     result = runner.invoke(main, ["simulate", "timm:cosine"])
     assert result.exit_code == 2 and "timm schedules are not supported yet" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            "linear:num_warmup_steps=-5,num_training_steps=10",
+            "num_warmup_steps must be a whole number >= 0, got -5",
+        ),
+        ("linear:num_warmup_steps=2.5", "num_warmup_steps must be a whole number >= 0, got 2.5"),
+        ("cosine:num_training_steps=0", "num_training_steps must be a whole number >= 1, got 0"),
+        ("cosine:num_cycles=-0.5", "num_cycles must be a number > 0, got -0.5"),
+        ("cosine_with_restarts:num_cycles=0", "num_cycles must be a whole number >= 1, got 0"),
+        ("polynomial:power=0", "power must be a number > 0, got 0"),
+        ("polynomial:lr_end=-1e-3", "lr_end must be a number >= 0, got -0.001"),
+        ("inverse_sqrt:timescale=0", "timescale must be a whole number >= 1, got 0"),
+        ("cosine_with_min_lr:min_lr_rate=1.5", "min_lr_rate must be a number from 0 to 1, got 1.5"),
+        ("cosine_with_min_lr:min_lr=-1", "min_lr must be a number >= 0, got -1"),
+        ("cosine_warmup_with_min_lr:warmup_lr_rate=2", "warmup_lr_rate must be a number from 0"),
+        ("warmup_stable_decay:num_decay_steps=-1", "num_decay_steps must be a whole number >= 0"),
+        ("warmup_stable_decay:num_stable_steps=-3", "num_stable_steps must be a whole number >= 0"),
+        (
+            "warmup_stable_decay:min_lr_ratio=-0.1",
+            "min_lr_ratio must be a number from 0 to 1, got -0.1",
+        ),
+    ],
+)
+def test_arguments_out_of_range_are_one_line_naming_them(
+    runner: CliRunner, params: str, message: str
+) -> None:
+    for command in (["simulate", f"hf:{params}"], ["run", "-q", "-s", f"hf:{params}", "-o", "r"]):
+        result = runner.invoke(main, [*command, "--epochs", "3"])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"Error: hf:{params.split(':')[0]} rejected ")
+        assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr

@@ -413,3 +413,37 @@ def test_a_huge_rate_over_several_seeds_is_reported_not_a_crash(tmp_path: Path) 
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     page = (tmp_path / "reports" / "index.html").read_text()
     assert page.count(f"Not drawn: {NOT_DRAWN}exp (6 rates).") == 2
+
+
+# -- round three: a damaged gzip file is named as such --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("damage", "detail"),
+    [
+        (lambda b: b[:100], r"it ends after 100 bytes, before its end mark"),
+        (lambda b: b[:-6] + bytes([b[-6] ^ 0xFF]) + b[-5:], r"incorrect data check"),
+        (lambda b: b[:2] + b"garbage", r"unknown compression method"),
+    ],
+    ids=["truncated", "checksum", "garbage"],
+)
+def test_a_damaged_gzip_trace_is_named_as_such(runner: CliRunner, damage: Any, detail: str) -> None:
+    lrviz.simulate("step", epochs=50).save("t.json.gz")
+    Path("bad.json.gz").write_bytes(damage(Path("t.json.gz").read_bytes()))
+    for command in (["explain"], ["report", "-o", "r"], ["check", "t.json.gz"]):
+        one_line_exit_2(
+            runner.invoke(main, [*command, "bad.json.gz"]),
+            r"^Error: cannot read trace 'bad.json.gz': the gzip stream is truncated or "
+            rf"corrupt \(.*{detail}",
+        )
+
+
+def test_plot_says_which_param_groups_it_leaves_out(runner: CliRunner) -> None:
+    rows = [[0.1 * (1 + g / 100) * 0.5 ** (e // 2) for g in range(100)] for e in range(4)]
+    lrviz.Trace.from_rates(rows, name="StepLR").save("t.json")
+    result = runner.invoke(main, ["plot", "t.json", "-o", "f.svg"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Warning: f.svg: drawn: StepLR's first 12 of 100 lines, one per set of param groups "
+        "with the same rates; its trace file has every group's.\n"
+    )

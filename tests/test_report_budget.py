@@ -154,3 +154,43 @@ def test_every_group_of_a_trace_gets_its_own_line(n: int) -> None:
         "same" if n == 1 else f"same, all {n} groups (same rates)"
     )
     assert line.get_gid() == "rate-0-g0"
+
+
+def many_groups(n: int, own_rates: bool) -> Trace:
+    """A recorded StepLR over ``n`` param groups: the same rate each, or a rate each."""
+    import torch
+
+    import lrviz
+
+    weights = [torch.nn.Parameter(torch.zeros(1)) for _ in range(n)]
+    optimizer = torch.optim.SGD(
+        [
+            {"params": [w], "lr": 0.1 * (1 + g / n if own_rates else 1)}
+            for g, w in enumerate(weights)
+        ]
+    )
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 2, 0.5)
+    recorder = lrviz.Recorder(optimizer, scheduler)
+    for _ in range(5):
+        optimizer.step()
+        scheduler.step()
+    return recorder.trace
+
+
+@pytest.mark.parametrize("own_rates", [False, True], ids=["same-rates", "a-rate-each"])
+def test_10000_param_groups_make_a_page_as_small_as_one_group(
+    tmp_path: Path, own_rates: bool
+) -> None:
+    """Each group's settings and final rate and a line per group were 170 bytes a group
+    on the page and 3 kB in each figure: 47 MB for a million groups."""
+    page = write_report([many_groups(10_000, own_rates)], tmp_path).read_text()
+    assert len(page.encode()) < 300_000
+    if own_rates:
+        assert "and 9,992 more param groups, with 9,992 other settings (the trace file" in page
+        assert "0.025 and 9,992 more, from 0.025 to 0.05 (the trace file has every" in page
+        assert page.count("first 12 of 10,000 lines, one per set of param groups") == 2
+        for svg in (tmp_path / "figures").glob("*.svg"):
+            assert svg.stat().st_size < 100_000, svg
+    else:
+        assert "fused=None) (groups 0\N{EN DASH}9,999)</code>" in page
+        assert "<td>0.025 (all 10,000 groups)</td>" in page

@@ -96,3 +96,23 @@ def test_spec_from_table_labels_and_errors() -> None:
     ]:
         with pytest.raises(ValueError, match=message):
             spec_from_table(table)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "multistep:milestones=[30,",
+            "cannot read value '[30,' for 'milestones' (a bracket is not closed); use a number, "
+            "a list or a word",
+        ),
+        (
+            "step:step_size=10,gamma=0.1.2",
+            "cannot read value '0.1.2' for 'gamma'; use a number, a list or a word",
+        ),
+    ],
+)
+def test_a_value_that_cannot_be_read_names_its_parameter(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_spec(text)
+    assert str(raised.value) == message

@@ -14,6 +14,8 @@ recognised by its function and named the same way (:func:`recognise`).
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -73,7 +75,71 @@ def library() -> Any:
 
 
 def _factory(name: str) -> Callable[[], Callable[..., Any]]:
-    return lambda: getattr(library(), FUNCTIONS[name])
+    """The library's function for ``name``, its arguments checked first (:func:`check`),
+    as torch's constructors check theirs."""
+
+    def make() -> Callable[..., Any]:
+        function = getattr(library(), FUNCTIONS[name])
+
+        @functools.wraps(function)  # its signature: lrviz reads the defaults from it
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            check(name, kwargs)
+            return function(*args, **kwargs)
+
+        return checked
+
+    return make
+
+
+# -- the arguments' ranges -----------------------------------------------------------------
+
+
+def _whole(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _between(low: float, high: float, low_open: bool = False) -> Callable[[Any], bool]:
+    def fits(v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            return False
+        return (v > low if low_open else v >= low) and v <= high
+
+    return fits
+
+
+_RANGES: Mapping[str, tuple[Callable[[Any], bool], str]] = {
+    "num_warmup_steps": (_whole(0), "a whole number >= 0"),
+    "num_training_steps": (_whole(1), "a whole number >= 1"),
+    "num_decay_steps": (_whole(0), "a whole number >= 0"),
+    "num_stable_steps": (_whole(0), "a whole number >= 0"),
+    "timescale": (_whole(1), "a whole number >= 1"),
+    "num_cycles": (_between(0, math.inf, low_open=True), "a number > 0"),
+    "power": (_between(0, math.inf, low_open=True), "a number > 0"),
+    "lr_end": (_between(0, math.inf), "a number >= 0"),
+    "min_lr": (_between(0, math.inf), "a number >= 0"),
+    "min_lr_rate": (_between(0, 1), "a number from 0 to 1"),
+    "warmup_lr_rate": (_between(0, 1), "a number from 0 to 1"),
+    "min_lr_ratio": (_between(0, 1), "a number from 0 to 1"),
+}
+"""What each argument of transformers' schedules may be: the ranges their formulas make
+sense in (the library checks few itself; a negative warm-up or a cycle count of 0 would
+only give rates no one meant)."""
+
+_WHOLE_CYCLES = {"num_cycles": (_whole(1), "a whole number >= 1")}
+"""cosine_with_restarts counts its cycles (hard restarts) in whole numbers."""
+
+
+def check(name: str, params: Mapping[str, Any]) -> None:
+    """Check the arguments of ``hf:NAME`` against their ranges (:data:`_RANGES`); None is
+    left to the library (an optional argument's "not given").
+
+    Raises:
+        ValueError: Naming the first argument out of range, what it may be, and its value.
+    """
+    ranges = {**_RANGES, **(_WHOLE_CYCLES if name == "cosine_with_restarts" else {})}
+    for key, value in params.items():
+        if key in ranges and value is not None and not ranges[key][0](value):
+            raise ValueError(f"{key} must be {ranges[key][1]}, got {value!r}")
 
 
 # -- phases ------------------------------------------------------------------------------
