@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 from lrviz.experiment import Experiment
 from lrviz.progress import Progress
 from lrviz.threads import one_thread
-from lrviz.trace import Trace
+from lrviz.trace import Epoch, Trace
 from lrviz.training import Run, build_model, describe, schedule_of, train_each
 
 if TYPE_CHECKING:
@@ -434,7 +434,10 @@ def train(
     n = len(runs)
     initial: dict[int, list[torch.Tensor]] = {}
     for seed in dict.fromkeys(r.seed for r in runs):
-        torch.manual_seed(seed)
+        # The CPU generator is all the exact path's torch.manual_seed sets that building
+        # the model reads; torch.manual_seed also queues the seed for CUDA, XPU and MTIA
+        # with a formatted stack each time (a millisecond a seed).
+        torch.default_generator.manual_seed(seed)
         model = build_model()
         initial[seed] = [p.detach() for p in model.parameters()]
     net = _Net(n, layer_sizes(model), (split.x_train.shape[0], split.x_valid.shape[0]), plan)
@@ -479,12 +482,20 @@ def train(
                 source="run", schedule=schedule_of(run), explained=False
             )
         rates = rates_of[s]
+        # Built directly: dataclasses.replace inspects the fields of each of a sweep's
+        # 15,000 epochs, a tenth of a second.
         epochs = tuple(
-            replace(
-                e,
+            Epoch(
+                epoch=e.epoch,
+                lr=e.lr,
                 train_loss=train_losses[k][r],
                 val_loss=val_losses[k][r],
                 val_accuracy=accuracies[k][r],
+                metric=e.metric,
+                momentum=e.momentum,
+                state=e.state,
+                step=e.step,
+                updates=e.updates,
             )
             for k, e in enumerate(rates.epochs)
         )

@@ -1,8 +1,8 @@
 """Long columns of a trace file, packed: one value per step, exact, deterministic.
 
 A column of :data:`PACKED_FROM` values or more is written in the first of these forms
-that fits it (a shorter one as a plain list, whole numbers counting up by one as a
-range whatever their number):
+that fits it (a shorter one as a plain list; more than two whole numbers counting up by
+one as a range, however many):
 
 * ``{"range": [first, count]}``: whole numbers counting up by one (``last_epoch``);
 * ``{"float64": "..."}``: floats, as little-endian IEEE doubles;

@@ -218,12 +218,16 @@ def _event_to_dict(e: Event) -> dict[str, Any]:
     return out
 
 
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(", ", ": "))
+"""One encoder for every line (``json.dumps`` with options makes one per call)."""
+
+
 def _compact(value: Any) -> str:
     """One-line strict JSON; NaN and infinities (rare) become their string names."""
     try:
-        return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+        return _ENCODER.encode(value)
     except ValueError:
-        return json.dumps(jsonable(value), allow_nan=False, separators=(", ", ": "))
+        return _ENCODER.encode(jsonable(value))
 
 
 def jsonable(obj: Any) -> Any:
