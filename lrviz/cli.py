@@ -778,9 +778,17 @@ def export_command(trace_file: Path, fmt: str | None, out: Path | None) -> None:
     "--all",
     "show_all",
     is_flag=True,
-    help="List every event, also each step of schedules that move every epoch.",
+    help="List every event, also each step of schedules that move every epoch, and "
+    "ReduceLROnPlateau's near misses.",
 )
-def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
+@click.option(
+    "--what-if",
+    "what_if",
+    metavar="K=V,...",
+    help="Replay the schedule with other parameters (ReduceLROnPlateau: the recorded metric "
+    "through torch's own class) and show when its rate would have changed.",
+)
+def explain_command(trace_file: Path, as_json: bool, show_all: bool, what_if: str | None) -> None:
     """Why the rate of a saved trace changed: its events, derived now from the schedule's rule.
 
     If the events stored in TRACE differ from the derived ones (an older lrviz, or an
@@ -800,10 +808,44 @@ def explain_command(trace_file: Path, as_json: bool, show_all: bool) -> None:
             err=True,
         )
     _warn_pitfalls([trace])
+    from lrviz import near_misses, whatif
+
+    replay = None
+    if what_if is not None:
+        try:
+            replay = whatif.what_if(trace, whatif.parse_changes(what_if, trace))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--what-if'") from None
     if as_json:
-        click.echo(json.dumps(json.loads(trace.to_json())["events"], indent=1))
+        events = json.loads(trace.to_json())["events"]
+        data: Any = events
+        if show_all or replay is not None:  # without either, the plain list as before
+            data = {"events": events}
+            if show_all:
+                data["near_misses"] = near_misses.to_json(near_misses.near_misses(trace))
+            if replay is not None:
+                data["what_if"] = whatif.to_json(replay)
+        click.echo(json.dumps(data, indent=1))
         return
-    _echo_lines(_console().explanation_lines(trace, show_all))
+    lines = _console().explanation_lines(trace, show_all)
+    lines += near_misses.console_lines(trace) if show_all else []
+    lines += whatif.console_lines(replay) if replay is not None else []
+    _echo_lines(lines)
+
+
+@main.command("identify")
+@click.argument("trace_files", metavar="TRACE...", type=PATH, nargs=-1, required=True)
+def identify_command(trace_files: tuple[Path, ...]) -> None:
+    """The torch or hf: SPEC that reproduces each trace's rates (group 0), with its largest
+    relative error; or that no known schedule fits, and the phases seen.
+
+    TRACE may be a trace file or any log lrviz reads (a folder of runs gives one line per
+    run). `lrviz simulate SPEC` turns the SPEC back into the same rates.
+    """
+    from lrviz.identify import identify_trace
+
+    for trace in _load_traces(list(trace_files)):
+        click.echo(identify_trace(trace))
 
 
 @main.command("import")
