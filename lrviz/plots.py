@@ -224,8 +224,10 @@ def _finite(values: Any) -> int:
 
 
 def _floats(values: Iterable[Any]) -> list[float]:
-    """Values to plot; missing ones (None) become gaps."""
-    return [math.nan if v is None else float(v) for v in values]
+    """Values to plot; missing ones (None), and those no figure can draw (beyond
+    :data:`series.LARGEST_DRAWN`, e.g. the loss of a diverged run), become gaps."""
+    top = series.LARGEST_DRAWN
+    return [math.nan if v is None or not abs(v) <= top else float(v) for v in values]
 
 
 def _title(ax: Axes, text: str, above_axis: bool = False) -> None:
@@ -982,11 +984,12 @@ def _rate_band(
 def _metric_band(
     ax: Axes, x: Floats, band: Band, look_: Look | None, label: str | None, **line: Any
 ) -> None:
+    low, high, median = (series.drawable(v) for v in (band.low, band.high, band.median))
     ax.fill_between(
-        x, band.low, band.high, color=look_.color if look_ else INK, alpha=BAND_ALPHA, linewidth=0
+        x, low, high, color=look_.color if look_ else INK, alpha=BAND_ALPHA, linewidth=0
     )
-    style = look_.line(0, _finite(band.median)) if look_ else {"color": INK}
-    ax.plot(x, band.median, label=label, **{**style, **line})
+    style = look_.line(0, _finite(median)) if look_ else {"color": INK}
+    ax.plot(x, median, label=label, **{**style, **line})
 
 
 def _seeds(group: Group) -> str:
@@ -1070,12 +1073,12 @@ def loss_bands(groups: Sequence[Group]) -> Figure:
                 band = metric_band(group, "train_loss")
                 ax.plot(
                     frame.epoch_x(first, band.x),
-                    band.median,
+                    series.drawable(band.median),
                     linestyle="--",
                     linewidth=1.0,
                     alpha=0.8,
                     label=None if val else _band_label(group),
-                    **look(i).line(i, _finite(band.median)),
+                    **look(i).line(i, _finite(series.drawable(band.median))),
                 )
             if series.has(list(group.traces), "val_loss"):
                 band = metric_band(group, "val_loss")
@@ -1087,7 +1090,9 @@ def loss_bands(groups: Sequence[Group]) -> Figure:
                     _band_label(group),
                     linewidth=1.5,
                     # matplotlib cannot space markers on a line of fewer than two points
-                    markevery=(0.017 * (i % 6), 0.1) if _finite(band.median) > 1 else None,
+                    markevery=(0.017 * (i % 6), 0.1)
+                    if _finite(series.drawable(band.median)) > 1
+                    else None,
                 )
         _x_extent(ax, frame, traces)
         name = series.loss_name(traces)

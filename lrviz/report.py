@@ -238,7 +238,7 @@ def _foreign_entry(out: Path) -> Path | None:
 def _has_mark(path: Path) -> bool:
     try:
         with path.open("rb") as f:
-            return _TRACE_MARK in f.read(256)
+            return _TRACE_MARK in f.read(4096)
     except OSError:
         return False
 

@@ -271,11 +271,22 @@ def group_panels(traces: Sequence[Trace]) -> list[tuple[int, ...]]:
     """Param groups to draw in one panel each, across traces: group g joins an earlier
     panel when every trace that has g gives it the same rates as that panel's group."""
     keys = [_rate_keys(t) for t in traces]
-    panels: dict[tuple[Any, ...], list[int]] = {}
+    panels: list[list[int]] = []
+    index: dict[tuple[Any, ...], list[int]] = {}
+    having: list[list[tuple[Any, ...]]] = []
     for g in range(max(t.groups for t in traces)):
-        key = tuple((k, mine[g]) for k, mine in enumerate(keys) if g < len(mine))
-        panels.setdefault(key, []).append(g)
-    return [tuple(p) for p in panels.values()]
+        now = [k for k in keys if len(k) > g]
+        if len(now) != len(having):  # fewer traces have g: panels compare on those alone
+            having = now
+            index = {}
+            for panel in panels:
+                index.setdefault(tuple(k[panel[0]] for k in having), panel)
+        key = tuple(k[g] for k in having)
+        if key in index:
+            index[key].append(g)
+        else:
+            panels.append(index.setdefault(key, [g]))
+    return [tuple(p) for p in panels]
 
 
 MAX_NAMED_GROUPS = 6

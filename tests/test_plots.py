@@ -205,3 +205,35 @@ def test_labels_are_drawn_as_typed_in_every_figure() -> None:
         for label in named:
             escaped = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             assert escaped in svg, (label, fig)
+
+
+def test_groups_with_the_same_rates_share_a_line_and_a_panel() -> None:
+    two = Trace.from_rates([[0.1, 0.1, 0.2], [0.05, 0.05, 0.1]], name="StepLR")
+    one = Trace.from_rates([[0.1], [0.05]], name="StepLR")
+    assert series.same_groups(two) == [(0, 1), (2,)]
+    # group 1 joins group 0's panel: the only trace that has group 1 gives them one rate
+    assert series.group_panels([two, one]) == [(0, 1), (2,)]
+    assert series.group_panels([one, two]) == [(0, 1), (2,)]
+    other = Trace.from_rates([[0.1, 0.3], [0.05, 0.3]], name="StepLR")
+    assert series.group_panels([two, other]) == [(0,), (1,), (2,)]
+
+
+def test_losses_too_large_to_draw_are_gaps_not_overflow_warnings() -> None:
+    """A diverged run's losses near the largest float overflowed matplotlib's log axis
+    (RuntimeWarning, an error under this suite's filterwarnings)."""
+    from lrviz import bands
+
+    step = traces(["step"])[0]
+    huge = replace(
+        step,
+        epochs=tuple(replace(e, train_loss=1e308, val_loss=1e307 * e.epoch) for e in step.epochs),
+    )
+    seeded = bands.groups([replace(huge, experiment={"seed": s}) for s in (0, 1)])
+    for fig in (
+        plots.losses([huge]),
+        plots.schedule_detail(huge),
+        plots.document([huge], "both"),
+        plots.loss_bands(seeded),
+        plots.schedule_bands(seeded[0]),
+    ):
+        plots.render(fig, "svg")
