@@ -248,7 +248,7 @@ def _candidates(
     start = float(moving[0].value(0)[()])
     if moving[0].kind == "cosine":
         yield from _cosines(moving, start, rel_tol)
-    yield from _warm_up(moving, start, rel_tol)
+    yield from _warm_up(moving if len(moving) > 1 else phases, start, rel_tol)
     yield from _cycles(moving, start, int(index[-1]))
     yield from _polynomial(index, x)
 
