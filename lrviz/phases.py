@@ -260,6 +260,11 @@ class _Finder:
     ) -> int:
         """Where a model fitted to ``s:good`` first misses a rate before ``stop`` (else
         ``stop``)."""
+        if kind == "cosine":  # half a cosine at most, however far its model fits
+            reach = self.pos[s] + params["half_period"] * (1 + 1e-6)
+            stop = min(stop, int(np.searchsorted(self.pos, reach, side="right")))
+            if stop <= good:
+                return good
         model = _evaluate(kind, params, self.pos[good:stop] - self.pos[s])
         error = np.abs(self.x[good:stop] - model) / (self.rel_tol * self.scale[good:stop])
         missed = np.flatnonzero(~(error <= 1))
