@@ -316,7 +316,7 @@ class _Finder:
         u = self.pos[s:end] - self.pos[s] - middle
         omega = self.omega or self._frequency(s, end) or 0.5 / length  # flat: any slow curve
         worst = math.inf
-        for _ in range(8):
+        for _ in range(3 if self.omega else 8):  # a refit starts near its answer
             c, si = np.cos(omega * u), np.sin(omega * u)
             coef = self._solve(s, end, [np.ones_like(u), c - 1, si])
             if coef is None:
