@@ -383,9 +383,7 @@ def test_a_step_without_a_scheduler_step_and_rates_set_by_hand() -> None:
     assert trace.name == "none" and trace.step_count == 5
     assert trace.rates() == pytest.approx([0.02, 0.04, 0.06, 0.08, 0.1, 0.1])
     # No scheduler, so nothing is outside one: the warm-up is one phase found from the rates.
-    assert [(e.kind, e.at, e.evidence["last_step"]) for e in trace.events] == [
-        ("increase", 1, 4)
-    ]
+    assert [(e.kind, e.at, e.evidence["last_step"]) for e in trace.events] == [("increase", 1, 4)]
     assert trace.events[0].reason.startswith("linear warm-up, steps 1-4: 0.02 -> 0.1")
 
 
