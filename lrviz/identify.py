@@ -248,7 +248,7 @@ def _candidates(
     start = float(moving[0].value(0)[()])
     if moving[0].kind == "cosine":
         yield from _cosines(moving, start, rel_tol)
-    yield from _warm_up(moving, start, rel_tol)
+    yield from _warm_up(moving if len(moving) > 1 else phases, start, rel_tol)
     yield from _cycles(moving, start, int(index[-1]))
     yield from _polynomial(index, x)
 
@@ -304,9 +304,10 @@ def _linear(phases: Sequence[Phase], start: float, last: int) -> Iterator[Candid
         yield spec, start, ""
 
 
-def _floor(low: float, high: float, rel_tol: float) -> float:
-    """A cosine's lower level as a torch ``eta_min``: 0 when it is 0 within the fit."""
-    return 0.0 if abs(low) <= 100 * rel_tol * high else low
+def _floors(low: float, high: float, rel_tol: float) -> list[float]:
+    """A cosine's lower level as a torch ``eta_min``: as fitted, and first 0 when it is
+    0 within the fit."""
+    return [0.0, low] if abs(low) <= 100 * rel_tol * high else [low]
 
 
 def _cosines(phases: Sequence[Phase], start: float, rel_tol: float) -> Iterator[Candidate]:
@@ -317,13 +318,13 @@ def _cosines(phases: Sequence[Phase], start: float, rel_tol: float) -> Iterator[
         high, low = low, high
     elif not math.isclose(start, high, rel_tol=1e-6):
         return
-    eta_min = _floor(low, high, rel_tol)
-    yield f"cosine:T_max={round(half)},eta_min={eta_min!r}", high, ""
     restarts = [q for q in phases[1:] if q.kind == "cosine"]
-    if restarts:
-        t_mult = max(1, round(restarts[0].params["half_period"] / half))
-        spec = f"warmrestarts:T_0={round(half)},T_mult={t_mult},eta_min={eta_min!r}"
-        yield spec, high, ""
+    for eta_min in _floors(low, high, rel_tol):
+        yield f"cosine:T_max={round(half)},eta_min={eta_min!r}", high, ""
+        if restarts:
+            t_mult = max(1, round(restarts[0].params["half_period"] / half))
+            spec = f"warmrestarts:T_0={round(half)},T_mult={t_mult},eta_min={eta_min!r}"
+            yield spec, high, ""
 
 
 def _warm_up(phases: Sequence[Phase], start: float, rel_tol: float) -> Iterator[Candidate]:
@@ -343,15 +344,20 @@ def _warm_up(phases: Sequence[Phase], start: float, rel_tol: float) -> Iterator[
             continue
         warm_spec = f"linear:start_factor={start / lr!r},end_factor=1.0,total_iters={warm}"
         if after.kind == "cosine":
-            low = _floor(after.params["low"], lr, rel_tol)
-            then = f"cosine:T_max={round(after.params['half_period'])},eta_min={low!r}"
+            half = round(after.params["half_period"])
+            thens = [
+                f"cosine:T_max={half},eta_min={low!r}"
+                for low in _floors(after.params["low"], lr, rel_tol)
+            ]
         elif after.kind == "exponential":
-            then = f"exp:gamma={after.params['ratio']!r}"
+            thens = [f"exp:gamma={after.params['ratio']!r}"]
         elif after.kind == "constant":
-            then = "constant:factor=1.0,total_iters=0"
+            thens = ["constant:factor=1.0,total_iters=0"]
         else:
             continue
-        yield f"SequentialLR:schedulers=['{warm_spec}','{then}'],milestones=[{warm}]", lr, ""
+        for then in thens:
+            spec = f"SequentialLR:schedulers=['{warm_spec}','{then}'],milestones=[{warm}]"
+            yield spec, lr, ""
 
 
 def _hf(after: Phase, lr: float, warm: int) -> Iterator[Candidate]:

@@ -57,6 +57,10 @@ MIN_COSINE = 6
 """The fewest rates a cosine phase holds (its model has 4 numbers: fewer rates would fit
 any wiggle, a jump included)."""
 
+HALF_SLACK = 1e-3
+"""How far past half a period a cosine phase may reach (its fitted period is a little
+off when its rates were rounded)."""
+
 PhaseKind = Literal["constant", "linear", "exponential", "cosine"]
 Array = npt.NDArray[np.float64]
 Model = Callable[[Array], Array]
@@ -260,6 +264,11 @@ class _Finder:
     ) -> int:
         """Where a model fitted to ``s:good`` first misses a rate before ``stop`` (else
         ``stop``)."""
+        if kind == "cosine":  # half a cosine at most, however far its model fits
+            reach = self.pos[s] + params["half_period"] * (1 + HALF_SLACK)
+            stop = min(stop, int(np.searchsorted(self.pos, reach, side="right")))
+            if stop <= good:
+                return good
         model = _evaluate(kind, params, self.pos[good:stop] - self.pos[s])
         error = np.abs(self.x[good:stop] - model) / (self.rel_tol * self.scale[good:stop])
         missed = np.flatnonzero(~(error <= 1))
@@ -311,7 +320,7 @@ class _Finder:
         u = self.pos[s:end] - self.pos[s] - middle
         omega = self.omega or self._frequency(s, end) or 0.5 / length  # flat: any slow curve
         worst = math.inf
-        for _ in range(8):
+        for _ in range(3 if self.omega else 8):  # a refit starts near its answer
             c, si = np.cos(omega * u), np.sin(omega * u)
             coef = self._solve(s, end, [np.ones_like(u), c - 1, si])
             if coef is None:
@@ -329,7 +338,7 @@ class _Finder:
             omega += float(step[3])
         else:
             return None
-        if omega * length > math.pi * (1 + 1e-6):
+        if omega * length > math.pi * (1 + HALF_SLACK):
             return None  # more than a half cosine: two phases
         self.omega = omega
         center, p, q = float(coef[0] - coef[1]), float(coef[1]), float(coef[2])

@@ -284,3 +284,13 @@ def test_a_log_of_every_third_step_with_gaps() -> None:
         assert np.allclose(p.value(steps[held]), rates[held], rtol=1e-9, atol=0)
     with pytest.raises(ValueError, match="steps must hold one increasing step per rate"):
         find_phases(rates, steps=steps[::-1])
+
+
+def test_a_cosine_over_several_periods_is_one_phase_per_half() -> None:
+    rates = sched_rates(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 30), 120)
+    phases = find_phases(rates)
+    assert [p.kind for p in phases] == ["cosine"] * 4
+    for p in phases:  # each spans half a period at most: 31 rates, from peak to trough
+        assert p.params["half_period"] == pytest.approx(30)
+        assert p.end - p.start <= 30
+    assert_reproduces(rates, phases, REL_TOL)
