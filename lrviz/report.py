@@ -40,7 +40,7 @@ from lrviz.labels import check_labels
 from lrviz.progress import Progress
 from lrviz.seeds import format_seeds
 from lrviz.text import count, number, some
-from lrviz.trace import Event, Trace
+from lrviz.trace import Event, Trace, process_rank
 from lrviz.tracefile import jsonable
 
 if TYPE_CHECKING:
@@ -83,6 +83,10 @@ def write_report(
     trace files are written, so figures drawn elsewhere meanwhile
     (:class:`lrviz.figure_worker.FigureWorker`) cost no extra time.
 
+    In a distributed run (``torch.distributed`` initialised) only global rank zero writes,
+    so that every rank can call it with the same ``out``; the others return the index
+    path without writing.
+
     Raises:
         ValueError: No traces, labels that do not tell the schedules apart (see
             :func:`lrviz.labels.check_labels`), ``out`` is a file, or ``out`` has ``figures/`` or
@@ -92,6 +96,8 @@ def write_report(
         raise ValueError("nothing to report: no traces")
     check_labels(traces)
     out = Path(out)
+    if process_rank() != 0:
+        return out / "index.html"
     check_output_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_dead_stages(out)

@@ -316,7 +316,7 @@ class Trace:
         from lrviz.tracefile import save
 
         target = os.fspath(path)
-        rank = _process_rank()
+        rank = process_rank()
         if "{rank}" in target:
             target = target.replace("{rank}", str(self.meta.get("rank", rank)))
         elif rank != 0:
@@ -400,7 +400,7 @@ class Trace:
         )
 
 
-def _process_rank() -> int:
+def process_rank() -> int:
     """This process's global rank when ``torch.distributed`` is initialised, else 0. Read
     only where the program imported it: a trace needs no torch."""
     dist = sys.modules.get("torch.distributed")
