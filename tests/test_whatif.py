@@ -213,11 +213,30 @@ def test_changes_must_be_a_mapping() -> None:
         what_if(trace, [("patience", 5)])  # type: ignore[arg-type]
 
 
+def resumed_plateau() -> lrviz.Trace:
+    """A ReduceLROnPlateau run resumed after 5 epochs from its checkpoint, recorded."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer)
+    for value in METRICS[:5]:
+        optimizer.step()
+        scheduler.step(value)
+    checkpoint = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer)
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for value in METRICS[5:8]:
+        optimizer.step()
+        scheduler.step(value)
+        rec.log(val_loss=value)
+    return rec.trace
+
+
 def test_traces_a_replay_cannot_follow_are_refused() -> None:
     trace = lrviz.simulate("plateau", metrics=METRICS[:6], lr=0.1)
-    resumed = replace(trace, epochs=tuple(replace(e, epoch=e.epoch + 5) for e in trace.epochs))
     with pytest.raises(ValueError, match="from its first step; this trace resumed after 5 steps"):
-        what_if(resumed, {"patience": 1})
+        what_if(resumed_plateau(), {"patience": 1})
     silent = replace(trace, epochs=tuple(replace(e, metric=None) for e in trace.epochs))
     with pytest.raises(ValueError, match="no metric at epoch 1"):
         what_if(silent, {"patience": 1})
