@@ -41,6 +41,7 @@ recorded this way, ``lrviz run``'s and ``lrviz simulate``'s included.
 
 from __future__ import annotations
 
+import collections
 import copyreg
 import functools
 import inspect
@@ -809,6 +810,8 @@ def _described(scheduler: Any) -> dict[str, Any]:
             out[key] = _plain(value)
         elif isinstance(value, list | tuple) and all(_is_number(v) for v in value):
             out[key] = [_plain(v) for v in value]  # milestones, one value per group
+        elif isinstance(value, collections.Counter) and all(_is_number(v) for v in value):
+            out[key] = sorted(_plain(v) for v in value.elements())  # MultiStepLR's milestones
         elif isinstance(value, list | tuple) and all(callable(v) for v in value):
             out[key] = [describe_function(v) for v in value]
         elif callable(value):
