@@ -420,9 +420,10 @@ def test_recorder_made_mid_run_numbers_epochs_from_the_scheduler() -> None:
     # No epoch was passed to step(), and milestones 6 and 8 did take effect.
     assert_words_true(trace)
     assert not [m for m in messages(trace) if "never" in m], messages(trace)
-    changed = [4 + k for k in truth.changed_steps()]  # torch's last_epoch after the step
-    assert changed == [6, 8]
-    assert event_steps(trace) == changed
+    # Steps count the recorded steps (trace.Steps: 1 to count); epochs are torch's
+    # last_epoch after the step, numbered from where the recording began.
+    assert event_steps(trace) == truth.changed_steps() == [2, 4]
+    assert [e.epoch for e in trace.events] == [4 + k for k in truth.changed_steps()] == [6, 8]
 
 
 def test_a_recorded_scheduler_loads_where_lrviz_is_not_installed(tmp_path: Path) -> None:
