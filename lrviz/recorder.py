@@ -236,14 +236,15 @@ class Recorder:
         if not self._epochs:
             self._epoch_start = self._initial
 
-    def _undo(self) -> None:
-        """Forget the step :meth:`_before` began: torch's ``step`` raised, having changed
-        no rate; the updates before it count at the next step."""
-        self._pending += self._updates.pop(self._count, 1)
-        self._count -= 1
-        del self._lr[len(self._lr) - self._width :]
-        if self._momenta_of is not None:
-            del self._momenta[len(self._momenta) - self._width :]
+    def _failed(self) -> None:
+        """End the step :meth:`_before` began as one without a scheduler step: torch's
+        ``step`` raised (OneCycleLR stepped past ``total_steps``), having changed no rate;
+        the updates before it used the rate recorded, and a loop that catches the error
+        goes on at it."""
+        self._unscheduled.append(self._count)
+        if self._state_of is not None:
+            self._state.append(self._state_of(self.scheduler))
+        self._stepped = True
 
     def _before(self) -> None:
         """Just before a step: the rates (and momenta) its updates used, as floats now (a
@@ -617,10 +618,10 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
         try:  # a warning torch gives to this line is shown at its caller's (_reattribute)
             out = base_step(self, *args, **kwargs)
         except BaseException:
-            for ref in refs:  # torch changed nothing (OneCycleLR stepped past its end)
+            for ref in refs:  # torch changed no rate (OneCycleLR stepped past its end)
                 rec = ref()
                 if rec is not None:
-                    rec._undo()
+                    rec._failed()
             raise
         for ref in refs:
             rec = ref()

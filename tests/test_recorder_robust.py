@@ -151,8 +151,9 @@ def test_a_recorded_scheduler_saves_and_loads_where_lrviz_is_not(tmp_path: Path)
 # -- a step that raises -------------------------------------------------------------------
 
 
-def test_a_step_that_raises_is_not_recorded_and_the_trace_loads(tmp_path: Path) -> None:
-    """OneCycleLR stepped past total_steps raises; a loop that catches it goes on."""
+def test_a_step_that_raises_is_a_step_without_a_scheduler_step(tmp_path: Path) -> None:
+    """OneCycleLR stepped past total_steps raises; a loop that catches it goes on, its
+    updates at the last rate: the trace holds the rate every update used."""
     optimizer = sgd()
     scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=4)
     rec = lrviz.Recorder(optimizer, scheduler, every="step")
@@ -167,16 +168,19 @@ def test_a_step_that_raises_is_not_recorded_and_the_trace_loads(tmp_path: Path) 
     rec.log(train_loss=1.0)
     assert failed == 2
     trace = rec.trace
-    assert trace.step_count == 4 and trace.steps is not None
-    assert trace.state_column("last_epoch") == [1, 2, 3, 4]
-    assert trace.final_lr == (optimizer.param_groups[0]["lr"],)
+    assert trace.step_count == 6 and trace.steps is not None
+    assert trace.steps.unscheduled == (5, 6)
+    last = optimizer.param_groups[0]["lr"]
+    assert trace.rates(0)[4:] == [last, last, last]
+    assert trace.state_column("last_epoch") == [1, 2, 3, 4, 5, 6]  # torch counted them
+    assert trace.final_lr == (last,)
+    assert not [e for e in trace.events if e.kind == "external"]
     trace.save(tmp_path / "t.json")
     assert lrviz.Trace.load(tmp_path / "t.json") == trace
-    # The updates made after the last step are counted at the next one.
     optimizer.step()
     with pytest.raises(ValueError, match="Tried to step 7 times"):
         scheduler.step()
-    assert rec.trace.step_count == 4
+    assert rec.trace.step_count == 7
 
 
 # -- log() --------------------------------------------------------------------------------
