@@ -240,7 +240,15 @@ class Recorder:
         """End the step :meth:`_before` began as one without a scheduler step: torch's
         ``step`` raised (OneCycleLR stepped past ``total_steps``), having changed no rate;
         the updates before it used the rate recorded, and a loop that catches the error
-        goes on at it."""
+        goes on at it. Without updates before it, nothing is recorded (torch's step
+        raised before counting it: a warning turned into an error)."""
+        if self._updates.get(self._count) == 0:
+            self._updates.pop(self._count)
+            self._count -= 1
+            del self._lr[len(self._lr) - self._width :]
+            if self._momenta_of is not None:
+                del self._momenta[len(self._momenta) - self._width :]
+            return
         self._unscheduled.append(self._count)
         if self._state_of is not None:
             self._state.append(self._state_of(self.scheduler))
