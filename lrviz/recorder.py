@@ -429,7 +429,7 @@ class Recorder:
 
     def _one_step_per_epoch(self) -> bool:
         """Whether every logged epoch had exactly one scheduler step, and nothing else,
-        from the run's start (a resumed run's trace is a step trace: its steps and epochs
+        with the epoch's updates before it, from the run's start (a resumed run's trace is a step trace: its steps and epochs
         are numbered from where it resumed, ``steps.start``)."""
         return (
             self.every == "epoch"
@@ -439,6 +439,8 @@ class Recorder:
             and not self._early()
             and self._count == len(self._epochs)
             and all(e.step == e.epoch for e in self._epochs)
+            # each epoch's updates used the rate before its step (none came after it)
+            and all(e.lr == row for e, row in zip(self._epochs, self._rows(self._lr), strict=True))
         )
 
     def _rows(self, values: array[float]) -> list[tuple[float, ...]]:

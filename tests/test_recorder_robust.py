@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch.optim.lr_scheduler import MultiStepLR, OneCycleLR, StepLR
 
@@ -575,10 +575,12 @@ def test_warnings_are_filtered_at_the_users_line() -> None:
     ops=st.lists(st.sampled_from(["update", "step", "log"]), max_size=30),
     every=st.sampled_from(["epoch", "step"]),
 )
+@example(ops=["step", "update", "update", "log"], every="epoch")
 def test_any_loop_records_what_torch_did_and_saves(ops: list[str], every: Any) -> None:
     """Updates, scheduler steps (those past OneCycleLR's end raise) and logs in any
-    order: the trace holds the rate before each step that did not raise, each epoch the
-    rate its first update used, and it loads back as it was."""
+    order: the trace holds the rate before each step that did not raise or had updates
+    before it (they used that rate), each epoch the rate its first update used, and it
+    loads back as it was."""
     optimizer = sgd()
     scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=6)
     rec = lrviz.Recorder(optimizer, scheduler, every=every)
@@ -586,6 +588,7 @@ def test_any_loop_records_what_torch_did_and_saves(ops: list[str], every: Any) -
     epochs: list[float] = []
     first: float | None = None
     start = optimizer.param_groups[0]["lr"]
+    updates = 0  # since the last step recorded
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # torch's order warning
         for op in ops:
@@ -593,13 +596,17 @@ def test_any_loop_records_what_torch_did_and_saves(ops: list[str], every: Any) -
             if op == "update":
                 first = rate if first is None else first
                 optimizer.step()
+                updates += 1
             elif op == "step":
                 try:
                     scheduler.step()
+                    recorded = True
                 except ValueError:  # stepped past total_steps: torch changed no rate
                     assert optimizer.param_groups[0]["lr"] == rate
-                else:
+                    recorded = updates > 0
+                if recorded:
                     before.append(rate)
+                    updates = 0
             else:
                 epochs.append(start if first is None else first)
                 rec.log(train_loss=1.0)
