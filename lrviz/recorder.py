@@ -429,8 +429,9 @@ class Recorder:
 
     def _one_step_per_epoch(self) -> bool:
         """Whether every logged epoch had exactly one scheduler step, and nothing else,
-        with the epoch's updates before it, from the run's start (a resumed run's trace is a step trace: its steps and epochs
-        are numbered from where it resumed, ``steps.start``)."""
+        with the epoch's updates before it, from the run's start (a resumed run's trace
+        is a step trace: its steps and epochs are numbered from where it resumed,
+        ``steps.start``)."""
         return (
             self.every == "epoch"
             and not self._start
