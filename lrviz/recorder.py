@@ -509,17 +509,26 @@ class Recorder:
         )
 
     def _early(self) -> bool:
-        """Whether the loop steps its scheduler before its optimizer: no update before the
-        first scheduler step, one before each later one, and one after the last (torch's
-        "lr_scheduler.step() before optimizer.step()"; an update skipped by AMP at the
-        first step leaves none after the last)."""
-        n = self._count
-        return n > 0 and self._pending == 1 and self._updates == {1: 0} and not self._unscheduled
+        """Whether the loop steps its scheduler before its updates: no update before the
+        first scheduler step, the same number before each later one, and as many after
+        the last (torch's "lr_scheduler.step() before optimizer.step()" per batch, or
+        ``scheduler.step(epoch)`` at the top of each epoch; an update skipped by AMP at
+        the first step leaves none after the last)."""
+        n, every = self._count, self._pending
+        if not n or every < 1 or self._unscheduled or self._updates.get(1) != 0:
+            return False
+        if every == 1:
+            return len(self._updates) == 1
+        return len(self._updates) == n and all(
+            u == every for k, u in self._updates.items() if k != 1
+        )
 
     def _updates_seen(self) -> dict[int, int]:
-        """Updates per step; in a loop that steps its scheduler first, each step's update
-        is the one after it."""
-        return {} if self._early() else dict(self._updates)
+        """Updates per step; in a loop that steps its scheduler first, each step's updates
+        are the ones after it."""
+        if not self._early():
+            return dict(self._updates)
+        return {} if self._pending == 1 else dict.fromkeys(range(1, self._count + 1), self._pending)
 
     def _schedule(self) -> dict[str, Any]:
         params: Any = {}

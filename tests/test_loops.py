@@ -246,8 +246,15 @@ def test_step_epoch_at_the_top_of_each_epoch() -> None:
     assert_no_external(trace)
     # It passes an epoch, and steps its scheduler before the epoch's updates; no AMP.
     assert_words_true(trace, did=["epoch given", "early"])
-    changed = changes_between([(u,) for u in used[:-1]], (used[-1],))
-    assert event_steps(trace) == changed == [3, 6, 9]
+    # Each scheduler step comes before its epoch's updates (trace.Steps.early): the
+    # events are at the scheduler steps that changed the rate, as in every loop here,
+    # and the epoch of each is the first whose updates used the new rate.
+    assert trace.steps is not None and trace.steps.early == tuple(range(1, 11))
+    assert event_steps(trace) == truth.changed_steps() == [4, 7, 10]
+    assert [used[e.epoch - 1] for e in trace.events] == pytest.approx(
+        [e.lr_after for e in trace.events], rel=1e-12
+    )
+    assert changes_between([(u,) for u in used[:-1]], (used[-1],)) == [3, 6, 9]
 
 
 # -- AMP: GradScaler skips the updates whose gradients are not finite -----------------------
