@@ -19,7 +19,7 @@ so it runs and is tested without pytest.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -57,8 +57,9 @@ class Divergence:
         golden: The golden value (None where the golden trace has none).
         rel_diff: ``|actual - golden| / |golden|`` for two finite numbers (inf when
             the golden value is 0), else None.
-        step: In a step-resolution comparison, the 1-based step (``steps``: the first
-            step only one trace has); ``epoch`` is then the step's epoch.
+        step: In a step-resolution comparison, the actual trace's 1-based step
+            (``steps``: the first step only one trace has); ``epoch`` is then the
+            step's epoch.
     """
 
     field: str
@@ -80,9 +81,10 @@ class Divergence:
         if self.field in ("epochs", "steps"):
             longer = "actual" if self.actual > self.golden else "golden"
             first = self.epoch if self.field == "epochs" else self.step
+            last = (first or 0) + abs(self.actual - self.golden) - 1
             return (
                 f"number of {self.field}: actual {self.actual}, golden {self.golden} "
-                f"({self.field} {first}-{max(self.actual, self.golden)} only in {longer})"
+                f"({self.field} {first}-{last} only in {longer})"
             )
         where = "final_lr (after the last step)" if self.field == "final_lr" else self.field
         if self.step is not None:
@@ -112,6 +114,10 @@ class Comparison:
         unrecorded: Fields asked for that neither trace records, so not compared.
         unit: What ``epochs`` and ``differing_epochs`` count: "epoch", or "step" when
             either trace has step resolution (rates then compared step by step).
+        start: The scheduler steps neither trace is compared at: the later of the
+            traces' starts (a resumed run's trace is compared with another from the
+            step it resumed at; the steps before, which it could not record, are not
+            a difference). 0 when both begin at the scheduler's first step.
     """
 
     divergences: tuple[Divergence, ...]
@@ -122,6 +128,7 @@ class Comparison:
     atol: float
     unrecorded: tuple[str, ...] = ()
     unit: str = "epoch"
+    start: int = 0
 
     @property
     def ok(self) -> bool:
@@ -142,6 +149,10 @@ class Comparison:
         compared = f"compared {', '.join(self.fields)} with rtol={self.rtol:g}, atol={self.atol:g}"
         if self.unrecorded:
             compared += f"; neither trace records {', '.join(self.unrecorded)}"
+        if self.start:
+            compared += (
+                f"; from the scheduler's step {self.start + 1}, where a resumed trace begins"
+            )
         if self.ok:
             return f"traces match: {self.epochs} {self.unit}s, {compared}"
         first = self.divergences[0]
@@ -253,8 +264,15 @@ def _compare_steps(
     found: list[Divergence],
 ) -> Comparison:
     """Step by step for the rates (and momenta), epoch by epoch for the rest: the rates of
-    a million steps are compared at once (NumPy), their first divergence reported."""
-    n_actual, n_golden = actual.step_count, golden.step_count
+    a million steps are compared at once (NumPy), their first divergence reported.
+
+    A step is the scheduler's step ``trace.start + k``: a trace of a resumed run is
+    compared with the full run from where it resumed, step with step and epoch with
+    epoch of the same number."""
+    start = max(actual.start, golden.start)
+    a_from, g_from = start - actual.start, start - golden.start
+    n_actual = max(actual.step_count - a_from, 0)
+    n_golden = max(golden.step_count - g_from, 0)
     common = min(n_actual, n_golden)
     epochs = actual.step_epochs()
     differing: set[int] = set()
@@ -267,26 +285,26 @@ def _compare_steps(
                     shown = ("recorded" if a else None, "recorded" if g else None)
                     at_steps.append(Divergence(name, None, group, *shown))
                 continue
-            bad = _far(a[:common], g[:common], rtol, atol)
+            bad = [a_from + k for k in _far(a[a_from:][:common], g[g_from:][:common], rtol, atol)]
             if bad:
-                k = bad[0]
+                k, j = bad[0], bad[0] - a_from + g_from
                 at_steps.append(
                     Divergence(
-                        name, math.floor(epochs[k]), group, a[k], g[k], _rel_diff(a[k], g[k]), k + 1
+                        name, math.floor(epochs[k]), group, a[k], g[j], _rel_diff(a[k], g[j]), k + 1
                     )
                 )
                 differing.update(k + 1 for k in bad)
     at_epochs = [
         d
-        for k, (a_epoch, g_epoch) in enumerate(zip(actual.epochs, golden.epochs, strict=False), 1)
+        for k, a_epoch, g_epoch in _same_epochs(actual, golden, bool(start))
         for name in chosen
         if name not in STEP_FIELDS
         for d in _divergences(name, k, _values(a_epoch, name), _values(g_epoch, name), rtol, atol)
     ]
     found += sorted(at_steps + at_epochs, key=_in_step_order(epochs))
     if n_actual != n_golden:
-        found.append(Divergence("steps", None, None, n_actual, n_golden, step=common + 1))
-        differing.update(range(common + 1, max(n_actual, n_golden) + 1))
+        found.append(Divergence("steps", None, None, n_actual, n_golden, step=a_from + common + 1))
+        differing.update(range(a_from + common + 1, a_from + max(n_actual, n_golden) + 1))
     elif "lr" in chosen:
         found += _divergences("final_lr", None, actual.final_lr, golden.final_lr, rtol, atol)
     return Comparison(
@@ -298,7 +316,22 @@ def _compare_steps(
         atol=atol,
         unrecorded=unrecorded,
         unit="step",
+        start=start,
     )
+
+
+def _same_epochs(
+    actual: Trace, golden: Trace, by_number: bool
+) -> Iterator[tuple[int, Epoch, Epoch]]:
+    """The epochs to compare, with the number a divergence names: the k-th of each trace,
+    or (``by_number``, traces beginning at different steps) the epochs of the same number."""
+    if not by_number:
+        yield from (
+            (k, a, g) for k, (a, g) in enumerate(zip(actual.epochs, golden.epochs, strict=False), 1)
+        )
+        return
+    golden_at = {g.epoch: g for g in golden.epochs}
+    yield from ((a.epoch, a, golden_at[a.epoch]) for a in actual.epochs if a.epoch in golden_at)
 
 
 def _in_step_order(epochs: list[float]) -> Callable[[Divergence], tuple[int, int]]:

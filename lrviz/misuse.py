@@ -39,10 +39,17 @@ def _per_epoch(trace: Trace) -> list[Pitfall]:
     updates = trace.updates()
     busy = [u for u in updates if u > 1]
     per_epoch = trace.params.get("steps_per_epoch")
+    total = trace.params.get("total_steps")
+    covered = (
+        f", covering {trace.step_count} of its {total} steps ({trace.step_count / total:.0%}),"
+        if isinstance(total, int) and total > 0
+        else ""
+    )
     if busy:
         return [
             Pitfall(
-                f"{trace.name} is a per-batch schedule, but it was stepped once per epoch while "
+                f"{trace.name} is a per-batch schedule, but it was stepped once per "
+                f"epoch{covered} while "
                 f"each epoch made {some([str(u) for u in sorted(set(busy))], 3, ', ')} optimizer "
                 "updates: its steps count batches, so the schedule is stretched over that many "
                 "epochs; call scheduler.step() after every optimizer.step() (Lightning: "

@@ -41,6 +41,7 @@ recorded this way, ``lrviz run``'s and ``lrviz simulate``'s included.
 
 from __future__ import annotations
 
+import collections
 import copyreg
 import functools
 import inspect
@@ -235,14 +236,23 @@ class Recorder:
         if not self._epochs:
             self._epoch_start = self._initial
 
-    def _undo(self) -> None:
-        """Forget the step :meth:`_before` began: torch's ``step`` raised, having changed
-        no rate; the updates before it count at the next step."""
-        self._pending += self._updates.pop(self._count, 1)
-        self._count -= 1
-        del self._lr[len(self._lr) - self._width :]
-        if self._momenta_of is not None:
-            del self._momenta[len(self._momenta) - self._width :]
+    def _failed(self) -> None:
+        """End the step :meth:`_before` began as one without a scheduler step: torch's
+        ``step`` raised (OneCycleLR stepped past ``total_steps``), having changed no rate;
+        the updates before it used the rate recorded, and a loop that catches the error
+        goes on at it. Without updates before it, nothing is recorded (torch's step
+        raised before counting it: a warning turned into an error)."""
+        if self._updates.get(self._count) == 0:
+            self._updates.pop(self._count)
+            self._count -= 1
+            del self._lr[len(self._lr) - self._width :]
+            if self._momenta_of is not None:
+                del self._momenta[len(self._momenta) - self._width :]
+            return
+        self._unscheduled.append(self._count)
+        if self._state_of is not None:
+            self._state.append(self._state_of(self.scheduler))
+        self._stepped = True
 
     def _before(self) -> None:
         """Just before a step: the rates (and momenta) its updates used, as floats now (a
@@ -419,8 +429,9 @@ class Recorder:
 
     def _one_step_per_epoch(self) -> bool:
         """Whether every logged epoch had exactly one scheduler step, and nothing else,
-        from the run's start (a resumed run's trace is a step trace: its steps and epochs
-        are numbered from where it resumed, ``steps.start``)."""
+        with the epoch's updates before it, from the run's start (a resumed run's trace
+        is a step trace: its steps and epochs are numbered from where it resumed,
+        ``steps.start``)."""
         return (
             self.every == "epoch"
             and not self._start
@@ -429,6 +440,8 @@ class Recorder:
             and not self._early()
             and self._count == len(self._epochs)
             and all(e.step == e.epoch for e in self._epochs)
+            # each epoch's updates used the rate before its step (none came after it)
+            and all(e.lr == row for e, row in zip(self._epochs, self._rows(self._lr), strict=True))
         )
 
     def _rows(self, values: array[float]) -> list[tuple[float, ...]]:
@@ -496,17 +509,26 @@ class Recorder:
         )
 
     def _early(self) -> bool:
-        """Whether the loop steps its scheduler before its optimizer: no update before the
-        first scheduler step, one before each later one, and one after the last (torch's
-        "lr_scheduler.step() before optimizer.step()"; an update skipped by AMP at the
-        first step leaves none after the last)."""
-        n = self._count
-        return n > 0 and self._pending == 1 and self._updates == {1: 0} and not self._unscheduled
+        """Whether the loop steps its scheduler before its updates: no update before the
+        first scheduler step, the same number before each later one, and as many after
+        the last (torch's "lr_scheduler.step() before optimizer.step()" per batch, or
+        ``scheduler.step(epoch)`` at the top of each epoch; an update skipped by AMP at
+        the first step leaves none after the last)."""
+        n, every = self._count, self._pending
+        if not n or every < 1 or self._unscheduled or self._updates.get(1) != 0:
+            return False
+        if every == 1:
+            return len(self._updates) == 1
+        return len(self._updates) == n and all(
+            u == every for k, u in self._updates.items() if k != 1
+        )
 
     def _updates_seen(self) -> dict[int, int]:
-        """Updates per step; in a loop that steps its scheduler first, each step's update
-        is the one after it."""
-        return {} if self._early() else dict(self._updates)
+        """Updates per step; in a loop that steps its scheduler first, each step's updates
+        are the ones after it."""
+        if not self._early():
+            return dict(self._updates)
+        return {} if self._pending == 1 else dict.fromkeys(range(1, self._count + 1), self._pending)
 
     def _schedule(self) -> dict[str, Any]:
         params: Any = {}
@@ -616,10 +638,10 @@ def _watch(scheduler: Any, recorder: Recorder) -> None:
         try:  # a warning torch gives to this line is shown at its caller's (_reattribute)
             out = base_step(self, *args, **kwargs)
         except BaseException:
-            for ref in refs:  # torch changed nothing (OneCycleLR stepped past its end)
+            for ref in refs:  # torch changed no rate (OneCycleLR stepped past its end)
                 rec = ref()
                 if rec is not None:
-                    rec._undo()
+                    rec._failed()
             raise
         for ref in refs:
             rec = ref()
@@ -809,6 +831,8 @@ def _described(scheduler: Any) -> dict[str, Any]:
             out[key] = _plain(value)
         elif isinstance(value, list | tuple) and all(_is_number(v) for v in value):
             out[key] = [_plain(v) for v in value]  # milestones, one value per group
+        elif isinstance(value, collections.Counter) and all(_is_number(v) for v in value):
+            out[key] = sorted(_plain(v) for v in value.elements())  # MultiStepLR's milestones
         elif isinstance(value, list | tuple) and all(callable(v) for v in value):
             out[key] = [describe_function(v) for v in value]
         elif callable(value):

@@ -1114,9 +1114,22 @@ def _more_row(group: bands.Group, files: Mapping[int, str]) -> dict[str, Any]:
         "name": first.name,
         "seeds": len(group.traces),
         "events": ", ".join(f"{n} {k}" for k, n in kinds.items()) or "none stored",
-        "final_lr": ", ".join(number(x) for x in first.final_lr),
+        "final_lr": ", ".join(number(x) for x in final_rates(first)),
         "file": files[id(first)],
     }
+
+
+def final_rates(trace: Trace) -> tuple[float, ...]:
+    """Each group's final rate: ``final_lr``, but where the last step went past the
+    schedule's end (OneCycleLR's last step, whose rate torch extrapolates and no update
+    used: its rule marks it "past the end"), the last rate an update used."""
+    last = trace.step_count
+    past = {
+        e.group: e.lr_before
+        for e in trace.events
+        if e.at == last and e.evidence.get("landmark") == "past the end"
+    }
+    return tuple(past.get(g, lr) for g, lr in enumerate(trace.final_lr))
 
 
 def comparison_row(trace: Trace) -> dict[str, Any]:
@@ -1142,8 +1155,8 @@ def comparison_row(trace: Trace) -> dict[str, Any]:
         "reductions": sum(1 for e in trace.events if e.kind == "reduce" and e.group == 0)
         if trace.events or not changes(trace)
         else None,
-        "final_lr": trace.final_lr[0],
-        "final_lrs": _final_rates(trace.final_lr),
+        "final_lr": final_rates(trace)[0],
+        "final_lrs": _final_rates(final_rates(trace)),
         "epoch_10pct": tenth if not trace.per_step else None,
         "at_10pct": at,
     }

@@ -76,7 +76,8 @@ class Steps:
         updates: Steps with other than one optimizer update before them (0: the update
             was skipped, e.g. by AMP's GradScaler; 2+: several, e.g. a schedule stepped
             per epoch): step -> updates.
-        unscheduled: Steps at which the scheduler did not step (recorded by hand).
+        unscheduled: Steps at which the scheduler did not step (recorded by hand), or
+            whose scheduler step raised, changing no rate.
         early: Steps whose scheduler step came before their optimizer update, which then
             used the new rate (torch's "lr_scheduler.step() before optimizer.step()").
         start: The scheduler's steps before the trace's first (its ``last_epoch`` there):

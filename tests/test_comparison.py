@@ -618,3 +618,44 @@ def test_step_traces_put_an_epochs_loss_before_a_later_rate() -> None:
     golden = _recorded_per_step(0.1, 2.0)
     fields = [(d.field, d.epoch) for d in compare(later, golden).divergences]
     assert fields[:2] == [("val_loss", 1), ("lr", 2)]
+
+
+def _step_lr_run(epochs: int, resume_at: int = 0, gamma: float = 0.5) -> Trace:
+    """A StepLR loop of ``epochs`` epochs recorded by a Recorder; ``resume_at``: the
+    scheduler stepped that many times before the Recorder was made (a resumed run)."""
+    import torch
+
+    import lrviz
+
+    optimizer = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=gamma)
+    for _ in range(resume_at):
+        optimizer.step()
+        scheduler.step()
+    rec = lrviz.Recorder(optimizer, scheduler)
+    for _ in range(resume_at, epochs):
+        optimizer.step()
+        scheduler.step()
+        rec.log(train_loss=1.0)
+    return rec.trace
+
+
+def test_a_resumed_trace_is_compared_at_the_full_runs_own_steps() -> None:
+    full, resumed = _step_lr_run(10), _step_lr_run(10, resume_at=5)
+    assert resumed.start == 5
+    comparison = compare(resumed, full, fields="lr,train_loss")
+    assert comparison.ok, comparison.report()
+    assert "from the scheduler's step 6" in comparison.report()
+    assert compare(full, resumed, fields="lr").ok
+
+
+def test_a_resumed_trace_names_its_own_step_and_epoch_where_it_differs() -> None:
+    full, resumed = _step_lr_run(10), _step_lr_run(10, resume_at=5, gamma=0.2)
+    first = next(d for d in compare(resumed, full, fields="lr").divergences if d.field == "lr")
+    # Step 1 of the resumed trace is epoch 6: 0.1 * 0.2**2 there, 0.1 * 0.5**2 in the full run.
+    assert first.describe().startswith("step 1 (epoch 6), lr of group 0: actual 0.004")
+    assert first.golden == pytest.approx(0.025)
+    short = compare(_step_lr_run(8, resume_at=5), full, fields="lr")
+    assert [d.describe() for d in short.divergences] == [
+        "number of steps: actual 3, golden 5 (steps 4-5 only in golden)"
+    ]

@@ -519,10 +519,10 @@ def test_milestones_allow_round_off() -> None:
     assert series.milestone_steps(trace)[0.1] == n
 
 
-def test_onecycle_past_total_steps_is_its_own_event_and_a_warning() -> None:
+def test_onecycle_past_total_steps_is_its_own_event_and_a_warning_if_used() -> None:
     """Stepped exactly total_steps times, three-phase linear OneCycleLR leaves a negative
     rate that no update used: the phases end at the last rate used; the rate after is an
-    event of its own, and a warning."""
+    event of its own, and a warning only once updates used it (issue 18)."""
     import torch
 
     import lrviz
@@ -545,11 +545,17 @@ def test_onecycle_past_total_steps_is_its_own_event_and_a_warning() -> None:
     assert phases[-1].reason.startswith("one-cycle annihilation, steps 17-29: 0.004 -> 4e-07")
     expected = (
         f"after its last step (total_steps=30) OneCycleLR left the rate at {final:.4g} (torch "
-        "extrapolates past total_steps); an update after this would use it"
+        "extrapolates past total_steps): no update of the cycle uses it"
     )
     assert (last.at, last.reason) == (30, expected)
-    assert [p.message for p in pitfalls.find(trace)] == [
-        expected.replace("left the rate at", "left the rate of group 0 at")
+    assert pitfalls.find(trace) == []  # the loop stopped there: no update used it
+    for _ in range(2):  # the loop goes on without stepping its scheduler
+        optimizer.step()
+        rec.step()
+    assert [p.message for p in pitfalls.find(rec.trace)] == [
+        f"after its last step (total_steps=30) OneCycleLR left the rate of group 0 at "
+        f"{final:.4g} (torch extrapolates past total_steps), and the loop went on: 2 "
+        "optimizer updates used a negative rate"
     ]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import html
 import importlib
+import inspect
 import json
 import math
 import os
@@ -31,7 +32,7 @@ from typing import Any
 
 import pytest
 import torch
-from loops.truth import changes_between
+from loops.truth import Truth, changes_between
 from loops.words import all_words, event_steps, external_events, false_causes, messages
 
 import lrviz
@@ -245,8 +246,15 @@ def test_step_epoch_at_the_top_of_each_epoch() -> None:
     assert_no_external(trace)
     # It passes an epoch, and steps its scheduler before the epoch's updates; no AMP.
     assert_words_true(trace, did=["epoch given", "early"])
-    changed = changes_between([(u,) for u in used[:-1]], (used[-1],))
-    assert event_steps(trace) == changed == [3, 6, 9]
+    # Each scheduler step comes before its epoch's updates (trace.Steps.early): the
+    # events are at the scheduler steps that changed the rate, as in every loop here,
+    # and the epoch of each is the first whose updates used the new rate.
+    assert trace.steps is not None and trace.steps.early == tuple(range(1, 11))
+    assert event_steps(trace) == truth.changed_steps() == [4, 7, 10]
+    assert [used[e.epoch - 1] for e in trace.events] == pytest.approx(
+        [e.lr_after for e in trace.events], rel=1e-12
+    )
+    assert changes_between([(u,) for u in used[:-1]], (used[-1],)) == [3, 6, 9]
 
 
 # -- AMP: GradScaler skips the updates whose gradients are not finite -----------------------
@@ -272,11 +280,16 @@ def test_amp_skipped_updates_are_told_as_skipped(
 
 def test_torchs_order_warning_names_the_users_line() -> None:
     # The first update is skipped: torch warns "lr_scheduler.step() before
-    # optimizer.step()" from the scheduler step the loop called, in amp_skip.py.
+    # optimizer.step()" with stacklevel=2, at the line that called the scheduler's step.
+    # Here that caller is the Truth harness, which wraps scheduler.step (after the
+    # Recorder) and calls it at one line of truth.py: torch names that line without
+    # lrviz, and so must lrviz with it (never lrviz's own source).
     _, caught = run("amp_skip")
     order = [w for w in caught if "lr_scheduler.step()" in str(w.message)]
     assert order, [str(w.message) for w in caught]
-    assert all(Path(w.filename).name == "amp_skip.py" for w in order), [
+    lines, first = inspect.getsourcelines(Truth.watch_scheduler)
+    call = first + next(i for i, line in enumerate(lines) if "return original(" in line)
+    assert all((Path(w.filename).name, w.lineno) == ("truth.py", call) for w in order), [
         f"{w.filename}:{w.lineno}" for w in order
     ]
 
@@ -420,9 +433,10 @@ def test_recorder_made_mid_run_numbers_epochs_from_the_scheduler() -> None:
     # No epoch was passed to step(), and milestones 6 and 8 did take effect.
     assert_words_true(trace)
     assert not [m for m in messages(trace) if "never" in m], messages(trace)
-    changed = [4 + k for k in truth.changed_steps()]  # torch's last_epoch after the step
-    assert changed == [6, 8]
-    assert event_steps(trace) == changed
+    # Steps count the recorded steps (trace.Steps: 1 to count); epochs are torch's
+    # last_epoch after the step, numbered from where the recording began.
+    assert event_steps(trace) == truth.changed_steps() == [2, 4]
+    assert [e.epoch for e in trace.events] == [4 + k for k in truth.changed_steps()] == [6, 8]
 
 
 def test_a_recorded_scheduler_loads_where_lrviz_is_not_installed(tmp_path: Path) -> None:

@@ -157,8 +157,8 @@ def test_a_per_batch_schedule_stepped_per_epoch() -> None:
     trace = rec.trace
     assert not trace.per_step and [e.updates for e in trace.epochs] == [10] * 4
     assert messages(trace)[0].startswith(
-        "OneCycleLR is a per-batch schedule, but it was stepped once per epoch while each "
-        "epoch made 10 optimizer updates"
+        "OneCycleLR is a per-batch schedule, but it was stepped once per epoch, covering 4 of "
+        "its 40 steps (10%), while each epoch made 10 optimizer updates"
     )
     # The cut-short cycle is said once, with its share, not the cause a second time.
     assert find(trace)[0].message == (

@@ -6,6 +6,7 @@ import copy
 import functools
 import math
 import pickle
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -433,3 +434,22 @@ def test_a_recorder_without_epochs_saves_a_trace_that_loads(tmp_path: Path) -> N
     trace.save(tmp_path / "empty.json")
     assert lrviz.Trace.load(tmp_path / "empty.json") == trace
     assert trace.rates() == [0.1] and trace.events == ()
+
+
+def test_a_scheduler_stepped_at_the_top_of_each_epoch_steps_before_its_updates() -> None:
+    """``scheduler.step(epoch)`` before each epoch's updates (torch before 1.1): each
+    step's updates are the ones after it, all of them."""
+    optimizer = Adam([], [0.1])
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2)
+    rec = lrviz.Recorder(optimizer, scheduler)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's order and epoch warnings
+        for epoch in range(4):
+            scheduler.step(epoch)
+            for _ in range(3):
+                optimizer.step()
+            rec.log()
+    steps = rec.trace.steps
+    assert steps is not None and steps.early == (1, 2, 3, 4)
+    assert steps.updates == {1: 3, 2: 3, 3: 3, 4: 3}
+    assert [e.lr[0] for e in rec.trace.epochs] == pytest.approx([0.1, 0.1, 0.01, 0.01])

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch.optim.lr_scheduler import MultiStepLR, OneCycleLR, StepLR
 
@@ -151,8 +151,9 @@ def test_a_recorded_scheduler_saves_and_loads_where_lrviz_is_not(tmp_path: Path)
 # -- a step that raises -------------------------------------------------------------------
 
 
-def test_a_step_that_raises_is_not_recorded_and_the_trace_loads(tmp_path: Path) -> None:
-    """OneCycleLR stepped past total_steps raises; a loop that catches it goes on."""
+def test_a_step_that_raises_is_a_step_without_a_scheduler_step(tmp_path: Path) -> None:
+    """OneCycleLR stepped past total_steps raises; a loop that catches it goes on, its
+    updates at the last rate: the trace holds the rate every update used."""
     optimizer = sgd()
     scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=4)
     rec = lrviz.Recorder(optimizer, scheduler, every="step")
@@ -167,16 +168,19 @@ def test_a_step_that_raises_is_not_recorded_and_the_trace_loads(tmp_path: Path) 
     rec.log(train_loss=1.0)
     assert failed == 2
     trace = rec.trace
-    assert trace.step_count == 4 and trace.steps is not None
-    assert trace.state_column("last_epoch") == [1, 2, 3, 4]
-    assert trace.final_lr == (optimizer.param_groups[0]["lr"],)
+    assert trace.step_count == 6 and trace.steps is not None
+    assert trace.steps.unscheduled == (5, 6)
+    last = optimizer.param_groups[0]["lr"]
+    assert trace.rates(0)[4:] == [last, last, last]
+    assert trace.state_column("last_epoch") == [1, 2, 3, 4, 5, 6]  # torch counted them
+    assert trace.final_lr == (last,)
+    assert not [e for e in trace.events if e.kind == "external"]
     trace.save(tmp_path / "t.json")
     assert lrviz.Trace.load(tmp_path / "t.json") == trace
-    # The updates made after the last step are counted at the next one.
     optimizer.step()
     with pytest.raises(ValueError, match="Tried to step 7 times"):
         scheduler.step()
-    assert rec.trace.step_count == 4
+    assert rec.trace.step_count == 7
 
 
 # -- log() --------------------------------------------------------------------------------
@@ -571,10 +575,12 @@ def test_warnings_are_filtered_at_the_users_line() -> None:
     ops=st.lists(st.sampled_from(["update", "step", "log"]), max_size=30),
     every=st.sampled_from(["epoch", "step"]),
 )
+@example(ops=["step", "update", "update", "log"], every="epoch")
 def test_any_loop_records_what_torch_did_and_saves(ops: list[str], every: Any) -> None:
     """Updates, scheduler steps (those past OneCycleLR's end raise) and logs in any
-    order: the trace holds the rate before each step that did not raise, each epoch the
-    rate its first update used, and it loads back as it was."""
+    order: the trace holds the rate before each step that did not raise or had updates
+    before it (they used that rate), each epoch the rate its first update used, and it
+    loads back as it was."""
     optimizer = sgd()
     scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=6)
     rec = lrviz.Recorder(optimizer, scheduler, every=every)
@@ -582,6 +588,7 @@ def test_any_loop_records_what_torch_did_and_saves(ops: list[str], every: Any) -
     epochs: list[float] = []
     first: float | None = None
     start = optimizer.param_groups[0]["lr"]
+    updates = 0  # since the last step recorded
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # torch's order warning
         for op in ops:
@@ -589,13 +596,17 @@ def test_any_loop_records_what_torch_did_and_saves(ops: list[str], every: Any) -
             if op == "update":
                 first = rate if first is None else first
                 optimizer.step()
+                updates += 1
             elif op == "step":
                 try:
                     scheduler.step()
+                    recorded = True
                 except ValueError:  # stepped past total_steps: torch changed no rate
                     assert optimizer.param_groups[0]["lr"] == rate
-                else:
+                    recorded = updates > 0
+                if recorded:
                     before.append(rate)
+                    updates = 0
             else:
                 epochs.append(start if first is None else first)
                 rec.log(train_loss=1.0)

@@ -262,3 +262,29 @@ def test_writes_into_a_folder_of_other_files_and_over_its_own_report(
     write_report(traces[:1], tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert [p.name for p in (tmp_path / "traces").iterdir()] == ["step-seed0.json"]
+
+
+def test_the_final_rate_of_a_one_cycle_is_the_last_one_an_update_used() -> None:
+    """Stepped exactly total_steps times, a three-phase linear OneCycleLR leaves a
+    negative rate in the optimizer that no update used (torch extrapolates): the
+    comparison's final LR is the last rate used (issue 18)."""
+    import torch
+
+    import lrviz
+    from lrviz.report import comparison_row
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=0.1, total_steps=30, three_phase=True, anneal_strategy="linear"
+    )
+    rec = lrviz.Recorder(optimizer, scheduler, every="step")
+    for _ in range(30):
+        optimizer.step()
+        scheduler.step()
+    rec.log()
+    trace = rec.trace
+    assert trace.final_lr[0] < 0
+    row = comparison_row(trace)
+    assert row["final_lr"] == trace.rates(0)[-2] > 0
+    step = lrviz.simulate("step:step_size=2", epochs=5)
+    assert comparison_row(step)["final_lr"] == step.final_lr[0]

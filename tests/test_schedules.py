@@ -77,3 +77,17 @@ def test_a_live_scheduler_is_known_by_its_class_not_its_name() -> None:
             pass
 
     assert for_scheduler(Schedule()) is None
+
+
+def test_a_closed_form_rule_never_reads_rates_of_parameters_freed_before() -> None:
+    """Parameter dicts made one after another often reuse one address: a rule's rates
+    are those of the parameters given, not of a trace explained before (an order-
+    dependent false "outside" event seen in the stepping-idiom tests)."""
+    from lrviz.schedules.base import Step, closed_form
+
+    rule = closed_form(
+        "Linear", lambda p, t, g, base: p["k"] * t, lambda p, t, g, unit: ("", {}), turns=False
+    )
+    for k in range(1, 100):
+        params = {"k": float(k)}
+        assert rule(params, Step(2, float(k), 1.0, 0)).lr == 2.0 * k

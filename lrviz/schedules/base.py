@@ -335,16 +335,21 @@ def closed_form(
     """
 
     # Steps come in order: each rate is needed three times (as the step's, the next
-    # step's previous and the one before's following), so the last few are kept.
-    cache: dict[tuple[int, float, int, float], float] = {}
+    # step's previous and the one before's following), so the last few are kept, by the
+    # parameters' identity: the entry holds them, so that another trace's parameters
+    # made at the same address after these were freed never read these rates.
+    cache: dict[tuple[int, float, int, float], tuple[Params, float]] = {}
 
     def at(p: Params, t: float, group: int, base: float) -> float:
         key = (id(p), t, group, base)
-        if key not in cache:
-            if len(cache) > 16:
-                cache.clear()
-            cache[key] = rate(p, t, group, base)
-        return cache[key]
+        known = cache.get(key)
+        if known is not None and known[0] is p:
+            return known[1]
+        if len(cache) > 16:
+            cache.clear()
+        lr = rate(p, t, group, base)
+        cache[key] = (p, lr)
+        return lr
 
     def rule(p: Params, s: Step) -> Prediction:
         lr = at(p, s.t, s.group, s.base)

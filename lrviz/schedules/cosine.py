@@ -4,6 +4,7 @@ to ``eta_min``, once or in cycles that restart at the base rate."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from lrviz.schedules.base import (
@@ -130,8 +131,12 @@ def _warm_step(p: Params, s: Step) -> Prediction:
     """The formula at step t; where the loop passed fractional epochs to ``step``, torch's
     own position in the cycle (``T_cur`` of ``T_i``), as recorded."""
     t_cur, t_i = s.state.get("T_cur"), s.state.get("T_i")
-    if not isinstance(t_cur, float) or t_cur.is_integer() or not isinstance(t_i, int):
+    if not isinstance(t_cur, float) or not isinstance(t_i, int):
         return _warm_formula(p, s)
+    if t_cur.is_integer():  # a whole epoch passed as a float (epoch + 0 / iters):
+        # torch's count is that epoch, but the rate before was the fraction's before it,
+        # which lrviz does not count from: not a rate changed outside the schedule.
+        return _warm_formula(p, replace(s, alone=False))
     eta_min = p["eta_min"]
     lr = eta_min + (s.base - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
     reason = (

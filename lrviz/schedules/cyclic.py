@@ -21,7 +21,8 @@ from lrviz.schedules.base import (
     group_value,
     per_group,
 )
-from lrviz.text import number
+from lrviz.text import count, number
+from lrviz.trace import Trace
 
 # -- CyclicLR ---------------------------------------------------------------------------
 
@@ -325,8 +326,7 @@ def _one_cycle_describe(p: Params, t: float, group: int, unit: str) -> tuple[str
         lr = _one_cycle_rate(p, t, group, 0.0)
         return (
             f"after its last step (total_steps={total}) OneCycleLR left the rate at "
-            f"{number(lr)} (torch extrapolates past total_steps); an update after this would "
-            "use it"
+            f"{number(lr)} (torch extrapolates past total_steps): no update of the cycle uses it"
         ), {"landmark": "past the end", "pct": pct, "total_steps": total}
     return reason, {
         "phase": f"one-cycle {name}",
@@ -356,11 +356,11 @@ def _one_cycle_pitfalls(part: Part) -> list[Pitfall]:
         return [
             Pitfall(
                 f"after its last step (total_steps={total}) OneCycleLR left the rate of group "
-                f"{group} at {number(lr)} (torch extrapolates past total_steps); an update "
-                "after this would use it"
+                f"{group} at {number(lr)} (torch extrapolates past total_steps), and the loop "
+                f"went on: {count(used, 'optimizer update')} used a negative rate"
             )
             for group, lr in enumerate(part.trace.final_lr)
-            if lr < 0
+            if lr < 0 and (used := _negative_updates(part.trace, group))
         ]
     covered = f"covering {n} of its {total} steps ({n / total:.0%})"
     busy = any(n > 1 for n in part.trace.updates())  # lrviz.misuse says what that means
@@ -380,6 +380,12 @@ def _one_cycle_pitfalls(part: Part) -> list[Pitfall]:
             "the cycle is cut short and the rate never anneals to its minimum"
         )
     ]
+
+
+def _negative_updates(trace: Trace, group: int) -> int:
+    """The optimizer updates that used a negative rate of ``group``."""
+    rates = trace.rates(group)
+    return sum(u for r, u in zip(rates, trace.updates(), strict=False) if r < 0)
 
 
 def _read_one_cycle(s: Any) -> dict[str, Any]:
