@@ -1,0 +1,95 @@
+"""The report page says only what is true of its figure (issue 18): events derived from
+the rates now, no rule claimed where none checked them, the last rate an update used."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from pathlib import Path
+
+import lrviz
+from lrviz.explanation import explain
+from lrviz.text import number
+
+
+def page_text(index: Path) -> str:
+    """The words of a report page, tags dropped, spaces joined."""
+    text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", index.read_text(), flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)))
+
+
+def edited_step_lr() -> lrviz.Trace:
+    """A StepLR trace whose file was edited: the drop at epoch 3 taken out of its rates,
+    its stored events left as they were."""
+    trace = lrviz.simulate("step:step_size=2,gamma=0.5", epochs=6)
+    data = trace.to_dict()
+    data["epochs"][2]["lr"] = data["epochs"][1]["lr"]
+    edited = lrviz.Trace.from_dict(data)
+    assert next(e.at for e in edited.events if e.kind == "reduce") == 2
+    return edited
+
+
+def test_the_page_shows_the_events_derived_from_the_rates_and_says_the_stored_differ(
+    tmp_path: Path,
+) -> None:
+    edited = edited_step_lr()
+    text = page_text(lrviz.write_report([edited], tmp_path / "r"))
+    assert not re.search(r"\b2 reduce 0\.1 → 0\.05\b", text)
+    derived = explain(edited)
+    assert derived != list(edited.events)
+    warning = re.search(r"Warnings .*?stores other events than lrviz derives[^.]*\.", text)
+    assert warning is not None, text
+    assert edited.label in warning.group(0) and "the page shows the derived ones" in text
+
+
+def test_a_trace_whose_events_agree_gets_no_warning(tmp_path: Path) -> None:
+    trace = lrviz.simulate("step:step_size=2,gamma=0.5", epochs=6)
+    text = page_text(lrviz.write_report([trace], tmp_path / "r"))
+    assert "stores other events" not in text
+
+
+def nanogpt_rates(steps: int = 100) -> list[float]:
+    """nanoGPT's get_lr: linear warm-up, cosine down to min_lr = max_lr / 10, constant."""
+    top, low, warm, decay = 6e-4, 6e-5, 10, 80
+    out = []
+    for it in range(steps + 1):
+        if it < warm:
+            out.append(top * (it + 1) / (warm + 1))
+        elif it > decay:
+            out.append(low)
+        else:
+            ratio = (it - warm) / (decay - warm)
+            out.append(low + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (top - low))
+    return out
+
+
+def test_rates_set_by_hand_are_phases_with_no_rule_claimed(tmp_path: Path) -> None:
+    rates = lrviz.Trace.from_rates(nanogpt_rates(), name="none")
+    trace = rates.with_events(explain(rates))  # as a Recorder stores it
+    text = page_text(lrviz.write_report([trace], tmp_path / "r"))
+    assert not re.search(r"outside the schedule|no rule for none|checked against", text), text
+    assert "without a scheduler" in text
+    row = re.search(r" none (\d+) (\S+) (never|epoch \d+)", text)
+    assert row is not None, text
+    assert row.group(1) != "0" and row.group(3) == "epoch 80", row.group(0)
+
+
+def one_cycle_past_its_end() -> lrviz.Trace:
+    trace = lrviz.simulate(
+        "onecycle:max_lr=0.01,total_steps=32,three_phase=True,anneal_strategy=linear",
+        epochs=32,
+    )
+    assert trace.final_lr[0] < 0  # torch extrapolates after the last step
+    return trace
+
+
+def test_the_final_lr_is_the_last_rate_an_update_used(tmp_path: Path) -> None:
+    trace = one_cycle_past_its_end()
+    used = trace.rates(0)[-2]
+    text = page_text(lrviz.write_report([trace], tmp_path / "r"))
+    row = re.search(re.escape(trace.label) + r" \d+ (\S+) epoch", text)
+    assert row is not None, text
+    assert row.group(1) == f"{used:.3g}"
+    said = f"after the last step the rate is {number(trace.final_lr[0])} (no update used it)"
+    assert said in text.lower()
