@@ -6,10 +6,14 @@ from __future__ import annotations
 import html
 import math
 import re
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import lrviz
 from lrviz.explanation import explain
+from lrviz.report import build_figures, derive_events
 from lrviz.text import number
 
 
@@ -93,3 +97,19 @@ def test_the_final_lr_is_the_last_rate_an_update_used(tmp_path: Path) -> None:
     assert row.group(1) == f"{used:.3g}"
     said = f"after the last step the rate is {number(trace.final_lr[0])} (no update used it)"
     assert said in text.lower()
+
+
+def test_figures_drawn_for_the_stored_events_are_not_taken_for_the_derived(
+    tmp_path: Path,
+) -> None:
+    """``lrviz report`` sends the traces as loaded to its figure worker: when the page's
+    derived events differ from the stored ones (same count, other kinds), the figures,
+    markers included, are those of the derived events."""
+    trace = lrviz.simulate("step:step_size=2,gamma=0.5", epochs=6)
+    stale = trace.with_events([replace(e, kind="external") for e in trace.events])
+    stale.save(tmp_path / "stale.json")
+    command = [sys.executable, "-m", "lrviz", "report", "-q", "-o", str(tmp_path / "r")]
+    subprocess.run([*command, str(tmp_path / "stale.json")], check=True, timeout=300)
+    (derived,), _ = derive_events([stale])
+    (drawn,) = [f for f in build_figures([derived]) if f.slug == "lr"]
+    assert (tmp_path / "r" / "figures" / "lr.svg").read_bytes() == drawn.svg
