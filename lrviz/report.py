@@ -345,9 +345,7 @@ def draw_figure(spec: FigureSpec) -> Figure:
     return Figure(name, caption, alt, plots.render(fig, "svg"), plots.render(fig, "png"))
 
 
-def has_losses(traces: Sequence[Trace]) -> bool:
-    """Whether some trace recorded a training or validation loss."""
-    return series.has(traces, "val_loss") or series.has(traces, "train_loss")
+has_losses = series.has_losses
 
 
 def _shown(labels: Sequence[str], limit: int) -> str:
@@ -441,7 +439,7 @@ def _figures(traces: Sequence[Trace]) -> list[FigureSpec]:
                 "loss",
                 partial(plots.losses, traces),
                 _loss_caption(traces),
-                f"Line chart of the recorded losses per epoch for "
+                f"Line chart of the recorded losses {_loss_where(traces)} for "
                 f"{_shown([t.label for t in traces if has_losses([t])], 12)}.",
             )
         )
@@ -470,6 +468,10 @@ def _alt_detail(shown: series.Detail) -> str:
 
 def _loss_caption(traces: Sequence[Trace]) -> str:
     val, train = series.has(traces, "val_loss"), series.has(traces, "train_loss")
+    logged = sorted({name for t in traces for name in series.logged_losses(t)})
+    at_steps = f"losses as logged ({', '.join(logged)}), at the steps they were logged"
+    if not (val or train):
+        return f"{at_steps[0].upper()}{at_steps[1:]}, per schedule" + _loss_tail(traces)
     what = (
         "Training (dashed) and validation (solid) loss"
         if val and train
@@ -479,8 +481,28 @@ def _loss_caption(traces: Sequence[Trace]) -> str:
     )
     name = series.loss_name(traces)
     text = what + (f" ({name})" if name else "") + " per schedule, as recorded"
-    if any(e.kind == "reduce" for t in traces for e in t.events):
+    if logged:
+        text += f"; {at_steps}"
+    with_epochs = [t for t in traces if _epoch_losses([t])]
+    if any(e.kind == "reduce" for t in with_epochs for e in t.events):
         text += "; markers show reductions"
+    return text + _loss_tail(traces)
+
+
+def _epoch_losses(traces: Sequence[Trace]) -> bool:
+    return series.has(traces, "val_loss") or series.has(traces, "train_loss")
+
+
+def _loss_where(traces: Sequence[Trace]) -> str:
+    """Where the loss figure puts the losses: "per epoch", "at the steps they were logged"."""
+    logged = any(series.logged_losses(t) for t in traces)
+    if not logged:
+        return "per epoch"
+    return ("per epoch and " if _epoch_losses(traces) else "") + "at the steps they were logged"
+
+
+def _loss_tail(traces: Sequence[Trace]) -> str:
+    text = ""
     missing = [t.label for t in traces if not has_losses([t])]
     if missing:
         text += f". No losses recorded for {_shown(missing, 5)}"
@@ -508,7 +530,7 @@ def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
             f"{names}.",
         )
     ]
-    if has_losses(traces):
+    if _epoch_losses(traces):  # the bands are of the epochs' losses
         val = series.has(traces, "val_loss")
         specs.append(
             (

@@ -11,6 +11,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from test_plots import evaluated_every_five_steps
+
 import lrviz
 from lrviz.explanation import explain
 from lrviz.report import build_figures, derive_events
@@ -113,3 +115,13 @@ def test_figures_drawn_for_the_stored_events_are_not_taken_for_the_derived(
     (derived,), _ = derive_events([stale])
     (drawn,) = [f for f in build_figures([derived]) if f.slug == "lr"]
     assert (tmp_path / "r" / "figures" / "lr.svg").read_bytes() == drawn.svg
+
+
+def test_a_page_of_losses_logged_at_their_steps_draws_them_and_names_them(
+    tmp_path: Path,
+) -> None:
+    trace = evaluated_every_five_steps()
+    text = page_text(lrviz.write_report([trace], tmp_path / "r"))
+    assert "no losses were recorded" not in text
+    assert (tmp_path / "r" / "figures" / "loss.svg").exists()
+    assert "Losses as logged (eval_loss, loss), at the steps they were logged" in text
