@@ -688,19 +688,10 @@ def by_hand(trace: Trace) -> bool:
     return trace.name == "none" or (source(trace) == "import" and schedules.kind_of(trace) is None)
 
 
-def last_used(trace: Trace) -> tuple[float, ...]:
-    """Each param group's rate at the last step: the last rate an update used. The
-    ``final_lr`` after it no update used (OneCycleLR stepped to its end leaves one torch
-    extrapolated, possibly negative)."""
-    if trace.steps is not None:
-        return tuple(float(lr[-1]) for lr in trace.steps.lr)
-    return tuple(trace.epochs[-1].lr)
-
-
 def after_last(trace: Trace) -> str:
     """ "After the last step the rate is X (no update used it)." for the groups whose
     ``final_lr`` is not the last rate an update used; "" when none."""
-    used = last_used(trace)
+    used = series.last_used(trace)
     moved = [(g, x) for g, x in enumerate(trace.final_lr) if x != used[g]]
     if not moved:
         return ""
@@ -1211,14 +1202,14 @@ def _more_row(group: bands.Group, files: Mapping[int, str]) -> dict[str, Any]:
         "name": first.name,
         "seeds": len(group.traces),
         "events": ", ".join(f"{n} {k}" for k, n in kinds.items()) or "none stored",
-        "final_lr": ", ".join(number(x) for x in last_used(first)),
+        "final_lr": ", ".join(number(x) for x in series.last_used(first)),
         "file": files[id(first)],
     }
 
 
 def comparison_row(trace: Trace) -> dict[str, Any]:
     """SPEC §7.5: best and final val loss, final accuracy, reductions, final LR (the last
-    rate an update used: :func:`last_used`), 10% step."""
+    rate an update used: :func:`lrviz.series.last_used`), 10% step."""
     finite = [
         (e.val_loss, e.epoch)
         for e in trace.epochs
@@ -1240,8 +1231,8 @@ def comparison_row(trace: Trace) -> dict[str, Any]:
         "reductions": sum(1 for e in trace.events if e.kind == "reduce" and e.group == 0)
         if trace.events or not changes(trace)
         else None,
-        "final_lr": last_used(trace)[0],
-        "final_lrs": _final_rates(last_used(trace)),
+        "final_lr": series.last_used(trace)[0],
+        "final_lrs": _final_rates(series.last_used(trace)),
         "epoch_10pct": tenth if not trace.per_step else None,
         "at_10pct": at,
     }

@@ -422,6 +422,15 @@ def has(traces: Sequence[Trace], field: str) -> bool:
     return any(getattr(e, field) is not None for t in traces for e in t.epochs)
 
 
+def last_used(trace: Trace) -> tuple[float, ...]:
+    """Each param group's rate at the last step: the last rate an update used. The
+    ``final_lr`` after it no update used (OneCycleLR stepped to its end leaves one torch
+    extrapolated, possibly negative)."""
+    if trace.steps is not None:
+        return tuple(float(lr[-1]) for lr in trace.steps.lr)
+    return tuple(trace.epochs[-1].lr)
+
+
 def logged_losses(trace: Trace) -> dict[str, Logged]:
     """The losses a trace logged at their steps (its scalars whose names have "loss" in
     them: HF Trainer's ``loss`` and ``eval_loss``, any of Lightning's), by name, when its

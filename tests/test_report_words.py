@@ -14,6 +14,7 @@ from pathlib import Path
 from test_plots import evaluated_every_five_steps
 
 import lrviz
+from lrviz.console import summary_lines
 from lrviz.explanation import explain
 from lrviz.report import build_figures, derive_events
 from lrviz.text import number
@@ -125,3 +126,10 @@ def test_a_page_of_losses_logged_at_their_steps_draws_them_and_names_them(
     assert "no losses were recorded" not in text
     assert (tmp_path / "r" / "figures" / "loss.svg").exists()
     assert "Losses as logged (eval_loss, loss), at the steps they were logged" in text
+
+
+def test_the_console_summary_gives_the_final_lr_the_page_gives(tmp_path: Path) -> None:
+    trace = one_cycle_past_its_end()
+    trained = replace(trace, epochs=tuple(replace(e, val_loss=1.0) for e in trace.epochs))
+    (line, _) = summary_lines([trained], tmp_path / "index.html")
+    assert f"final LR {trace.rates(0)[-2]:.3g}," in line, line
