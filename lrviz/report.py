@@ -886,10 +886,14 @@ def _many(n: int, noun: str) -> str:
 
 
 def _length(trace: Trace) -> str:
+    """ "3 epochs, 30 scheduler steps"; a trace no scheduler set counts steps (updates,
+    or a log's entries) and rates."""
+    step = "step" if by_hand(trace) else "scheduler step"
     if trace.per_step:
         epochs = len(series.clock(trace).ends)
-        return f"{_many(epochs, 'epoch')}, {_many(trace.step_count, 'scheduler step')}"
-    return f"{_many(trace.step_count, 'epoch')}, one scheduler step per epoch"
+        return f"{_many(epochs, 'epoch')}, {_many(trace.step_count, step)}"
+    per = "one rate" if by_hand(trace) else "one scheduler step"
+    return f"{_many(trace.step_count, 'epoch')}, {per} per epoch"
 
 
 RUN_KEYS = ("dataset", "model", "loss", "epochs", "seed", "optimizer")

@@ -16,6 +16,7 @@ from test_plots import evaluated_every_five_steps
 import lrviz
 from lrviz.console import summary_lines
 from lrviz.explanation import explain
+from lrviz.logs import read_log
 from lrviz.report import build_figures, derive_events
 from lrviz.text import number
 
@@ -133,3 +134,15 @@ def test_the_console_summary_gives_the_final_lr_the_page_gives(tmp_path: Path) -
     trained = replace(trace, epochs=tuple(replace(e, val_loss=1.0) for e in trace.epochs))
     (line, _) = summary_lines([trained], tmp_path / "index.html")
     assert f"final LR {trace.rates(0)[-2]:.3g}," in line, line
+
+
+def test_a_log_naming_no_scheduler_says_where_it_came_from_and_invents_nothing(
+    tmp_path: Path,
+) -> None:
+    rows = ["step,lr"] + [f"{s},{0.1 * 0.5 ** (s // 40)}" for s in range(1, 121)]
+    (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
+    (trace,) = read_log(tmp_path / "log.csv")
+    text = page_text(lrviz.write_report([trace], tmp_path / "r"))
+    assert "log: imported from a table, rates as logged." in text
+    assert "scheduler step" not in text and "1 epoch, 120 steps" in text
+    assert not re.search(r"Optimizer|Model|Dataset|no rule for|outside the schedule", text)
