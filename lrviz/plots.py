@@ -738,20 +738,23 @@ def _panel_axes(
 
 def losses(traces: Sequence[Trace]) -> Figure:
     """Training (dashed) and validation (solid) loss per trace, as recorded, reductions
-    marked; the axis is named after the loss the traces recorded. A trace whose epochs
-    hold no loss has the losses it logged drawn at their steps instead
+    marked; the axis is named after the loss the traces recorded. A trace that logged
+    losses at their steps has those drawn there instead
     (:func:`lrviz.series.logged_losses`): a line per name, solid then dashed."""
     shown = list(traces[:MAX_LINES])
     frame = series.frame(shown)
-    val = series.has(shown, "val_loss")
-    train = series.has(shown, "train_loss")
+    by_epoch = [t for t in shown if not series.logged_losses(t)]
+    val = series.has(by_epoch, "val_loss")
+    train = series.has(by_epoch, "train_loss")
     with _style():
         fig, (ax,) = _figure(panel=2.6, top_axis=bool(frame.epoch_ends()))
         reduced = False
         for i, trace in enumerate(shown):
-            if not series.has([trace], "val_loss") and not series.has([trace], "train_loss"):
-                _logged_lines(ax, frame, trace, i)  # or nothing: the caption says so
+            if series.logged_losses(trace):
+                _logged_lines(ax, frame, trace, i)
                 continue
+            if not series.has([trace], "val_loss") and not series.has([trace], "train_loss"):
+                continue  # nothing recorded: not drawn (the caption says so)
             main = "val_loss" if series.has([trace], "val_loss") else "train_loss"
             if series.has([trace], "train_loss") and main == "val_loss":
                 _loss_line(

@@ -467,7 +467,8 @@ def _alt_detail(shown: series.Detail) -> str:
 
 
 def _loss_caption(traces: Sequence[Trace]) -> str:
-    val, train = series.has(traces, "val_loss"), series.has(traces, "train_loss")
+    by_epoch = [t for t in traces if not series.logged_losses(t)]
+    val, train = series.has(by_epoch, "val_loss"), series.has(by_epoch, "train_loss")
     logged = sorted({name for t in traces for name in series.logged_losses(t)})
     at_steps = f"losses as logged ({', '.join(logged)}), at the steps they were logged"
     if not (val or train):
@@ -483,7 +484,7 @@ def _loss_caption(traces: Sequence[Trace]) -> str:
     text = what + (f" ({name})" if name else "") + " per schedule, as recorded"
     if logged:
         text += f"; {at_steps}"
-    with_epochs = [t for t in traces if _epoch_losses([t])]
+    with_epochs = [t for t in by_epoch if _epoch_losses([t])]
     if any(e.kind == "reduce" for t in with_epochs for e in t.events):
         text += "; markers show reductions"
     return text + _loss_tail(traces)
@@ -495,10 +496,10 @@ def _epoch_losses(traces: Sequence[Trace]) -> bool:
 
 def _loss_where(traces: Sequence[Trace]) -> str:
     """Where the loss figure puts the losses: "per epoch", "at the steps they were logged"."""
-    logged = any(series.logged_losses(t) for t in traces)
-    if not logged:
+    by_epoch = [t for t in traces if not series.logged_losses(t)]
+    if len(by_epoch) == len(traces):
         return "per epoch"
-    return ("per epoch and " if _epoch_losses(traces) else "") + "at the steps they were logged"
+    return ("per epoch and " if _epoch_losses(by_epoch) else "") + "at the steps they were logged"
 
 
 def _loss_tail(traces: Sequence[Trace]) -> str:

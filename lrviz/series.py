@@ -433,10 +433,9 @@ def last_used(trace: Trace) -> tuple[float, ...]:
 
 def logged_losses(trace: Trace) -> dict[str, Logged]:
     """The losses a trace logged at their steps (its scalars whose names have "loss" in
-    them: HF Trainer's ``loss`` and ``eval_loss``, any of Lightning's), by name, when its
-    epochs hold none: the loss figure draws these instead."""
-    if has([trace], "val_loss") or has([trace], "train_loss"):
-        return {}
+    them: HF Trainer's ``loss`` and ``eval_loss``, any of Lightning's), by name. The loss
+    figure draws these instead of the epochs' losses: every value, at its step (HF's
+    evaluations every N steps, not only those at an epoch's end)."""
     return {
         name: values
         for name, values in sorted(trace.logged.items())

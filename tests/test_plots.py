@@ -263,3 +263,16 @@ def test_losses_logged_at_their_steps_are_drawn_there() -> None:
     (line,) = [v for k, v in lines.items() if k.endswith(": eval_loss")]
     assert np.asarray(line.get_xdata(), dtype=float).tolist() == [5, 10, 12, 15]
     assert np.asarray(line.get_ydata(), dtype=float).tolist() == [1.6, 1.25, 1.2, 1.15]
+
+
+def test_logged_losses_are_drawn_instead_of_the_epochs_ones() -> None:
+    """HF Trainer keeps an epoch's last training loss and the last evaluation in the
+    epochs; the logged series hold every evaluation at its step: those are drawn."""
+    trace = evaluated_every_five_steps()
+    epochs = tuple(replace(e, train_loss=1.0, val_loss=1.2) for e in trace.epochs)
+    fig = plots.losses([replace(trace, epochs=epochs)])
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert sorted(x.split(": ")[-1] for x in labels if not x.startswith("_")) == [
+        "eval_loss",
+        "loss",
+    ]
