@@ -697,7 +697,10 @@ def after_last(trace: Trace) -> str:
     if not moved:
         return ""
     several = trace.groups > 1
-    shown = [f"{f'of group {g} ' if several else ''}is {number(x)}" for g, x in moved]
+    if several and len(moved) == trace.groups and len({x for _, x in moved}) == 1:
+        shown = [f"of every group is {number(moved[0][1])}"]
+    else:
+        shown = [f"{f'of group {g} ' if several else ''}is {number(x)}" for g, x in moved]
     return f"After the last step the rate {some(shown, 5, ', ')} (no update used it)."
 
 

@@ -17,7 +17,7 @@ import lrviz
 from lrviz.console import summary_lines
 from lrviz.explanation import explain
 from lrviz.logs import read_log
-from lrviz.report import build_figures, derive_events
+from lrviz.report import after_last, build_figures, derive_events
 from lrviz.text import number
 
 
@@ -146,3 +146,16 @@ def test_a_log_naming_no_scheduler_says_where_it_came_from_and_invents_nothing(
     assert "log: imported from a table, rates as logged." in text
     assert "scheduler step" not in text and "1 epoch, 120 steps" in text
     assert not re.search(r"Optimizer|Model|Dataset|no rule for|outside the schedule", text)
+
+
+def test_after_the_last_step_names_the_groups_whose_rate_no_update_used() -> None:
+    two = lrviz.simulate("step:step_size=2", epochs=4, lr=[0.1, 0.2])
+    assert after_last(two) == (
+        "After the last step the rate of group 0 is 0.001, of group 1 is 0.002 (no update used it)."
+    )
+    same = lrviz.simulate("step:step_size=2", epochs=4, lr=[0.1, 0.1])
+    assert (
+        after_last(same)
+        == "After the last step the rate of every group is 0.001 (no update used it)."
+    )
+    assert after_last(lrviz.simulate("step:step_size=2", epochs=3)) == ""
