@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Sequence
 from pathlib import Path
 
-from lrviz import bands
+from lrviz import bands, series
 from lrviz.explanation import (
     events_difference as events_difference,  # lrviz explain (cli) warns with it
 )
@@ -54,7 +54,7 @@ def _trace_line(trace: Trace) -> str:
     events = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no rate changes"
     last = trace.epochs[-1]
     line = (
-        f"{trace.label:<10} {trace.name:<18} final LR {trace.final_lr[0]:.3g}, "
+        f"{trace.label:<10} {trace.name:<18} final LR {series.final_rates(trace)[0]:.3g}, "
         f"val loss {last.val_loss:.4f}, {events}"
     )
     diverged = trace.diverged_epoch

@@ -120,8 +120,12 @@ def tie_to_parent(parent: int) -> None:
 
 def _key(traces: Sequence[Trace]) -> list[tuple[object, ...]]:
     """What identifies a report's traces, cheaply: the figures drawn for traces with
-    another key are not theirs."""
-    return [(t.label, t.seed, t.name, len(t.epochs), len(t.events)) for t in traces]
+    another key are not theirs (the report's events, derived from the rates, may not be
+    the ones a trace file stores: their markers would not be)."""
+    return [
+        (t.label, t.seed, t.name, len(t.epochs), tuple((e.at, e.group, e.kind) for e in t.events))
+        for t in traces
+    ]
 
 
 class FigureWorker:

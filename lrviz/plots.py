@@ -738,15 +738,21 @@ def _panel_axes(
 
 def losses(traces: Sequence[Trace]) -> Figure:
     """Training (dashed) and validation (solid) loss per trace, as recorded, reductions
-    marked; the axis is named after the loss the traces recorded."""
+    marked; the axis is named after the loss the traces recorded. A trace that logged
+    losses at their steps has those drawn there instead
+    (:func:`lrviz.series.logged_losses`): a line per name, solid then dashed."""
     shown = list(traces[:MAX_LINES])
     frame = series.frame(shown)
-    val = series.has(shown, "val_loss")
-    train = series.has(shown, "train_loss")
+    by_epoch = [t for t in shown if not series.logged_losses(t)]
+    val = series.has(by_epoch, "val_loss")
+    train = series.has(by_epoch, "train_loss")
     with _style():
         fig, (ax,) = _figure(panel=2.6, top_axis=bool(frame.epoch_ends()))
         reduced = False
         for i, trace in enumerate(shown):
+            if series.logged_losses(trace):
+                _logged_lines(ax, frame, trace, i)
+                continue
             if not series.has([trace], "val_loss") and not series.has([trace], "train_loss"):
                 continue  # nothing recorded: not drawn (the caption says so)
             main = "val_loss" if series.has([trace], "val_loss") else "train_loss"
@@ -788,10 +794,31 @@ def losses(traces: Sequence[Trace]) -> Figure:
             else "Validation loss per epoch"
             if val
             else "Training loss per epoch (dashed)"
+            if train
+            else "Losses as logged, at their steps"
         )
         _title(ax, what + ("; ▼ LR reduced" if reduced else ""), above)
         _legend_below(fig, *_legend_entries([ax]))
     return fig
+
+
+def _logged_lines(ax: Axes, frame: Frame, trace: Trace, phase: int) -> None:
+    """The losses ``trace`` logged, each at its steps, labelled "<trace>: <name>"."""
+    import numpy as np
+
+    for k, (name, logged) in enumerate(series.logged_losses(trace).items()):
+        y = np.asarray(_floats(logged.value), dtype=float)
+        keep = series.thin(y)
+        x = frame.x(trace, (logged.at[j] for j in keep))
+        (line,) = ax.plot(
+            x,
+            y[keep],
+            label=f"{series.legend_label(trace)}: {name}",
+            linestyle="-" if k == 0 else "--",
+            linewidth=1.5 if k == 0 else 1.0,
+            **look(phase).line(phase, _finite(y)),
+        )
+        line.set_gid(f"logged-{phase}-{k}")
 
 
 def _loss_line(

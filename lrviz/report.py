@@ -14,8 +14,10 @@ one seed it shows every trace as it is.
 
 The page shows what its traces hold, whatever made them (``lrviz run``, ``simulate``, a
 Recorder, ``Trace.from_rates``): a section whose data no trace has is left out, labels
-use the names the traces recorded, and the events are those the traces store (the
-report never re-derives them). It stays small however long or many the traces are:
+use the names the traces recorded, and the events are those lrviz derives from each
+trace's rates and schedule as it writes the page (:func:`derive_events`): a trace file
+whose stored events differ (edited, or written by an older lrviz) is shown with the
+derived ones, and the page says so. It stays small however long or many the traces are:
 event tables list their first :data:`MAX_ROWS` rows and say where the rest are, and
 the first :data:`MAX_SECTIONS` schedules get a section with a figure, the others a row.
 """
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from lrviz import bands, schedules, series
 from lrviz.__about__ import __version__
-from lrviz.explanation import is_continuous, notable
+from lrviz.explanation import is_continuous, notable, rederive
 from lrviz.files import check_folder_target, slug
 from lrviz.labels import check_labels
 from lrviz.progress import Progress
@@ -81,7 +83,9 @@ def write_report(
 
     ``draw`` gives the figures, :func:`build_figures` by default; it is called after the
     trace files are written, so figures drawn elsewhere meanwhile
-    (:class:`lrviz.figure_worker.FigureWorker`) cost no extra time.
+    (:class:`lrviz.figure_worker.FigureWorker`) cost no extra time. The page, its
+    figures and ``traces/`` hold each trace with its events derived now
+    (:func:`derive_events`).
 
     In a distributed run (``torch.distributed`` initialised) only global rank zero writes,
     so that every rank can call it with the same ``out``; the others return the index
@@ -98,6 +102,7 @@ def write_report(
     out = Path(out)
     if process_rank() != 0:
         return out / "index.html"
+    traces, stale = derive_events(traces)
     check_output_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_dead_stages(out)
@@ -116,7 +121,7 @@ def write_report(
         for fig in figures:
             (stage / "figures" / f"{fig.slug}.svg").write_bytes(fig.svg)
             (stage / "figures" / f"{fig.slug}.png").write_bytes(fig.png)
-        (stage / "index.html").write_text(render_html(traces, figures), encoding="utf-8")
+        (stage / "index.html").write_text(render_html(traces, figures, stale), encoding="utf-8")
         _swap_in(stage, out)
     except BaseException:
         # Only a failed rollback leaves the previous report in the stage (beside the new
@@ -126,6 +131,27 @@ def write_report(
         raise
     shutil.rmtree(stage, ignore_errors=True)
     return out / "index.html"
+
+
+def derive_events(traces: Sequence[Trace]) -> tuple[list[Trace], list[str]]:
+    """Each trace with the events lrviz derives from its rates now
+    (:func:`lrviz.explanation.rederive`), and one warning for each trace whose stored
+    events differ from those: a page lists only the changes its figure shows. A trace
+    that stores no events (rates only) is kept as it is: its page says so and claims none."""
+    out, stale = [], []
+    for trace in traces:
+        if not trace.events:  # rates only: the page says so, and claims no events
+            out.append(trace)
+            continue
+        derived, difference = rederive(trace)
+        out.append(derived)
+        if difference:
+            seed = "" if trace.seed is None else f" (seed {trace.seed})"
+            stale.append(
+                f"{trace.label}{seed}: the trace stores other events than lrviz derives from "
+                f"its rates now ({difference}); the page shows the derived ones."
+            )
+    return out, stale
 
 
 STAGE_PREFIX = ".lrviz-"
@@ -325,9 +351,7 @@ def draw_figure(spec: FigureSpec) -> Figure:
     return Figure(name, caption, alt, plots.render(fig, "svg"), plots.render(fig, "png"))
 
 
-def has_losses(traces: Sequence[Trace]) -> bool:
-    """Whether some trace recorded a training or validation loss."""
-    return series.has(traces, "val_loss") or series.has(traces, "train_loss")
+has_losses = series.has_losses
 
 
 def _shown(labels: Sequence[str], limit: int) -> str:
@@ -421,7 +445,7 @@ def _figures(traces: Sequence[Trace]) -> list[FigureSpec]:
                 "loss",
                 partial(plots.losses, traces),
                 _loss_caption(traces),
-                f"Line chart of the recorded losses per epoch for "
+                f"Line chart of the recorded losses {_loss_where(traces)} for "
                 f"{_shown([t.label for t in traces if has_losses([t])], 12)}.",
             )
         )
@@ -449,7 +473,12 @@ def _alt_detail(shown: series.Detail) -> str:
 
 
 def _loss_caption(traces: Sequence[Trace]) -> str:
-    val, train = series.has(traces, "val_loss"), series.has(traces, "train_loss")
+    by_epoch = [t for t in traces if not series.logged_losses(t)]
+    val, train = series.has(by_epoch, "val_loss"), series.has(by_epoch, "train_loss")
+    logged = sorted({name for t in traces for name in series.logged_losses(t)})
+    at_steps = f"losses as logged ({', '.join(logged)}), at the steps they were logged"
+    if not (val or train):
+        return f"{at_steps[0].upper()}{at_steps[1:]}, per schedule" + _loss_tail(traces)
     what = (
         "Training (dashed) and validation (solid) loss"
         if val and train
@@ -459,8 +488,28 @@ def _loss_caption(traces: Sequence[Trace]) -> str:
     )
     name = series.loss_name(traces)
     text = what + (f" ({name})" if name else "") + " per schedule, as recorded"
-    if any(e.kind == "reduce" for t in traces for e in t.events):
+    if logged:
+        text += f"; {at_steps}"
+    with_epochs = [t for t in by_epoch if _epoch_losses([t])]
+    if any(e.kind == "reduce" for t in with_epochs for e in t.events):
         text += "; markers show reductions"
+    return text + _loss_tail(traces)
+
+
+def _epoch_losses(traces: Sequence[Trace]) -> bool:
+    return series.has(traces, "val_loss") or series.has(traces, "train_loss")
+
+
+def _loss_where(traces: Sequence[Trace]) -> str:
+    """Where the loss figure puts the losses: "per epoch", "at the steps they were logged"."""
+    by_epoch = [t for t in traces if not series.logged_losses(t)]
+    if len(by_epoch) == len(traces):
+        return "per epoch"
+    return ("per epoch and " if _epoch_losses(by_epoch) else "") + "at the steps they were logged"
+
+
+def _loss_tail(traces: Sequence[Trace]) -> str:
+    text = ""
     missing = [t.label for t in traces if not has_losses([t])]
     if missing:
         text += f". No losses recorded for {_shown(missing, 5)}"
@@ -488,7 +537,7 @@ def _multi_seed_figures(traces: Sequence[Trace]) -> list[FigureSpec]:
             f"{names}.",
         )
     ]
-    if has_losses(traces):
+    if _epoch_losses(traces):  # the bands are of the epochs' losses
         val = series.has(traces, "val_loss")
         specs.append(
             (
@@ -544,8 +593,11 @@ def page_template() -> jinja2.Template:
     return env.get_template("index.html.j2")
 
 
-def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
-    """The report page (:func:`page_template`), figures inlined."""
+def render_html(
+    traces: Sequence[Trace], figures: Sequence[Figure], notes: Sequence[str] = ()
+) -> str:
+    """The report page (:func:`page_template`), figures inlined; ``notes`` head its
+    warnings (:func:`derive_events`'s)."""
     import importlib.resources
 
     import markupsafe
@@ -577,7 +629,7 @@ def render_html(traces: Sequence[Trace], figures: Sequence[Figure]) -> str:
         more=[_more_row(g, files) for g in found[MAX_SECTIONS:]],
         comparison=[comparison_row(t) for t in traces] if not multi else [],
         spreads=[comparison_spread(g) for g in found] if multi else [],
-        warnings=report_warnings(traces),
+        warnings=[*notes, *report_warnings(traces)],
         version=__version__,
     )
 
@@ -634,6 +686,28 @@ def unchecked(trace: Trace) -> bool:
     return schedules.kind_of(trace) is None or any(
         e.evidence.get("unchecked") for e in trace.events
     )
+
+
+def by_hand(trace: Trace) -> bool:
+    """Whether no scheduler lrviz knows set the trace's rates: set by hand (schedule
+    "none": its changes are phases found from the rates alone) or imported from a log
+    that names no scheduler. No rule checked its changes, and none was broken."""
+    return trace.name == "none" or (source(trace) == "import" and schedules.kind_of(trace) is None)
+
+
+def after_last(trace: Trace) -> str:
+    """ "After the last step the rate is X (no update used it)." for the groups whose last
+    step went past the schedule's end (see :func:`lrviz.series.final_rates`); "" when none."""
+    used = series.final_rates(trace)
+    moved = [(g, x) for g, x in enumerate(trace.final_lr) if x != used[g]]
+    if not moved:
+        return ""
+    several = trace.groups > 1
+    if several and len(moved) == trace.groups and len({x for _, x in moved}) == 1:
+        shown = [f"of every group is {number(moved[0][1])}"]
+    else:
+        shown = [f"{f'of group {g} ' if several else ''}is {number(x)}" for g, x in moved]
+    return f"After the last step the rate {some(shown, 5, ', ')} (no update used it)."
 
 
 def changes(trace: Trace) -> list[tuple[int, int, float, float]]:
@@ -724,13 +798,28 @@ def lede(traces: Sequence[Trace]) -> list[str]:
             f"{'its' if len(ruled) == 1 else 'each'} schedule's own rule and checked against "
             f"{checked}."
         )
-    norule = [t.label for t in firsts if t.events and schedules.kind_of(t) is None]
+    norule = [
+        t.label for t in firsts if t.events and schedules.kind_of(t) is None and not by_hand(t)
+    ]
     if norule:
         out.append(
             f"lrviz has no rule for {_shown(norule, 5)}: "
             f"{'its' if len(norule) == 1 else 'their'} changes are listed as recorded, unchecked."
         )
-    failed = [label for label in unknown if label not in norule]
+    hand = [t.label for t in firsts if t.name == "none" and (t.events or changes(t))]
+    if hand:
+        out.append(
+            f"{_shown(hand, 5)} set {'its' if len(hand) == 1 else 'their'} rates without a "
+            "scheduler: the changes below are phases found from the rates alone, with no rule "
+            "to check them by."
+        )
+    logged = [t.label for t in firsts if by_hand(t) and t.name != "none" and t.events]
+    if logged:
+        out.append(
+            f"{_shown(logged, 5)}: the log names no scheduler lrviz knows; the changes below "
+            "are read from the logged rates alone, unchecked."
+        )
+    failed = [label for label in unknown if label not in {*norule, *hand, *logged}]
     if failed:
         out.append(
             f"lrviz could not apply the rule of {_shown(failed, 5)} to the recorded parameters: "
@@ -807,10 +896,14 @@ def _many(n: int, noun: str) -> str:
 
 
 def _length(trace: Trace) -> str:
+    """ "3 epochs, 30 scheduler steps"; a trace no scheduler set counts steps (updates,
+    or a log's entries) and rates."""
+    step = "step" if by_hand(trace) else "scheduler step"
     if trace.per_step:
         epochs = len(series.clock(trace).ends)
-        return f"{_many(epochs, 'epoch')}, {_many(trace.step_count, 'scheduler step')}"
-    return f"{_many(trace.step_count, 'epoch')}, one scheduler step per epoch"
+        return f"{_many(epochs, 'epoch')}, {_many(trace.step_count, step)}"
+    per = "one rate" if by_hand(trace) else "one scheduler step"
+    return f"{_many(trace.step_count, 'epoch')}, {per} per epoch"
 
 
 RUN_KEYS = ("dataset", "model", "loss", "epochs", "seed", "optimizer")
@@ -1066,7 +1159,7 @@ def schedule_view(trace: Trace, index: int, file: str = "") -> dict[str, Any]:
         "milestones": _milestones_text(trace) if continuous else "",
         "unchecked": (
             ""
-            if not (unchecked(trace) and trace.events)
+            if not (unchecked(trace) and trace.events) or by_hand(trace)
             else "no rule"
             if schedules.kind_of(trace) is None
             else "rule failed"
@@ -1082,7 +1175,11 @@ def schedule_view(trace: Trace, index: int, file: str = "") -> dict[str, Any]:
         ]
     elif trace.events:
         caption = f"Events of {trace.label}" + (
-            ", every-step changes joined into phases" if trace.per_step and continuous else ""
+            ": phases found from its rates alone (no scheduler set them)"
+            if trace.name == "none"
+            else ", every-step changes joined into phases"
+            if trace.per_step and continuous
+            else ""
         )
         view["tables"] = [event_table(trace, trace.events, caption, file)]
     else:
@@ -1100,6 +1197,11 @@ def schedule_view(trace: Trace, index: int, file: str = "") -> dict[str, Any]:
             )
         else:
             view["note"] = f"The rate never changed in {count(trace.step_count, unit)}."
+    tail = after_last(trace)
+    if tail and view["tables"]:
+        view["tables"][0]["caption"] += f". {tail}"
+    elif tail:
+        view["note"] += f" {tail}"
     return view
 
 
@@ -1114,26 +1216,15 @@ def _more_row(group: bands.Group, files: Mapping[int, str]) -> dict[str, Any]:
         "name": first.name,
         "seeds": len(group.traces),
         "events": ", ".join(f"{n} {k}" for k, n in kinds.items()) or "none stored",
-        "final_lr": ", ".join(number(x) for x in final_rates(first)),
+        "final_lr": ", ".join(number(x) for x in series.final_rates(first)),
         "file": files[id(first)],
     }
 
 
-def final_rates(trace: Trace) -> tuple[float, ...]:
-    """Each group's final rate: ``final_lr``, but where the last step went past the
-    schedule's end (OneCycleLR's last step, whose rate torch extrapolates and no update
-    used: its rule marks it "past the end"), the last rate an update used."""
-    last = trace.step_count
-    past = {
-        e.group: e.lr_before
-        for e in trace.events
-        if e.at == last and e.evidence.get("landmark") == "past the end"
-    }
-    return tuple(past.get(g, lr) for g, lr in enumerate(trace.final_lr))
-
-
 def comparison_row(trace: Trace) -> dict[str, Any]:
-    """SPEC §7.5: best and final val loss, final accuracy, reductions, final LR, 10% step."""
+    """SPEC §7.5: best and final val loss, final accuracy, reductions, final LR (the last
+    rate after the last step, or the last rate an update used where that step went past the
+    schedule's end: :func:`lrviz.series.final_rates`), 10% step."""
     finite = [
         (e.val_loss, e.epoch)
         for e in trace.epochs
@@ -1155,8 +1246,8 @@ def comparison_row(trace: Trace) -> dict[str, Any]:
         "reductions": sum(1 for e in trace.events if e.kind == "reduce" and e.group == 0)
         if trace.events or not changes(trace)
         else None,
-        "final_lr": final_rates(trace)[0],
-        "final_lrs": _final_rates(final_rates(trace)),
+        "final_lr": series.final_rates(trace)[0],
+        "final_lrs": _final_rates(series.final_rates(trace)),
         "epoch_10pct": tenth if not trace.per_step else None,
         "at_10pct": at,
     }

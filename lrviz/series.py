@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from lrviz import schedules
 from lrviz.schedules.base import MILESTONE_REL_TOL
 from lrviz.text import count, some
-from lrviz.trace import Event, Trace
+from lrviz.trace import Event, Logged, Trace
 
 if TYPE_CHECKING:
     import numpy as np
@@ -420,6 +420,41 @@ def loss_name(traces: Sequence[Trace]) -> str | None:
 def has(traces: Sequence[Trace], field: str) -> bool:
     """Whether some trace recorded ``field`` (train_loss, val_loss, val_accuracy) at an epoch."""
     return any(getattr(e, field) is not None for t in traces for e in t.epochs)
+
+
+def final_rates(trace: Trace) -> tuple[float, ...]:
+    """Each group's final rate: ``final_lr``, the rate after the last step; but where that
+    step went past the schedule's end (OneCycleLR's, whose rate torch extrapolates, maybe
+    below 0, and no update used: its rule marks it "past the end"), the last rate an
+    update used."""
+    last = trace.step_count
+    past = {
+        e.group: e.lr_before
+        for e in trace.events
+        if e.at == last and e.evidence.get("landmark") == "past the end"
+    }
+    return tuple(past.get(g, lr) for g, lr in enumerate(trace.final_lr))
+
+
+def logged_losses(trace: Trace) -> dict[str, Logged]:
+    """The losses a trace logged at their steps (its scalars whose names have "loss" in
+    them: HF Trainer's ``loss`` and ``eval_loss``, any of Lightning's), by name. The loss
+    figure draws these instead of the epochs' losses: every value, at its step (HF's
+    evaluations every N steps, not only those at an epoch's end)."""
+    return {
+        name: values
+        for name, values in sorted(trace.logged.items())
+        if "loss" in name.lower() and any(math.isfinite(v) for v in values.value)
+    }
+
+
+def has_losses(traces: Sequence[Trace]) -> bool:
+    """Whether some trace recorded a loss: in its epochs, or logged at its steps."""
+    return (
+        has(traces, "val_loss")
+        or has(traces, "train_loss")
+        or any(logged_losses(t) for t in traces)
+    )
 
 
 QUANTITY = {

@@ -179,7 +179,7 @@ def test_a_run_that_fails_while_writing_keeps_the_previous_report(
 
     import lrviz.report
 
-    def broken(traces: Any, figures: Any) -> str:
+    def broken(*_: Any) -> str:
         raise OSError("disk full")
 
     monkeypatch.setattr(lrviz.report, "render_html", broken)

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from lrviz import plots, series
 from lrviz.simulation import simulate
-from lrviz.trace import Trace
+from lrviz.trace import Logged, Trace
 
 SIX = ("step", "exp", "plateau", "cosine", "onecycle", "warmrestarts")
 
@@ -237,3 +237,42 @@ def test_losses_too_large_to_draw_are_gaps_not_overflow_warnings() -> None:
         plots.schedule_bands(seeded[0]),
     ):
         plots.render(fig, "svg")
+
+
+def evaluated_every_five_steps() -> Trace:
+    """An HF Trainer-like trace: no losses in its epochs, ``eval_loss`` and ``loss`` logged
+    at their steps (and a rate, which is no loss)."""
+    trace = simulate("cosine:T_max=15", epochs=3, steps_per_epoch=5)
+    return replace(
+        trace,
+        logged={
+            "loss": Logged(at=(2, 4, 6, 8, 10, 12, 14), value=(2.0, 1.8, 1.5, 1.3, 1.2, 1.1, 1.0)),
+            "eval_loss": Logged(at=(5, 10, 12, 15), value=(1.6, 1.25, 1.2, 1.15)),
+            "learning_rate": Logged(at=(5, 10), value=(0.05, 0.02)),
+        },
+    )
+
+
+def test_losses_logged_at_their_steps_are_drawn_there() -> None:
+    trace = evaluated_every_five_steps()
+    assert not any(e.val_loss is not None or e.train_loss is not None for e in trace.epochs)
+    fig = plots.losses([trace])
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    drawn = {label.split(": ")[-1] for label in lines if not label.startswith("_")}
+    assert drawn == {"loss", "eval_loss"}
+    (line,) = [v for k, v in lines.items() if k.endswith(": eval_loss")]
+    assert np.asarray(line.get_xdata(), dtype=float).tolist() == [5, 10, 12, 15]
+    assert np.asarray(line.get_ydata(), dtype=float).tolist() == [1.6, 1.25, 1.2, 1.15]
+
+
+def test_logged_losses_are_drawn_instead_of_the_epochs_ones() -> None:
+    """HF Trainer keeps an epoch's last training loss and the last evaluation in the
+    epochs; the logged series hold every evaluation at its step: those are drawn."""
+    trace = evaluated_every_five_steps()
+    epochs = tuple(replace(e, train_loss=1.0, val_loss=1.2) for e in trace.epochs)
+    fig = plots.losses([replace(trace, epochs=epochs)])
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert sorted(x.split(": ")[-1] for x in labels if not x.startswith("_")) == [
+        "eval_loss",
+        "loss",
+    ]
