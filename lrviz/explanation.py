@@ -98,9 +98,9 @@ def explain(trace: Trace, phases: bool = True) -> list[Event]:
         phases: In a step-resolution trace of a schedule that moves every step, join the
             every-step changes into phases (False: one event per step).
     """
-    if trace.name == "none":  # rates set by hand: no rule, nothing outside a schedule
-        return phase_events(trace, [rel_tol(trace, g) for g in range(trace.groups)])
     kind = schedules.kind_of(trace)
+    if by_hand(trace, kind):  # no rule to check by, and nothing outside a schedule
+        return phase_events(trace, [rel_tol(trace, g) for g in range(trace.groups)])
     continuous = is_continuous(trace)
     bulk = phases and continuous and trace.per_step and trace.step_count >= BULK
     events = []
@@ -143,6 +143,12 @@ def events_difference(stored: Sequence[Event], derived: Sequence[Event]) -> str:
                 f"{s.lr_after:.4g} ({s.reason[:60]}), lrviz derives {d.kind} ({d.reason[:60]})"
             )
     return ""
+
+
+def by_hand(trace: Trace, kind: Kind | None) -> bool:
+    """Whether no scheduler lrviz knows set the rates: set by hand (schedule "none") or
+    imported from a log that names no scheduler. Such rates are told by their phases."""
+    return trace.name == "none" or (trace.meta.get("source") == "import" and kind is None)
 
 
 def unit(trace: Trace) -> str:

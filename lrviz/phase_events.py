@@ -19,7 +19,13 @@ from lrviz.trace import Event, EventKind, Trace
 __all__ = ["phase_events"]
 
 BY_HAND = "set by hand, no scheduler; phase found from the rates alone"
-"""What every reason says about where its phase came from."""
+AS_LOGGED = "as logged, no scheduler named; phase found from the rates alone"
+"""What every reason says about where its phase came from: a recorded loop with no
+scheduler, or a log."""
+
+
+def _origin(trace: Trace) -> str:
+    return AS_LOGGED if trace.meta.get("source") == "import" else BY_HAND
 
 
 def phase_events(trace: Trace, rel_tols: Sequence[float]) -> list[Event]:
@@ -81,7 +87,7 @@ def _group_events(trace: Trace, group: int, rel_tol: float) -> list[Event]:
             step,
             step,
             f"step {'drop' if rates[step] < rates[step - 1] else 'rise'} at {unit} {step:,}: "
-            f"{number(rates[step - 1])} -> {number(rates[step])} ({BY_HAND})",
+            f"{number(rates[step - 1])} -> {number(rates[step])} ({_origin(trace)})",
             {"phase": "step", "set_by_hand": True},
         )
         for step in jumps
@@ -90,7 +96,7 @@ def _group_events(trace: Trace, group: int, rel_tol: float) -> list[Event]:
         name = phase_words(phase)
         reason = (
             f"{name}, {unit}s {first:,}-{last:,}: {number(rates[first - 1])} -> "
-            f"{number(rates[last])} ({phase_detail(phase, unit)}; {BY_HAND})"
+            f"{number(rates[last])} ({phase_detail(phase, unit)}; {_origin(trace)})"
         )
         evidence: dict[str, object] = {
             "phase": name,

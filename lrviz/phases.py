@@ -412,13 +412,13 @@ def phase_words(phase: Phase) -> str:
 
 
 def phase_detail(phase: Phase, unit: str = "step") -> str:
-    """A phase's numbers in words: "-0.001 a step", "x0.9 a step", "half cosine between
+    """A phase's numbers in words: "-0.001 per step", "x0.9 per step", "half cosine between
     6e-05 and 0.0006 over 70 steps", "at 0.1"."""
     p = phase.params
     if phase.kind == "linear":
-        return f"{number(p['slope'])} a {unit}"
+        return f"{number(p['slope'])} per {unit}"
     if phase.kind == "exponential":
-        return f"x{number(p['ratio'])} a {unit}"
+        return f"x{number(p['ratio'])} per {unit}"
     if phase.kind == "cosine":
         return (
             f"half cosine between {number(p['low'])} and {number(p['high'])} over "

@@ -87,3 +87,17 @@ def test_an_unknown_what_if_parameter_is_one_line_and_exit_2(
     assert result.exit_code == 2
     assert "unknown parameter 'patiense' for ReduceLROnPlateau" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_imported_log_is_explained_by_its_phases(runner: CliRunner, tmp_path: Path) -> None:
+    """A log names no scheduler: its changes are phases found from the rates, not changes
+    'no rule' checked."""
+    rows = ["step,lr"] + [f"{s},{0.1 * 0.5 ** (s // 40)}" for s in range(1, 121)]
+    (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
+    result = runner.invoke(main, ["explain", str(tmp_path / "log.csv")])
+    assert result.exit_code == 0, result.output
+    assert "no rule" not in result.output and "outside" not in result.output
+    drops = [line for line in result.output.splitlines() if "step drop" in line]
+    assert [line.split()[1] for line in drops] == ["39", "79", "119"]
+    assert all("as logged, no scheduler named" in line for line in drops)
+    assert "set by hand" not in result.output

@@ -59,7 +59,7 @@ def get_lr(it: int) -> float:
 
 
 NANOGPT = (
-    "linear warm-up from 5.455e-05 to 0.0006 over steps 1-11 (5.455e-05 a step), then "
+    "linear warm-up from 5.455e-05 to 0.0006 over steps 1-11 (5.455e-05 per step), then "
     "cosine decay from 0.0005997 to 6e-05 over steps 12-81 (half cosine between 6e-05 and "
     "0.0006 over 70 steps), then constant at 6e-05 to step 100"
 )
@@ -121,7 +121,7 @@ def test_nanogpt_set_by_hand_on_two_param_groups_is_explained_phase_by_phase() -
         (11, 1, "reduce", 80),
     ]
     assert events[0].reason == (
-        "linear warm-up, steps 1-10: 5.455e-05 -> 0.0006 (5.455e-05 a step; set by hand, "
+        "linear warm-up, steps 1-10: 5.455e-05 -> 0.0006 (5.455e-05 per step; set by hand, "
         "no scheduler; phase found from the rates alone)"
     )
     assert events[2].reason == (
@@ -166,8 +166,8 @@ def test_each_shape_by_hand() -> None:
     assert phases[2].params["ratio"] == pytest.approx(0.9)
     assert describe(phases) == (
         "constant at 0.1 over steps 1-5, then jumped to 0.02 at step 6, linear warm-up from "
-        "0.02 to 0.1 over steps 6-10 (0.02 a step), then exponential decay from 0.09 to "
-        "0.01216 over steps 11-30 (x0.9 a step), then dropped to 0.001 at step 31 (constant "
+        "0.02 to 0.1 over steps 6-10 (0.02 per step), then exponential decay from 0.09 to "
+        "0.01216 over steps 11-30 (x0.9 per step), then dropped to 0.001 at step 31 (constant "
         "to step 34)"
     )
 
