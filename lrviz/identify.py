@@ -171,9 +171,10 @@ def identify_trace(trace: Any) -> str:
         bool(groups) and groups[0].get("lr_dtype") in ("float32", "float16", "bfloat16")
     )
     at = None if trace.steps is None else trace.steps.at
-    # Entry k holds the rate the update of step at[k] (else k + 1) used.
-    steps = range(1, len(rates) + 1) if at is None else at
-    found = identify(steps, rates, float32=float32, counted_from=1)
+    if at is None:  # entry k: the rate the update of step k + 1 used
+        found = identify(range(1, len(rates) + 1), rates, float32=float32, counted_from=1)
+    else:  # as logged: a plain SummaryWriter or table says nothing of what a step counts
+        found = identify(at, rates, float32=float32)
     return f"{trace.label}: {found.text()}"
 
 
