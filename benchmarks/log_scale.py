@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from table import print_table  # noqa: E402
+from table import print_table
 
 CHILD = r"""
 import atexit, json, sys
@@ -108,9 +108,11 @@ def main() -> None:
         total, highest = total + seconds, max(highest, peak)
         rows.append((f"lrviz {name}: seconds", f"{seconds:.2f}", "-", True))
         rows.append((f"lrviz {name}: peak MiB", f"{peak:.0f}", "-", True))
-    rows.append(("import + identify + report: seconds", f"{total:.2f}", "<= 10 s", total <= TARGET_SECONDS))
+    met = total <= TARGET_SECONDS
+    rows.append(("import + identify + report: seconds", f"{total:.2f}", "<= 10 s", met))
     rows.append(("largest peak: MiB", f"{highest:.0f}", "<= 1024 MiB", highest <= TARGET_MIB))
-    print(f"{args.points:,} rates; load average {open('/proc/loadavg').read().split()[0]}")
+    load = Path("/proc/loadavg").read_text().split()[0]
+    print(f"{args.points:,} rates; load average {load}")
     print_table(rows)
 
 
