@@ -228,3 +228,28 @@ def test_identify_trace_judges_float32_logs_within_float32_rounding(tmp_path: Pa
     assert found is not None, text
     assert math.isclose(float(found[1]), 0.97, rel_tol=1e-8), text
     assert math.isclose(float(found[2]), 0.1, rel_tol=1e-7), text
+
+
+def test_a_wrong_candidate_is_dropped_at_its_first_chunk_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    import lrviz.identify
+
+    steps = []
+    step = torch.optim.lr_scheduler.CosineAnnealingLR.step
+    monkeypatch.setattr(
+        torch.optim.lr_scheduler.CosineAnnealingLR,
+        "step",
+        lambda self, *a: steps.append(1) or step(self, *a),
+    )
+    monkeypatch.setattr(lrviz.identify, "CHUNK", 50)
+    rates = np.array(lrviz.simulate("cosine:T_max=1000", epochs=1000, lr=0.1).rates(0)[:1000])
+    index = np.arange(1000)
+    steps.clear()
+    wrong = lrviz.identify._error("cosine:T_max=100,eta_min=0.0", 0.1, index, rates, 1e-3)
+    assert wrong is None and len(steps) <= 100  # torch stopped after the chunk off
+    steps.clear()
+    right = lrviz.identify._error("cosine:T_max=1000,eta_min=0.0", 0.1, index, rates, 1e-3)
+    assert right is not None and right <= 1e-12 and len(steps) >= 1000
