@@ -111,7 +111,6 @@ def ok(runner: CliRunner, *args: str) -> str:
     return result.output
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("source", SOURCES)
 def test_a_log_becomes_a_report_a_figure_an_export_and_a_check(
     source: str, tmp_path: Path, runner: CliRunner
