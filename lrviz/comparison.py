@@ -4,6 +4,11 @@
 difference in the order a reader follows a run: the schedule (name, parameters,
 number of param groups), then epoch after epoch, then the number of epochs and
 ``final_lr``. The first entry is the *first divergence*.
+A trace imported from a log (``lrviz import``, or a log given as a trace) holds only
+the rates logged, at the steps logged: against it, the other trace's schedule and its
+rate after the last step are not compared (a log holds neither), and a log written every
+N steps is compared with the other trace's rates at the steps it logged
+(:func:`_aligned`).
 
 Numbers match when ``|actual - golden| <= atol + rtol * |golden|``: numpy.isclose's
 rule, with the golden value as the reference, so the check is the same whichever
@@ -219,6 +224,8 @@ def compare(
     chosen = tuple(n for n in chosen if n not in unrecorded)
 
     found = _schedule_divergences(actual, golden)
+    if _logged(actual) or _logged(golden):  # a log holds no schedule
+        found = [d for d in found if not d.field.startswith("schedule.")]
     if actual.per_step or golden.per_step:
         return _compare_steps(actual, golden, chosen, rtol, atol, unrecorded, found)
     differing: list[int] = []
@@ -274,7 +281,15 @@ def _compare_steps(
     n_actual = max(actual.step_count - a_from, 0)
     n_golden = max(golden.step_count - g_from, 0)
     common = min(n_actual, n_golden)
-    epochs = actual.step_epochs()
+    aligned = _aligned(actual, golden)
+    in_actual, in_golden, beyond = aligned or (
+        range(a_from, a_from + common),
+        range(g_from, g_from + common),
+        False,
+    )
+    # Steps are numbered as the trace that is not a log numbers them (all of its steps).
+    counted, where = (golden, in_golden) if aligned and _logged(actual) else (actual, in_actual)
+    epochs = counted.step_epochs()
     differing: set[int] = set()
     at_steps: list[Divergence] = []
     for name in (n for n in chosen if n in STEP_FIELDS):
@@ -285,12 +300,17 @@ def _compare_steps(
                     shown = ("recorded" if a else None, "recorded" if g else None)
                     at_steps.append(Divergence(name, None, group, *shown))
                 continue
-            bad = [a_from + k for k in _far(a[a_from:][:common], g[g_from:][:common], rtol, atol)]
+            if aligned is None:  # slices: a million steps at C speed
+                a, g = a[a_from : a_from + common], g[g_from : g_from + common]
+            else:
+                a, g = [a[k] for k in in_actual], [g[k] for k in in_golden]
+            far = _far(a, g, rtol, atol)
+            bad = [where[j] for j in far]
             if bad:
-                k, j = bad[0], bad[0] - a_from + g_from
+                k, j = bad[0], far[0]
                 at_steps.append(
                     Divergence(
-                        name, math.floor(epochs[k]), group, a[k], g[j], _rel_diff(a[k], g[j]), k + 1
+                        name, math.floor(epochs[k]), group, a[j], g[j], _rel_diff(a[j], g[j]), k + 1
                     )
                 )
                 differing.update(k + 1 for k in bad)
@@ -302,10 +322,12 @@ def _compare_steps(
         for d in _divergences(name, k, _values(a_epoch, name), _values(g_epoch, name), rtol, atol)
     ]
     found += sorted(at_steps + at_epochs, key=_in_step_order(epochs))
-    if n_actual != n_golden:
-        found.append(Divergence("steps", None, None, n_actual, n_golden, step=a_from + common + 1))
-        differing.update(range(a_from + common + 1, a_from + max(n_actual, n_golden) + 1))
-    elif "lr" in chosen:
+    if beyond or (aligned is None and n_actual != n_golden):
+        first = len(in_actual) + 1 if aligned else a_from + common + 1
+        last = max(n_actual, n_golden) if aligned else a_from + max(n_actual, n_golden)
+        found.append(Divergence("steps", None, None, n_actual, n_golden, step=first))
+        differing.update(range(first, last + 1))
+    elif "lr" in chosen and not (_logged(actual) or _logged(golden)):  # a log's is unknown
         found += _divergences("final_lr", None, actual.final_lr, golden.final_lr, rtol, atol)
     return Comparison(
         divergences=tuple(found),
@@ -591,3 +613,30 @@ def _ranges(epochs: tuple[int, ...], limit: int = 8) -> str:
             runs.append([k, k])
     text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs[:limit])
     return text + (", ..." if len(runs) > limit else "")
+
+
+def _logged(trace: Trace) -> bool:
+    """Whether a trace was imported from a log (:mod:`lrviz.logs`)."""
+    return trace.meta.get("source") == "import"
+
+
+def _aligned(actual: Trace, golden: Trace) -> tuple[list[int], list[int], bool] | None:
+    """Which step entries of the two traces hold the same step's rate, when one is a
+    log that kept its own step numbers (``steps.at``: written every N steps, with gaps)
+    and the other is not: the log's entry k is the other's entry ``at[k] - 1`` (the
+    rate update ``at[k]`` used), or ``at[k]`` in a log that counts its steps from 0
+    (its step 0 is no update's). Returns the entries of each, and whether the log has
+    steps beyond the other trace's last; None when entries pair one to one.
+    """
+    logs = [t for t in (actual, golden) if _logged(t) and t.steps is not None and t.steps.at]
+    if len(logs) != 1:
+        return None
+    log = logs[0]
+    other = golden if log is actual else actual
+    at = log.steps.at if log.steps is not None else None
+    assert at is not None
+    shift = 0 if at[0] == 0 else 1
+    mine = [k for k, s in enumerate(at) if s - shift < other.step_count]
+    theirs = [at[k] - shift for k in mine]
+    beyond = len(mine) < len(at)
+    return (mine, theirs, beyond) if log is actual else (theirs, mine, beyond)

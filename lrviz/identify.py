@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -92,6 +93,7 @@ def identify(
     rates: Sequence[float] | npt.ArrayLike,
     *,
     float32: bool = False,
+    counted_from: int | None = None,
 ) -> Identification:
     """Find a schedule SPEC and initial rate that reproduce logged rates.
 
@@ -100,10 +102,13 @@ def identify(
             with gaps, is fine).
         rates: The rate logged at each step.
         float32: The rates were logged as float32 (TensorBoard, a tensor).
+        counted_from: 1 when step ``s`` is known to hold the rate the update of step
+            ``s`` used (an imported trace's steps), 0 when the steps count scheduler
+            steps from 0; None: both are tried.
 
     Raises:
         ValueError: Fewer than 2 rates, not one increasing non-negative whole step per
-            rate, or a rate that is not finite.
+            rate, a rate that is not finite, or ``counted_from`` not 0, 1 or None.
     """
     pos = np.array(steps, dtype=np.float64)
     x = np.array(rates, dtype=np.float64)
@@ -116,16 +121,19 @@ def identify(
         raise ValueError("steps must be increasing whole numbers >= 0")
     if not np.all(np.isfinite(x)):
         raise ValueError("rates must be finite numbers")
+    if counted_from not in (0, 1, None):
+        raise ValueError(f"counted_from must be 0, 1 or None, got {counted_from!r}")
     rel_tol = FLOAT32_REL_TOL if float32 else REL_TOL
     accept = ACCEPT_FLOAT32 if float32 else ACCEPT
     found: list[tuple[int, int, Identification]] = []
     refused: Identification | None = None
-    for offset in (0, 1) if pos[0] >= 1 else (0,):
+    offsets = (0, 1) if pos[0] >= 1 else (0,)
+    for offset in offsets if counted_from is None else (counted_from,):
         index = (pos - offset).astype(np.int64)
         phases = tuple(find_phases(x, steps=index, rel_tol=rel_tol))
         refused = refused or Identification(None, None, None, offset, phases)
         for spec, lr, note in _candidates(index, x, phases, rel_tol):
-            error = _error(spec, lr, index, x)
+            error = _error(spec, lr, index, x, give_up=NEAR)
             if error is not None and accept < error <= NEAR:
                 spec, lr = _refine(spec, lr, index, x)
                 error = _error(spec, lr, index, x)
@@ -159,33 +167,84 @@ def identify_trace(trace: Any) -> str:
     """
     rates = trace.rates(0)[:-1]
     groups = (trace.optimizer or {}).get("groups", [])
-    float32 = bool(groups) and groups[0].get("lr_dtype") in ("float32", "float16", "bfloat16")
-    found = identify(range(len(rates)), rates, float32=float32)
+    float32 = "float32" in str(trace.meta.get("rates", "")) or (
+        bool(groups) and groups[0].get("lr_dtype") in ("float32", "float16", "bfloat16")
+    )
+    at = None if trace.steps is None else trace.steps.at
+    if at is None:  # entry k: the rate the update of step k + 1 used
+        found = identify(range(1, len(rates) + 1), rates, float32=float32, counted_from=1)
+    else:  # as logged: a plain SummaryWriter or table says nothing of what a step counts
+        found = identify(at, rates, float32=float32)
     return f"{trace.label}: {found.text()}"
 
 
 def _error(
-    spec: str, lr: float, index: npt.NDArray[np.int64], x: npt.NDArray[np.float64]
+    spec: str,
+    lr: float,
+    index: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    give_up: float = math.inf,
 ) -> float | None:
     """The largest relative error of a candidate's simulation on the logged rates, or
-    None when torch refuses the candidate."""
-    errors = _errors(spec, lr, index, x)
+    None when torch refuses the candidate or it is off by more than ``give_up``."""
+    errors = _errors(spec, lr, index, x, give_up)
     return None if errors is None else float(np.max(np.abs(errors)))
 
 
-def _errors(
-    spec: str, lr: float, index: npt.NDArray[np.int64], x: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64] | None:
-    """The relative error of a candidate's simulation at each logged rate."""
-    from lrviz.simulation import simulate  # torch, only once a candidate is verified
+CHUNK = 1 << 14
+"""Scheduler steps simulated between two comparisons with the log."""
 
+
+def _errors(
+    spec: str,
+    lr: float,
+    index: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    give_up: float = math.inf,
+) -> npt.NDArray[np.float64] | None:
+    """The relative error of a candidate's simulation at each logged rate: torch's
+    scheduler stepped ``index[-1] + 1`` times on the dummy optimizer of
+    :func:`lrviz.simulate` (which gives the same rates, but records far more than the
+    rate at each step); None when torch refuses the candidate, or when, a chunk of steps
+    at a time, a logged rate is off by more than ``give_up``."""
+    from lrviz import schedules  # torch, only once a candidate is verified
+    from lrviz.resolve import resolve
+    from lrviz.simulation import dummy_optimizer
+    from lrviz.spec import as_spec
+    from lrviz.torchbridge import build
+
+    last = int(index[-1]) + 1  # the steps lrviz simulate --epochs index[-1] + 1 takes
     try:
-        trace = simulate(spec, epochs=int(index[-1]) + 1, lr=lr)
+        parsed = as_spec(spec)
+        params = resolve(parsed, last, (lr,))
+        if parsed.kind.needs_metric or schedules.too_many_steps(parsed.kind, params, last, ""):
+            return None
+        optimizer = dummy_optimizer("adam", [lr])
+        scheduler = build(parsed.kind, params, optimizer)
     except (ValueError, TypeError):
         return None
-    simulated = np.array(trace.rates(0), dtype=np.float64)[index]
-    floor = FLOOR * float(np.max(np.abs(x)))
-    errors: npt.NDArray[np.float64] = (simulated - x) / np.maximum(np.abs(x), floor)
+    group = optimizer.param_groups[0]
+    simulated = np.empty(last + 1)
+    scale = np.maximum(np.abs(x), FLOOR * float(np.max(np.abs(x))))
+    errors = np.empty_like(x)
+    compared = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's "step() before optimizer.step()"
+        for begin in range(0, last + 1, CHUNK):
+            end = min(begin + CHUNK, last + 1)
+            try:
+                for t in range(begin, end):
+                    simulated[t] = group["lr"]
+                    if t < last:
+                        scheduler.step()
+            except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+                return None
+            upto = int(np.searchsorted(index, end))
+            here = slice(compared, upto)
+            errors[here] = (simulated[index[here]] - x[here]) / scale[here]
+            if upto > compared and float(np.max(np.abs(errors[here]))) > give_up:
+                return None
+            compared = upto
     return errors
 
 

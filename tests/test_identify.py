@@ -5,14 +5,18 @@ curves no schedule made are refused."""
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from torch.utils.tensorboard import SummaryWriter
 
 import lrviz
 from lrviz.identify import identify, identify_trace
+from lrviz.logs import read_log
 
 LENGTH = 120
 """Steps simulated per case."""
@@ -197,3 +201,55 @@ def test_bad_arguments() -> None:
         identify([0, 2, 1], [0.1, 0.1, 0.1])
     with pytest.raises(ValueError, match="rates must be finite"):
         identify([0, 1], [0.1, math.nan])
+
+
+def test_identify_trace_uses_the_steps_a_log_was_written_at(tmp_path: Path) -> None:
+    rates = lrviz.simulate("cosine:T_max=200,eta_min=0.0", epochs=200, lr=0.1).rates(0)
+    table = tmp_path / "lr.csv"
+    # Step s logs the rate its update used: the rate after s - 1 scheduler steps.
+    table.write_text("step,lr\n" + "".join(f"{s},{rates[s - 1]!r}\n" for s in range(1, 201, 10)))
+    (trace,) = read_log(table)
+    assert trace.steps is not None and trace.steps.at is not None
+    text = identify_trace(trace)
+    assert text.startswith("lr: cosine:T_max=200,eta_min=0.0 with lr=0.1"), text
+    assert "reproduces the logged rates" in text
+
+
+def test_identify_trace_judges_float32_logs_within_float32_rounding(tmp_path: Path) -> None:
+    rates = lrviz.simulate("exp:gamma=0.97", epochs=60, lr=0.1).rates(0)
+    writer = SummaryWriter(str(tmp_path / "run"))
+    for s in range(1, 61):
+        writer.add_scalar("lr", rates[s - 1], s)
+    writer.close()
+    (trace,) = read_log(tmp_path / "run")
+    assert "float32" in trace.meta["rates"]
+    text = identify_trace(trace)
+    found = re.fullmatch(r"run: exp:gamma=(\S+) with lr=(\S+) reproduces the logged rates .*", text)
+    assert found is not None, text
+    assert math.isclose(float(found[1]), 0.97, rel_tol=1e-8), text
+    assert math.isclose(float(found[2]), 0.1, rel_tol=1e-7), text
+
+
+def test_a_wrong_candidate_is_dropped_at_its_first_chunk_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    import lrviz.identify
+
+    steps = []
+    step = torch.optim.lr_scheduler.CosineAnnealingLR.step
+    monkeypatch.setattr(
+        torch.optim.lr_scheduler.CosineAnnealingLR,
+        "step",
+        lambda self, *a: steps.append(1) or step(self, *a),
+    )
+    monkeypatch.setattr(lrviz.identify, "CHUNK", 50)
+    rates = np.array(lrviz.simulate("cosine:T_max=1000", epochs=1000, lr=0.1).rates(0)[:1000])
+    index = np.arange(1000)
+    steps.clear()
+    wrong = lrviz.identify._error("cosine:T_max=100,eta_min=0.0", 0.1, index, rates, 1e-3)
+    assert wrong is None and len(steps) <= 100  # torch stopped after the chunk off
+    steps.clear()
+    right = lrviz.identify._error("cosine:T_max=1000,eta_min=0.0", 0.1, index, rates, 1e-3)
+    assert right is not None and right <= 1e-12 and len(steps) >= 1000
