@@ -8,6 +8,7 @@ this one imports torch, inside the functions that need it.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -120,7 +121,13 @@ def check_groups(kind: Kind, optimizer: Any, when: str | Callable[[], str]) -> N
     name = type(optimizer).__name__
     for group in optimizer.param_groups:
         rate = group["lr"]
-        if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate >= 0):
+        # A float first, in one comparison (NaN and infinity fail it): a million steps
+        # call this.
+        if not (
+            0.0 <= rate <= _LARGEST
+            if type(rate) is float
+            else isinstance(rate, int | float) and math.isfinite(rate) and rate >= 0
+        ):
             raise ValueError(
                 f"{kind.name} sets the learning rate to {rate!r} {_said(when)}; "
                 "a rate must be a finite number >= 0"
@@ -137,6 +144,9 @@ def check_groups(kind: Kind, optimizer: Any, when: str | Callable[[], str]) -> N
                 f"{kind.name} sets {name}'s momentum to {group['momentum']!r} {_said(when)}; "
                 "momentum must be a finite number >= 0"
             )
+
+
+_LARGEST = sys.float_info.max
 
 
 def _said(when: str | Callable[[], str]) -> str:
