@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import torch
 from click.testing import CliRunner
+from tiny_models import Regression, lightning_regression
 
 import lrviz
 from lrviz.cli import main
@@ -63,21 +64,10 @@ def stepped(optimizer: Any, scheduler: Any, steps: int) -> list[float]:
 pl = pytest.importorskip("lightning.pytorch", reason="the lightning extra")
 
 
-class Model(pl.LightningModule):  # type: ignore[misc]
+class Model(lightning_regression()):  # type: ignore[misc]
     def __init__(self, schedule: str) -> None:
         super().__init__()
-        self.layer = torch.nn.Linear(4, 1)
         self.schedule = schedule
-
-    def training_step(self, batch: Any, index: int) -> torch.Tensor:
-        x, y = batch
-        loss = torch.nn.functional.mse_loss(self.layer(x).squeeze(-1), y)
-        self.log("train_loss", loss, on_epoch=True, on_step=False)
-        return loss
-
-    def validation_step(self, batch: Any, index: int) -> None:
-        x, y = batch
-        self.log("val_loss", torch.nn.functional.mse_loss(self.layer(x).squeeze(-1), y))
 
     def configure_optimizers(self) -> Any:
         optimizer = torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
@@ -162,18 +152,6 @@ def test_lightning_plateau_records_the_monitored_metric(tmp_path: Path) -> None:
 # -- HuggingFace Trainer -----------------------------------------------------------------
 
 transformers = pytest.importorskip("transformers", reason="the hf extra")
-
-
-class Regression(torch.nn.Module):
-    """A model the Trainer takes: a dict with the loss."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(4, 1)
-
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, Any]:
-        out = self.layer(x).squeeze(-1)
-        return {"loss": torch.nn.functional.mse_loss(out, labels), "logits": out}
 
 
 def train(tmp_path: Path, **options: Any) -> Path:

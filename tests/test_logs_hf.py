@@ -12,23 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from tiny_models import Regression
 
 from lrviz.logs import kind_of, read_log
 from lrviz.trace import Trace
 
 transformers = pytest.importorskip("transformers", reason="the hf extra")
-
-
-class Regression(torch.nn.Module):
-    """A model the Trainer takes: a dict with the loss."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(4, 1)
-
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, Any]:
-        out = self.layer(x).squeeze(-1)
-        return {"loss": torch.nn.functional.mse_loss(out, labels), "logits": out}
 
 
 def train(tmp_path: Path) -> tuple[Path, Trace]:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from tiny_models import lightning_regression
 
 from lrviz.logs import kind_of, read_log
 from lrviz.trace import Trace
@@ -18,21 +19,10 @@ from lrviz.trace import Trace
 pl = pytest.importorskip("lightning.pytorch", reason="the lightning extra")
 
 
-class Model(pl.LightningModule):  # type: ignore[misc]
+class Model(lightning_regression()):  # type: ignore[misc]
     def __init__(self, interval: str) -> None:
         super().__init__()
-        self.layer = torch.nn.Linear(4, 1)
         self.interval = interval
-
-    def training_step(self, batch: Any, index: int) -> torch.Tensor:
-        x, y = batch
-        loss = torch.nn.functional.mse_loss(self.layer(x).squeeze(-1), y)
-        self.log("train_loss", loss, on_epoch=True, on_step=False)
-        return loss
-
-    def validation_step(self, batch: Any, index: int) -> None:
-        x, y = batch
-        self.log("val_loss", torch.nn.functional.mse_loss(self.layer(x).squeeze(-1), y))
 
     def configure_optimizers(self) -> Any:
         groups = [
