@@ -99,7 +99,7 @@ def explain(trace: Trace, phases: bool = True) -> list[Event]:
             every-step changes into phases (False: one event per step).
     """
     kind = schedules.kind_of(trace)
-    if by_hand(trace, kind):  # no rule to check by, and nothing outside a schedule
+    if by_hand(trace):  # no rule to check by, and nothing outside a schedule
         return phase_events(trace, [rel_tol(trace, g) for g in range(trace.groups)])
     continuous = is_continuous(trace)
     bulk = phases and continuous and trace.per_step and trace.step_count >= BULK
@@ -145,10 +145,12 @@ def events_difference(stored: Sequence[Event], derived: Sequence[Event]) -> str:
     return ""
 
 
-def by_hand(trace: Trace, kind: Kind | None) -> bool:
+def by_hand(trace: Trace) -> bool:
     """Whether no scheduler lrviz knows set the rates: set by hand (schedule "none") or
     imported from a log that names no scheduler. Such rates are told by their phases."""
-    return trace.name == "none" or (trace.meta.get("source") == "import" and kind is None)
+    return trace.name == "none" or (
+        trace.meta.get("source") == "import" and schedules.kind_of(trace) is None
+    )
 
 
 def unit(trace: Trace) -> str:

@@ -36,8 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from lrviz import bands, schedules, series
 from lrviz.__about__ import __version__
-from lrviz.explanation import by_hand as _by_hand
-from lrviz.explanation import is_continuous, notable, rederive
+from lrviz.explanation import by_hand, is_continuous, notable, rederive
 from lrviz.files import check_folder_target, slug
 from lrviz.labels import check_labels
 from lrviz.progress import Progress
@@ -687,13 +686,6 @@ def unchecked(trace: Trace) -> bool:
     return schedules.kind_of(trace) is None or any(
         e.evidence.get("unchecked") for e in trace.events
     )
-
-
-def by_hand(trace: Trace) -> bool:
-    """Whether no scheduler lrviz knows set the trace's rates: set by hand (schedule
-    "none": its changes are phases found from the rates alone) or imported from a log
-    that names no scheduler. No rule checked its changes, and none was broken."""
-    return _by_hand(trace, schedules.kind_of(trace))
 
 
 def after_last(trace: Trace) -> str:
